@@ -1,0 +1,129 @@
+"""Facts: every number the documents state, with what it is about and where it stands.
+
+Table cells become facts with their row label, column label, year and unit; amounts in
+running text ("Föreningsbidraget för 2026 uppgår till 1 126 tkr") become facts labelled by
+their sentence. Units the table does not print are inferred and the inference is explicit.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .model import Block, Fact, Table
+from .numbers import find_amounts, normalise_unit
+from .tables import YEAR
+
+COUNT_NOUNS = re.compile(
+    r"^\s*(personer|medarbetare|deltagare|platser|st\b|stycken|svar|chefer|tjänster|årsverken|ärenden|"
+    r"anställda|elever|barn|ungdomar|familjer|besökare|medlemmar|ledare|invånare|lägenheter|bostäder)", re.I)
+# Numbers that are identifiers or dates, never amounts.
+MASKS = [
+    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),                     # dates
+    re.compile(r"\b[A-ZÅÄÖ]{2,5}[- ]?\d{4}[/-]\d{3,5}\b"),   # diarienummer KS-2026/00467
+    re.compile(r"\b\d{1,4}/\d{2,4}\b"),                       # ärendenummer 189/26
+    re.compile(r"§\s*\d+"),
+    re.compile(r"\b\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}[.:]\d{2}\b"),  # times
+    re.compile(r"\b\d{6}[-–]\d{4}\b"),                        # org.nr
+    re.compile(r"\b(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}\b"),  # periods 2026–2028
+]
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9])")
+WORD = re.compile(r"[A-Za-zÅÄÖåäöÉé]")
+
+
+def column_unit(label: str) -> str | None:
+    low = label.lower()
+    if "%" in low or "andel" in low or "procent" in low:
+        return "%"
+    m = re.search(r"\b(tkr|mnkr|mkr|mdkr|kr|kronor)\b", low)
+    if m:
+        return normalise_unit(m.group(1))
+    if re.search(r"\bantal\b", low):
+        return "st"
+    return None
+
+
+def infer_table_unit(table: Table, context: str, document: str) -> tuple[str | None, bool]:
+    """The table's unit and whether it was inferred rather than printed."""
+    if table.unit:
+        return table.unit, False
+    caption = table.caption if len(table.caption) <= 80 and not table.caption.endswith(".") else ""
+    printed = " ".join([caption, *table.columns, *table.section_path[-1:]])
+    m = re.search(r"\b(tkr|mnkr|mkr|mdkr|tusen kronor|miljoner kronor)\b", printed, re.I)
+    if m:
+        return normalise_unit(m.group(1)), False
+    values = [v for r in table.rows for v in r.values if v is not None]
+    if not values:
+        return None, False
+    decimals = any(abs(v - round(v)) > 1e-9 for v in values)
+    big = max(abs(v) for v in values)
+    if decimals and big < 1e5 and re.search(r"\b(mnkr|mkr|mknr)\b", document):
+        return "mnkr", True
+    if not decimals and big >= 1e5:
+        return "kr", True
+    units = Counter(a.unit for a in find_amounts(document) if a.unit in ("kr", "tkr", "mnkr"))
+    return (units.most_common(1)[0][0], True) if units else (None, False)
+
+
+def table_facts(table: Table, context: str, document: str, section: str) -> list[Fact]:
+    unit, inferred = infer_table_unit(table, context, document)
+    caption_years = set(YEAR.findall(table.caption)) or set(YEAR.findall(" ".join(table.section_path[-1:])))
+    default_year = int(caption_years.pop()) if len(caption_years) == 1 else None
+    facts = []
+    for row in table.rows:
+        for i, value in enumerate(row.values):
+            if value is None:
+                continue
+            column = table.columns[i] if i < len(table.columns) else None
+            cell = row.cells[i] if i < len(row.cells) else ""
+            cunit = "%" if cell.strip().endswith("%") else (column_unit(column or "") or unit)
+            group_years = set(YEAR.findall(row.group))
+            year = ((table.years[i] if i < len(table.years) else None)
+                    or (int(group_years.pop()) if len(group_years) == 1 else default_year))
+            facts.append(Fact(
+                source=table.source, section=section, entity=table.entity, label=row.label,
+                column=column, year=year, value=value, unit=cunit, start=row.start, end=row.end,
+                quote=row.text, kind="table", table_id=table.table_id,
+                caption=" — ".join(dict.fromkeys(x for x in (table.caption, table.context, row.group) if x)),
+                is_total=row.is_total, uncertain=row.uncertain or (inferred and cunit == unit)))
+    return facts
+
+
+def _masked(text: str) -> str:
+    for rx in MASKS:
+        text = rx.sub(lambda m: "#" * len(m.group(0)), text)
+    return text
+
+
+def sentences(block: Block) -> list[tuple[int, int, str]]:
+    """Sentences of a paragraph with absolute offsets (PDF line breaks joined)."""
+    text = block.text
+    out, pos = [], 0
+    for part in SENTENCE_END.split(text):
+        idx = text.find(part, pos)
+        out.append((block.start + idx, block.start + idx + len(part), part))
+        pos = idx + len(part)
+    return out
+
+
+def text_facts(block: Block, source: str, section: str, entity: str | None) -> list[Fact]:
+    facts = []
+    for s_start, s_end, sent in sentences(block):
+        masked = _masked(sent)
+        flat = re.sub(r"\s+", " ", sent).strip()
+        for amount in find_amounts(masked):
+            unit = amount.unit
+            if unit is None:
+                if COUNT_NOUNS.match(masked[amount.end:]):
+                    unit = "st"
+                else:
+                    continue
+            if unit != "%" and YEAR.fullmatch(amount.text.strip()) and unit == "st":
+                continue
+            years = [(m.start(), int(m.group(0))) for m in YEAR.finditer(masked)]
+            near = [y for p, y in years if abs(p - amount.start) <= 45]
+            year = near[-1] if len(near) == 1 else (years[0][1] if len({y for _, y in years}) == 1 else None)
+            facts.append(Fact(
+                source=source, section=section, entity=entity, label=flat[:240], column=None,
+                year=year, value=amount.value, unit=unit, start=s_start + amount.start,
+                end=s_start + amount.end, quote=flat[:400], kind="text"))
+    return facts

@@ -1,0 +1,114 @@
+"""From a RawDocument to sections, chunks, tables, facts and checks (pure, no I/O)."""
+from __future__ import annotations
+
+import hashlib
+
+from .checks import check_table
+from .facts import table_facts, text_facts
+from .model import Block, Chunk, ParsedDocument, Section, Table
+from .readers import RawDocument
+from .structure import document_title, split_sections
+from .tables import find_blocks, parse_table
+
+MAX_CHUNK_CHARS = 900
+MIN_CHUNK_CHARS = 200
+
+
+def _chunk_id(source: str, start: int, end: int) -> str:
+    return hashlib.sha1(f"{source}:{start}:{end}".encode()).hexdigest()[:16]
+
+
+def _pieces(block: Block, table: Table | None) -> list[tuple[int, int, str, str]]:
+    """A block as (start, end, kind, context) pieces no longer than a chunk; tables split by rows."""
+    if block.end - block.start <= MAX_CHUNK_CHARS:
+        return [(block.start, block.end, block.kind, "")]
+    if block.kind == "table" and table and table.rows:
+        header = " | ".join(c for c in table.columns if c)
+        context = " — ".join(x for x in (table.caption, header) if x)
+        pieces, start = [], block.start
+        for i, row in enumerate(table.rows):
+            nxt = table.rows[i + 1].start if i + 1 < len(table.rows) else block.end
+            if nxt - start > MAX_CHUNK_CHARS and row.end > start:
+                pieces.append((start, row.end, "table", context))
+                start = nxt
+        if start < block.end:
+            pieces.append((start, block.end, "table", context))
+        return pieces
+    # long prose: cut at paragraph or line boundaries
+    pieces, start, text = [], block.start, block.text
+    while start < block.end:
+        limit = min(block.end, start + MAX_CHUNK_CHARS)
+        cut = limit
+        if limit < block.end:
+            window = text[start - block.start:limit - block.start]
+            for sep in ("\n\n", "\n", ". "):
+                pos = window.rfind(sep)
+                if pos > MAX_CHUNK_CHARS // 3:
+                    cut = start + pos + len(sep)
+                    break
+        pieces.append((start, cut, block.kind, ""))
+        start = cut
+    return pieces
+
+
+def parse_document(raw: RawDocument) -> ParsedDocument:
+    text = raw.text
+    title = raw.title or document_title(text, raw.source)
+    sections = split_sections(text, raw.fmt)
+    chunks: list[Chunk] = []
+    tables: list[Table] = []
+    facts = []
+    for sec in sections:
+        if not text[sec.start:sec.end].strip():
+            continue
+        section_name = " > ".join(sec.path)
+        blocks = find_blocks(text, sec.start, sec.end, delimited_only=False)
+        block_tables: dict[int, Table] = {}
+        for b in blocks:
+            if b.kind == "table":
+                before = text[max(sec.heading_start, b.start - 600):b.start]
+                t = parse_table(b, raw.source, len(tables) + 1, sec.path, sec.entity, before)
+                if t:
+                    tables.append(t)
+                    block_tables[b.start] = t
+                    facts.extend(table_facts(t, before, text, section_name))
+            else:
+                facts.extend(text_facts(b, raw.source, section_name, sec.entity))
+        chunks.extend(_section_chunks(raw, title, sec, blocks, block_tables))
+    for f in facts:
+        f.page = raw.page_at(f.start)
+        f.fact_id = hashlib.sha1(f"{f.source}:{f.start}:{f.end}:{f.column}:{f.value}".encode()).hexdigest()[:16]
+    discrepancies = [d for t in tables for d in check_table(t)]
+    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies)
+
+
+def _section_chunks(raw: RawDocument, title: str, sec: Section, blocks: list[Block],
+                    block_tables: dict[int, Table]) -> list[Chunk]:
+    out: list[Chunk] = []
+    cur_start = cur_end = None
+    kinds: set[str] = set()
+    context = ""
+
+    def flush():
+        nonlocal cur_start, cur_end, kinds, context
+        if cur_start is not None and raw.text[cur_start:cur_end].strip():
+            kind = kinds.pop() if len(kinds) == 1 else "mixed"
+            out.append(Chunk(_chunk_id(raw.source, cur_start, cur_end), raw.source, title, sec.path,
+                             raw.text[cur_start:cur_end], cur_start, cur_end, kind,
+                             raw.page_at(cur_start), sec.entity, {"context": context} if context else {}))
+        cur_start = cur_end = None
+        kinds, context = set(), ""
+
+    for b in blocks:
+        for start, end, kind, ctx in _pieces(b, block_tables.get(b.start)):
+            if cur_start is not None and (end - cur_start > MAX_CHUNK_CHARS or ctx) and cur_end - cur_start >= MIN_CHUNK_CHARS:
+                flush()
+            if cur_start is None:
+                cur_start = start
+            cur_end = end
+            kinds.add(kind)
+            context = ctx or context
+            if ctx:
+                flush()
+    flush()
+    return out

@@ -1,0 +1,144 @@
+"""Recover a document's sections from its own headings.
+
+Markdown files use `#` headings and bold title lines; text extracted from PDFs has numbered
+headings (`1.6.1 Ekonomisk sammanfattning`, `15. Nomineringar …`) and short title lines.
+Readers for HTML and DOCX emit markdown-like text, so one parser serves every format.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import Section
+
+MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+BOLD_LINE = re.compile(r"^\s*(?:\*\*([^*].{1,200}?)\*\*|<b>([^<]{2,200})</b>)\s*$")
+NUMBERED = re.compile(r"^\s*((?:\d{1,2}\.){0,3}\d{1,2})\.?\s+([A-ZÅÄÖ§][^\t]{2,90})$")
+PAGE_FURNITURE = re.compile(r"(\d+\s*\(\d+\)\s*$)|(^\s*Sida \d+\s*$)|(^\s*\d+ av \d+\s*$)", re.I)
+PARTY_TITLE = re.compile(
+    r"(?:överenskommelse|avtal|partnerskap|IOP)[^\n]{0,120}?\bmellan\s+(.{3,60}?)\s+och\s+(.{3,60}?)"
+    r"(?=\s+[–-]\s|\*\*|\s*$|[.,;])", re.I)
+HOME_PARTY = re.compile(r"\b(kommun|region|kommunen|regionen|landsting)\b", re.I)
+RESET_ENTITY = re.compile(r"^(tjänsteskrivelse|protokollsutdrag|§\s*\d+|dagordning|kallelse)\b", re.I)
+
+
+@dataclass
+class Heading:
+    level: int
+    title: str
+    start: int       # offset of the heading line
+    body_start: int  # offset just after the heading line
+
+
+def clean_heading(text: str) -> str:
+    text = re.sub(r"<[^>]+>", "", text)
+    text = text.replace("**", "").replace("__", "").strip(" *#:\t")
+    return re.sub(r"\s+", " ", text)
+
+
+def _is_title_line(line: str, prev_blank: bool, next_line: str) -> bool:
+    """A short stand-alone line in PDF-extracted text that reads like a heading."""
+    s = line.strip()
+    if not prev_blank or not (3 <= len(s) <= 60) or "\t" in s:
+        return False
+    if not s[0].isupper() or s[-1] in ".,;:!?–-)/" or PAGE_FURNITURE.search(s):
+        return False
+    words = s.split()
+    if len(words) > 7 or sum(c.isdigit() for c in s) > 4:
+        return False
+    if re.search(r"\d[\d ]*(,\d+)?\s*(tkr|mnkr|mkr|kr|%)?$", s) and not re.search(r"\b(19|20)\d\d$", s):
+        return False  # a label followed by a figure is a table row, not a heading
+    nxt = next_line.strip()
+    # A heading introduces running text; a short line after it means a table header or a list.
+    return len(nxt) > 30 and (nxt[0].isupper() or nxt[0].isdigit() or nxt[0] in "•-")
+
+
+def find_headings(text: str, fmt: str) -> list[Heading]:
+    headings: list[Heading] = []
+    lines = text.split("\n")
+    offset = 0
+    markdown = fmt in ("md", "html", "docx")
+    prev_blank = True
+    for i, line in enumerate(lines):
+        start, body_start = offset, offset + len(line) + 1
+        offset = body_start
+        stripped = line.strip()
+        if not stripped:
+            prev_blank = True
+            continue
+        m = MD_HEADING.match(line)
+        if m:
+            title = clean_heading(m.group(2))
+            if title:
+                # A tjänsteskrivelse or protokollsutdrag starts a new document inside a meeting book.
+                level = 1 if RESET_ENTITY.match(title) else len(m.group(1))
+                headings.append(Heading(level, title, start, body_start))
+        elif markdown and BOLD_LINE.match(line) and prev_blank:
+            title = clean_heading(line)
+            if title and not title.endswith("."):
+                # An agreement's title line starts a new document inside a meeting book.
+                headings.append(Heading(1 if _party(title) else 5, title, start, body_start))
+        elif not markdown:
+            n = NUMBERED.match(line)
+            nxt = next((ln for ln in lines[i + 1:i + 4] if ln.strip()), "")
+            dotted = stripped[len(n.group(1)):].startswith(".") if n else False
+            footnote = n and not dotted and (len(stripped) > 45 or "," in stripped)
+            if n and not footnote and not stripped.endswith(".") and not re.search(r"\d{3}\s*$", stripped):
+                depth = n.group(1).count(".") + 1
+                headings.append(Heading(min(depth, 4), clean_heading(stripped), start, body_start))
+            elif _is_title_line(line, prev_blank, nxt):
+                headings.append(Heading(5, clean_heading(stripped), start, body_start))
+        prev_blank = False
+    return headings
+
+
+def _party(title: str) -> str | None:
+    m = PARTY_TITLE.search(title)
+    if not m:
+        return None
+    a, b = (clean_heading(x) for x in m.groups())
+    if HOME_PARTY.search(a) and not HOME_PARTY.search(b):
+        return b
+    if HOME_PARTY.search(b) and not HOME_PARTY.search(a):
+        return a
+    return b
+
+
+def split_sections(text: str, fmt: str) -> list[Section]:
+    """Sections in document order, each with its heading path and the entity it concerns."""
+    headings = find_headings(text, fmt)
+    sections: list[Section] = []
+    if not headings or headings[0].start > 0:
+        first = headings[0].start if headings else len(text)
+        sections.append(Section([], 0, first, 0))
+    stack: list[Heading] = []
+    entity: str | None = None
+    parter_level: int | None = None
+    for i, h in enumerate(headings):
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        stack.append(h)
+        end = headings[i + 1].start if i + 1 < len(headings) else len(text)
+        # Agreements name their parties in a title line or under a "Parter" heading.
+        if RESET_ENTITY.match(h.title):
+            entity, parter_level = None, None
+        party = _party(h.title)
+        if party:
+            entity = party
+        if h.title.lower() == "parter":
+            parter_level = h.level
+        elif parter_level is not None and h.level == parter_level + 1:
+            if not HOME_PARTY.search(h.title):
+                entity = h.title
+        elif parter_level is not None and h.level <= parter_level:
+            parter_level = None
+        sections.append(Section([s.title for s in stack], h.body_start, end, h.start, entity))
+    return sections
+
+
+def document_title(text: str, source: str) -> str:
+    for line in text.split("\n"):
+        s = clean_heading(line)
+        if 3 <= len(s) <= 150:
+            return s
+    return source
