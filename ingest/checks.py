@@ -8,6 +8,7 @@ no such structure is never flagged.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from itertools import combinations
 
@@ -89,6 +90,9 @@ def _check_totals(table: Table, unit: str | None) -> list[Discrepancy]:
             v = r.values[col] if col < len(r.values) else None
             if v is None:
                 continue
+            if r.uncertain:  # a guessed split proves nothing either way
+                parts, totals = [], []
+                continue
             if not r.is_total:
                 parts.append(v)
                 continue
@@ -114,7 +118,10 @@ def _check_totals(table: Table, unit: str | None) -> list[Discrepancy]:
                 pending.append((r, v, candidates[0][0], candidates[0][1]))
             totals.append(v)
             parts = []
-        if matched >= 1 and pending:
+        explicit = [p for p in pending if re.match(r"(summa|total)", p[0].label, re.I)]
+        if matched == 0:
+            pending = explicit  # without a matching total, only rows that call themselves a sum are checked
+        if pending:
             for r, printed, computed, formula in pending:
                 out.append(_discrepancy(table, r, printed, computed, formula, label, unit))
     return out

@@ -84,7 +84,7 @@ def table_facts(table: Table, context: str, document: str, section: str) -> list
                 column=column, year=year, value=value, unit=cunit, start=row.start, end=row.end,
                 quote=row.text, kind="table", table_id=table.table_id,
                 caption=" — ".join(dict.fromkeys(x for x in (table.caption, table.context, row.group) if x)),
-                is_total=row.is_total, uncertain=row.uncertain or (inferred and cunit == unit)))
+                is_total=row.is_total, uncertain=row.uncertain))
     return facts
 
 

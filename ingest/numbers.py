@@ -98,7 +98,8 @@ def format_number(value: float, decimals: int | None = None) -> str:
         decimals = 0 if abs(value - round(value)) < 1e-9 else min(2, _decimals_needed(value))
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     text = format_decimal(round(value, decimals), format=pattern, locale="sv_SE")
-    return text.replace("\u00a0", " ").replace("\u2212", "−")
+    text = text.replace("\u00a0", " ").replace("\u2212", "-")
+    return "−" + text[1:] if text.startswith("-") else text
 
 
 def _decimals_needed(value: float) -> int:

@@ -19,6 +19,7 @@ NUM_TOKEN = re.compile(r"^[-−–]?\d+(?:,\d+)?%?$")
 UNIT_TOKEN = re.compile(r"^(tkr|mnkr|mkr|mknr|mdkr|kr|%|st|procent)$", re.I)
 YEAR = re.compile(r"\b(19[5-9]\d|20[0-9]\d)\b")
 TAGS = re.compile(r"</?(?:b|i|u|strong|em|span)[^>]*>", re.I)
+BULLET = re.compile(r"^\s*[\uf0b7\uf0a7•·▪◦‣]\s*")
 TOTAL_LABEL = re.compile(r"^(summa|total|tot\.|totalt|resultat\b|s:a)", re.I)
 
 
@@ -30,7 +31,7 @@ class Line:
 
     @property
     def clean(self) -> str:
-        return TAGS.sub("", self.text).replace("**", "").strip()
+        return BULLET.sub("", TAGS.sub("", self.text).replace("**", "")).strip()
 
 
 def split_lines(text: str, start: int, end: int) -> list[Line]:
@@ -317,8 +318,11 @@ def find_blocks(text: str, start: int, end: int, delimited_only: bool) -> list[B
         if kinds[i] in ("cells", "numrow"):
             kind = kinds[i]
             j, last, numrows, gap = i, i, 0, 0
+            shape = _shape(lines[i].clean) if kind == "numrow" else None
             while j < len(lines):
                 k = kinds[j]
+                if k == kind and kind == "numrow" and numrows >= 2 and _shape(lines[j].clean) != shape:
+                    break  # one value per row after several: a new list-table starts
                 if k == kind:
                     last, gap = j, 0
                     numrows += 1
@@ -350,6 +354,10 @@ def find_blocks(text: str, start: int, end: int, delimited_only: bool) -> list[B
         blocks.append(Block("text", a, b, text[a:b]))
         i = j + 1
     return blocks
+
+
+def _shape(line: str) -> bool:
+    return len(numeric_tail(line)[1]) > 1
 
 
 def _line_index(lines: list[Line], offset: int) -> int:

@@ -1,0 +1,132 @@
+"""Query analysis: what is asked (intent, operation), about what (identifiers, years, terms).
+
+English questions are recognised and their key words mapped to the Swedish the documents
+use, so "How much will Umeå municipality pay Umeå Pastorat in 2028?" searches like the
+Swedish question would; the answer is then written in English.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.text import STOPWORDS, fold, tokens, words
+
+YEAR = re.compile(r"\b(19[5-9]\d|20[0-9]\d)\b")
+ARENDE = re.compile(r"\b(\d{1,4}/\d{2})\b")
+PARAGRAF = re.compile(r"§\s*(\d{1,4})")
+DNR = re.compile(r"\b([A-ZÅÄÖ]{2,6})[- ]?(\d{4})[/-](\d{2,5})\b", re.I)
+
+EN_SV = {
+    "municipality": "kommun", "municipal": "kommun", "council": "kommunstyrelsen", "pay": "betalar",
+    "pays": "betalar", "paid": "betalar", "budget": "budget", "cost": "kostnad", "costs": "kostnader",
+    "total": "totalt", "year": "år", "agreement": "avtal", "decision": "beslut", "decided": "beslutade",
+    "meeting": "sammanträde", "agenda": "dagordning", "item": "ärende", "share": "andel", "increase": "ökning",
+    "difference": "skillnad", "reservation": "reservation", "reserved": "reserverade", "who": "vem",
+    "funding": "finansiering", "contribution": "insats", "premises": "lokaler", "staff": "personal",
+    "salary": "lön", "self-financing": "egenfinansiering", "survey": "enkät", "response": "svarsfrekvens",
+    "board": "styrelse", "committee": "nämnd", "social": "social", "welfare": "socialtjänst", "grant": "bidrag",
+    "association": "förening", "volunteers": "volontärer", "volunteer": "volontär", "net": "netto",
+    "corrected": "rättelse", "correction": "rättelse", "proposal": "förslag", "proposed": "föreslår",
+    "will": "", "much": "", "how": "", "many": "antal", "sum": "summa", "period": "perioden",
+}
+EN_MARKERS = {"how", "what", "who", "which", "when", "where", "does", "did", "will", "the", "much",
+              "many", "is", "are", "municipality", "pay", "in", "of"}
+
+SUM_WORDS = re.compile(r"\b(totalt?|sammanlagd\w*|sammantaget|summan|tillsammans|hela perioden|alla tre|"
+                       r"samtliga|i alla|de tre|sum|in total|altogether|combined)\b", re.I)
+DIFF_WORDS = re.compile(r"\b(ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
+                        r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)
+SHARE_WORDS = re.compile(r"\b(andel|hur stor del|procent|share|percentage|proportion)\b", re.I)
+AMOUNT_WORDS = re.compile(r"\b(hur mycket|hur stor|hur många|belopp|kostar|kostnad|budget\w*|uppgår|"
+                          r"summa|värd\w*|bidr\w*|finansier\w*|insats|betala\w*|how much|how many|"
+                          r"andel|svarsfrekvens|procent|antal|skillnad|ökar|ökade|nettokostnad|löneökning)\b", re.I)
+DECISION_WORDS = re.compile(r"\b(beslut\w*|yrkand\w*|yrkade|reserv\w*|rätta\w*|rättelse|att-sats\w*|"
+                            r"proposition\w*|särskilt uttalande|bifall|avslag|återremi\w*)\b", re.I)
+AGENDA_WORDS = re.compile(r"\b(dagordning\w*|ärendenummer|ärende\w*|föredragningslist\w*|möte\w*|"
+                          r"sammanträde\w*|agenda)\b", re.I)
+CHECK_WORDS = re.compile(r"\b(stämmer|summer\w*|räknefel|felräkn\w*|går ihop|korrekt summ\w*|adderar)\b", re.I)
+
+
+@dataclass
+class Query:
+    text: str                 # as asked
+    search_text: str          # what retrieval searches (English mapped to Swedish)
+    lang: str                 # "sv" | "en"
+    tokens: list[str]
+    years: list[int]
+    arenden: list[str] = field(default_factory=list)    # "193/26"
+    paragrafer: list[str] = field(default_factory=list)  # "76"
+    diarienummer: list[str] = field(default_factory=list)
+    operation: str | None = None  # "sum" | "diff" | "share" | None
+    wants_amount: bool = False
+    intent: str = "lookup"        # lookup | figure | decision | agenda | consistency
+
+    @property
+    def identifiers(self) -> list[str]:
+        return [*self.arenden, *(f"§ {p}" for p in self.paragrafer), *self.diarienummer]
+
+
+def detect_language(text: str) -> str:
+    ws = [w.lower() for w in words(text)]
+    if not ws or re.search(r"[åäö]", text.replace("Umeå", "")):
+        return "sv"
+    en = sum(w in EN_MARKERS for w in ws)
+    return "en" if en >= 2 and en / len(ws) >= 0.25 else "sv"
+
+
+def to_swedish(text: str) -> str:
+    out = []
+    for w in re.findall(r"[\w\-/§]+|\S", text):
+        mapped = EN_SV.get(w.lower())
+        if mapped is None:
+            out.append(w)
+        elif mapped:
+            out.append(mapped)
+    return " ".join(out)
+
+
+def analyse(question: str) -> Query:
+    text = re.sub(r"\s+", " ", question).strip()
+    lang = detect_language(text)
+    search = to_swedish(text) if lang == "en" else text
+    years = [int(y) for y in YEAR.findall(search)]
+    period = re.search(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", search)
+    if period:
+        a, b = int(period.group(1)), int(period.group(2))
+        if 0 < b - a <= 10:
+            years = sorted(set(years) | set(range(a, b + 1)))
+    arenden = ARENDE.findall(search)
+    paragrafer = PARAGRAF.findall(search)
+    dnr = [f"{m.group(1).upper()}-{m.group(2)}/{m.group(3)}" for m in DNR.finditer(search)]
+    q = Query(text, search, lang, tokens(search), years, arenden, paragrafer, dnr)
+    if SHARE_WORDS.search(search):
+        q.operation = "share"
+    elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|"
+                                                                           r"increase|difference", search, re.I)):
+        q.operation = "diff"
+    elif SUM_WORDS.search(search):
+        q.operation = "sum"
+    q.wants_amount = bool(AMOUNT_WORDS.search(search)) or q.operation is not None
+    if CHECK_WORDS.search(search):
+        q.intent = "consistency"
+    elif DECISION_WORDS.search(search) or q.paragrafer:
+        q.intent = "decision"
+    elif q.wants_amount:
+        q.intent = "figure"
+    elif AGENDA_WORDS.search(search) or q.arenden:
+        q.intent = "agenda"
+    return q
+
+
+def content_terms(q: Query) -> list[str]:
+    """Stems that carry the question's meaning (for abstention and sentence ranking)."""
+    generic = {"umea", "kommun", "kommunen", "kommuns", "fråg", "dokument", "år", "ar"}
+    out = []
+    for w in words(q.search_text):
+        lw = w.lower()
+        if lw in STOPWORDS or fold(lw) in STOPWORDS or lw.isdigit() or len(lw) < 3:
+            continue
+        s = tokens(lw)
+        if s and s[0] not in generic:
+            out.append(s[0])
+    return list(dict.fromkeys(out))

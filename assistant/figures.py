@@ -1,0 +1,277 @@
+"""The figures engine: answer amount questions from parsed facts, never from memory.
+
+A question is matched against every fact (row label, column, caption, entity, year) with
+support from the passages retrieval found; then the asked operation is applied — a single
+value, a sum over years, parties or a group of rows, a difference, or a share — and the
+result carries its formula and every row it used.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from index.text import STOPWORDS, fold, norm_text, tokens
+from ingest.model import Discrepancy, Fact
+from ingest.numbers import format_amount, format_number
+
+from .analysis import Query
+
+GENERIC = {"umea", "kommun", "kommuns", "hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for"}
+PLURAL_PARTIES = re.compile(r"\b(parter\w*|alla tre|samtliga|de tre|alla parter|all parties|three)\b", re.I)
+ALL_YEARS = re.compile(r"\b(hela perioden|alla år|under perioden|whole period|entire period)\b", re.I)
+
+
+@dataclass
+class Figure:
+    label: str
+    value: float
+    unit: str | None
+    formula: str | None
+    facts: list[Fact]
+
+
+@dataclass
+class FigureResult:
+    figures: list[Figure]
+    sentence: str              # the answer text, with {c:<fact_id>} placeholders for citations
+    facts: list[Fact]          # every row used, in citation order
+    warnings: list[Discrepancy] = field(default_factory=list)
+
+
+@lru_cache(maxsize=100_000)
+def _tok(text: str) -> frozenset[str]:
+    return frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit())
+
+
+def _match(qtoks: set[str], ftoks: frozenset[str]) -> float:
+    """Share of the question's words found in a descriptor (prefix match for compounds)."""
+    hits = 0.0
+    for q in qtoks:
+        if q in ftoks:
+            hits += 1
+        elif len(q) >= 5 and any(len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5])) for f in ftoks):
+            hits += 0.6
+    return hits
+
+
+class FigureEngine:
+    def __init__(self, facts: list[Fact], discrepancies: list[Discrepancy]) -> None:
+        self.facts = facts
+        self.discrepancies = discrepancies
+        self.entities = sorted({f.entity for f in facts if f.entity}, key=len, reverse=True)
+
+    # -- matching ---------------------------------------------------------------------
+    def entities_in(self, q: Query) -> list[str]:
+        text = norm_text(q.search_text)
+        found = []
+        for e in self.entities:
+            ne = norm_text(e)
+            if ne in text or (len(ne) >= 6 and fuzz.partial_ratio(ne, text) >= 86):
+                if not any(norm_text(f).find(ne) >= 0 for f in found):
+                    found.append(e)
+        return found
+
+    def score(self, f: Fact, q: Query, qtoks: set[str], entities: list[str], support: dict[str, float]) -> float:
+        label_hits = _match(qtoks, _tok(f.label)) if f.kind == "table" else 0.0
+        col_hits = _match(qtoks, _tok(f.column or ""))
+        ctx_hits = _match(qtoks, _tok(" ".join([f.caption, f.section, f.entity or "", f.source.replace("_", " ")])))
+        sent_hits = _match(qtoks, _tok(f.quote)) if f.kind == "text" else 0.0
+        s = 3.0 * label_hits + 1.5 * col_hits + 1.0 * ctx_hits + 2.2 * sent_hits
+        if label_hits + col_hits + sent_hits == 0:
+            return -1.0
+        if entities:
+            names = norm_text(" ".join([f.entity or "", f.caption, f.column or "", f.quote, f.source.replace("_", " ")]))
+            if f.entity and f.entity in entities:
+                s += 4
+            elif any(norm_text(e) in names for e in entities):
+                s += 2.5
+            elif f.entity:
+                s -= 6
+            else:
+                s -= 2
+        if q.years:
+            if f.year in q.years:
+                s += 2.5
+            elif f.year is not None:
+                s -= 5
+            elif any(str(y) in f.quote or str(y) in f.caption for y in q.years):
+                s += 1
+            else:
+                s -= 1.5
+        if f.unit == "%" and re.search(r"procent|andel|%|svarsfrekvens|löneökning", q.search_text, re.I):
+            s += 1.5
+        if f.unit == "st" and re.search(r"hur många|antal", q.search_text, re.I):
+            s += 1.5
+        if f.is_total and label_hits < 1:
+            s += 1.0
+        if f.uncertain:
+            s -= 1.0
+        s += support.get(f.source + f"#{f.start}", 0.0)
+        return s
+
+    def ranked(self, q: Query, support: dict[str, float], pool: list[Fact] | None = None) -> list[tuple[float, Fact]]:
+        qtoks = set(_tok(q.search_text))
+        entities = self.entities_in(q)
+        scored = [(self.score(f, q, qtoks, entities, support), f) for f in (pool or self.facts)]
+        return sorted([x for x in scored if x[0] > 0], key=lambda x: -x[0])
+
+    # -- operations -------------------------------------------------------------------
+    def answer(self, q: Query, support: dict[str, float]) -> FigureResult | None:
+        ranked = self.ranked(q, support)
+        if not ranked or ranked[0][0] < 4.0:
+            return None
+        best = ranked[0][1]
+        if q.operation == "share":
+            res = self._share(q, best, ranked)
+        elif q.operation == "diff":
+            res = self._diff(q, best, ranked, support)
+        elif q.operation == "sum":
+            res = self._sum(q, best, ranked, support)
+        else:
+            res = None
+        res = res or self._value(q, best)
+        res.warnings = self._warnings(res.facts)
+        return res
+
+    def _same_row(self, f: Fact) -> list[Fact]:
+        return [g for g in self.facts if g.table_id == f.table_id and g.start == f.start and g.kind == "table"]
+
+    def _value(self, q: Query, f: Fact) -> FigureResult:
+        label = _label(f)
+        fig = Figure(label, f.value, f.unit, None, [f])
+        if q.lang == "en":
+            sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
+        else:
+            sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
+        return FigureResult([fig], sentence, [f])
+
+    def _sum(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]], support: dict[str, float]) -> FigureResult | None:
+        parts: list[Fact] = []
+        what = ""
+        if best.kind == "table" and (len(set(q.years)) >= 2 or ALL_YEARS.search(q.search_text)):
+            row = [g for g in self._same_row(best) if g.year is not None]
+            parts = [g for g in row if not q.years or g.year in q.years]
+            years = sorted({g.year for g in parts})
+            what = f"{_label(best, year=False)}, {years[0]}–{years[-1]}" if years else _label(best)
+        elif best.kind == "table" and (PLURAL_PARTIES.search(q.search_text) or len(self.entities_in(q)) >= 2):
+            key = (norm_text(best.label), best.year, norm_text(best.column or ""))
+            by_entity: dict[str, Fact] = {}
+            for _, g in ranked:
+                if g.kind == "table" and g.entity and (norm_text(g.label), g.year, norm_text(g.column or "")) == key:
+                    by_entity.setdefault(g.entity, g)
+            parts = list(by_entity.values())
+            what = f"{best.label}{', ' + str(best.year) if best.year else ''}, " + ", ".join(g.entity for g in parts)
+        elif best.kind == "table":
+            group = [g for g in self.facts if g.table_id == best.table_id and g.caption == best.caption
+                     and g.column == best.column and not g.is_total]
+            parts = group
+            what = f"{best.caption.split(' — ')[-1] or best.label}"
+        if len(parts) < 2:
+            return None
+        total = sum(g.value for g in parts)
+        unit = best.unit
+        formula = " + ".join(format_number(g.value) for g in parts)
+        fig = Figure(f"Summa: {what}", total, unit, formula, parts)
+        cites = "".join(f"{{c:{g.fact_id}}}" for g in parts)
+        word = "Total" if q.lang == "en" else "Summa"
+        sentence = (f"{word} för {what}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) "
+                    f"{cites}.") if q.lang == "sv" else (
+            f"{word} for {what}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) {cites}.")
+        return FigureResult([fig], sentence, parts)
+
+    def _diff(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]], support: dict[str, float]) -> FigureResult | None:
+        years = sorted(set(q.years))
+        if len(years) >= 2:
+            y1, y2 = years[0], years[-1]
+            first = next((f for _, f in ranked if f.year == y1), None)
+            if first is None:
+                return None
+            key = (norm_text(first.label), first.entity)
+            second = next((f for _, f in ranked if f.year == y2 and (norm_text(f.label), f.entity) == key
+                           and f.unit == first.unit), None)
+            second = second or next((f for _, f in ranked if f.year == y2 and f.unit == first.unit), None)
+            if second is None:
+                return None
+            a, b = first, second
+        else:
+            if best.kind != "table":
+                return None
+            row = self._same_row(best)
+            qtoks = set(_tok(q.search_text))
+            named = [g for g in row if g.column and _match(qtoks, _tok(g.column)) > 0]
+            if len(named) < 2:
+                return None
+            # "skillnaden mellan budget och utfall": in the order the question names them
+            named.sort(key=lambda g: min((q.search_text.lower().find(w) for w in _words(g.column) if
+                                          q.search_text.lower().find(w) >= 0), default=999))
+            b, a = named[0], named[1]
+        change = b.value - a.value
+        unit = a.unit or b.unit
+        formula = f"{format_number(b.value)} − {format_number(a.value)}"
+        label = f"Skillnad {_label(a, short=True)} → {_label(b, short=True)}"
+        fig = Figure(label, change, unit, formula, [a, b])
+        cites = f"{{c:{a.fact_id}}}{{c:{b.fact_id}}}"
+        pct = f", {format_number(change / a.value * 100, 1)} %" if a.value and unit != "%" else ""
+        if q.lang == "en":
+            sentence = (f"The difference is {format_amount(change, unit)} ({formula} = {format_amount(change, unit)}"
+                        f"{pct}) {cites}.")
+        else:
+            verb = "ökar med" if change > 0 else ("minskar med" if change < 0 else "är oförändrad:")
+            sentence = (f"{_label(a, short=True, year=False)} {verb} {format_amount(abs(change), unit)} "
+                        f"({formula} = {format_amount(change, unit)}{pct}) {cites}.")
+        return FigureResult([fig], sentence, [a, b])
+
+    def _share(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
+        if best.unit == "%":
+            return None  # the documents state the share; report it as a value
+        if best.kind != "table":
+            return None
+        column = [g for g in self.facts if g.table_id == best.table_id and g.column == best.column
+                  and g.kind == "table"]
+        totals = [g for g in column if g.is_total and re.match(r"(summa|total)\b", g.label, re.I)
+                  and not re.search(r"kommun|\w+ \w+", g.label.lower().replace("summa ", "x"))]
+        denom = next((g for g in totals if g.start != best.start), None)
+        if denom is None or not denom.value:
+            return None
+        share = best.value / denom.value * 100
+        formula = f"{format_number(best.value)} / {format_number(denom.value)} × 100"
+        fig = Figure(f"Andel: {best.label} av {denom.label}{', ' + str(best.year) if best.year else ''}",
+                     round(share, 1), "%", formula, [best, denom])
+        cites = f"{{c:{best.fact_id}}}{{c:{denom.fact_id}}}"
+        sentence = (f"{best.label} utgör {format_number(share, 1)} % av {denom.label}"
+                    f"{' ' + str(best.year) if best.year else ''} ({formula} = {format_number(share, 1)} %) {cites}.")
+        if q.lang == "en":
+            sentence = (f"{best.label} is {format_number(share, 1)} % of {denom.label} ({formula}) {cites}.")
+        return FigureResult([fig], sentence, [best, denom])
+
+    def _warnings(self, used: list[Fact]) -> list[Discrepancy]:
+        spans = {(f.source, f.start) for f in used}
+        return [d for d in self.discrepancies if (d.source, d.start) in spans]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäö]{4,}", text) if w.lower() not in STOPWORDS]
+
+
+def _label(f: Fact, year: bool = True, short: bool = False) -> str:
+    """`Summa Umeå kommun, 2027, Pingstkyrkan i Umeå`: row, column/year and party."""
+    if f.kind == "text":
+        base = re.sub(r"\s+", " ", f.quote)
+        base = base if len(base) <= 120 else base[:117] + "…"
+        return base if not short else (f"{f.year}" if f.year else base[:40])
+    parts = [f.label]
+    col = (f.column or "").strip()
+    if col and (year or not re.fullmatch(r"(19|20)\d\d\D{0,8}", col)):
+        parts.append(re.sub(r"\s*\(\**\)?\s*$", "", col) or col)
+    elif year and f.year:
+        parts.append(str(f.year))
+    if f.entity and not short:
+        parts.append(f.entity)
+    return ", ".join(p for p in parts if p)
+
+
+def fold_eq(a: str, b: str) -> bool:
+    return fold(a.lower()) == fold(b.lower())

@@ -1,0 +1,62 @@
+"""The API contract (evaluation scripts depend on it): request and response models."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Filters(BaseModel):
+    source: str | list[str] | None = Field(None, description="Only these documents (file names).")
+    body: str | None = Field(None, description="Only documents that mention this body (KS, KSNAU, IFN …).")
+    date_from: str | None = Field(None, description="YYYY-MM-DD: only documents dated on or after.")
+    date_to: str | None = Field(None, description="YYYY-MM-DD: only documents dated on or before.")
+    doc_type: str | None = Field(None, description="File type: md, txt, pdf, docx, html.")
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=2000, examples=["Hur mycket betalar Umeå kommun till "
+                                                                        "Pingstkyrkan i Umeå 2027?"])
+    filters: Filters | None = None
+
+
+class ChatMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=4000)
+
+
+class ChatRequest(BaseModel):
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    filters: Filters | None = None
+
+
+class Citation(BaseModel):
+    id: int
+    source: str
+    title: str
+    section: str
+    quote: str
+    page: int | None = None
+    start: int
+    end: int
+
+
+class FigureOut(BaseModel):
+    label: str
+    value: float
+    unit: str | None
+    formula: str | None = None
+    citations: list[int] = []
+
+
+class AskResponse(BaseModel):
+    answer: str
+    abstained: bool
+    figures: list[FigureOut] = []
+    citations: list[Citation] = []
+    warnings: list[str] = []
+    question: str | None = Field(None, description="The question answered (after resolving a follow-up).")
+
+
+class IngestRequest(BaseModel):
+    paths: list[str] = Field(..., min_length=1, description="Files or folders on the server's disk.")

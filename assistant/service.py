@@ -1,0 +1,299 @@
+"""The assistant: analyse → retrieve → (compute figures) → compose → cite.
+
+The default answer is extractive and deterministic: the sentences and table rows that
+answer the question, each with a numbered citation, and figures computed by the figures
+engine. When the documents do not support an answer it abstains.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+
+from rapidfuzz import process
+
+from index.store import CouncilIndex
+from index.text import tokens
+from ingest.facts import SENTENCE_END
+from ingest.model import Chunk, Fact
+
+from .analysis import Query, analyse, content_terms
+from .figures import FigureEngine, FigureResult
+from .retrieval import Hit, retrieve
+from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
+
+ABSTAIN_SV = "Det finns inget i de inlästa dokumenten som besvarar frågan."
+ABSTAIN_EN = "The ingested documents do not answer this question."
+
+
+class Citations:
+    """Numbered citations in the order they are first used."""
+
+    def __init__(self) -> None:
+        self.items: list[Citation] = []
+        self._keys: dict[tuple, int] = {}
+
+    def add(self, source: str, title: str, section: str, quote: str, page: int | None, start: int, end: int) -> int:
+        key = (source, start, end)
+        if key not in self._keys:
+            self._keys[key] = len(self.items) + 1
+            self.items.append(Citation(id=self._keys[key], source=source, title=title, section=section,
+                                       quote=quote.strip()[:600], page=page, start=start, end=end))
+        return self._keys[key]
+
+
+class Assistant:
+    def __init__(self, index: CouncilIndex) -> None:
+        self.index = index
+        self._engine: FigureEngine | None = None
+        self._generation = -1
+        self._facts_by_source: dict[str, list[Fact]] = {}
+
+    # -- state ------------------------------------------------------------------------
+    def _sync(self) -> None:
+        self.index.refresh()
+        if self._generation != self.index._loaded_generation or self._engine is None:
+            self._engine = FigureEngine(self.index.facts, self.index.discrepancies)
+            by_source = defaultdict(list)
+            for f in self.index.facts:
+                by_source[f.source].append(f)
+            self._facts_by_source = {s: sorted(v, key=lambda f: f.start) for s, v in by_source.items()}
+            self._generation = self.index._loaded_generation
+
+    def _titles(self) -> dict[str, str]:
+        return {c.source: c.title for c in self.index.chunks.values()}
+
+    # -- public -----------------------------------------------------------------------
+    def ask(self, question: str, filters: Filters | None = None) -> AskResponse:
+        self._sync()
+        q = analyse(question)
+        sources = self._sources(filters)
+        if not self.index.chunks:
+            return AskResponse(answer="Inga dokument är inlästa ännu.", abstained=True, question=question)
+        hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
+        if self._should_abstain(q, hits):
+            return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
+        cites = Citations()
+        parts: list[str] = []
+        figures: list[FigureOut] = []
+        warnings: list[str] = []
+        result = None
+        if q.intent == "consistency":
+            parts.extend(self._consistency(q, hits, cites, warnings))
+        if q.wants_amount and not parts:
+            result = self._figures(q, hits, sources)
+        if result:
+            text = self._render(result.sentence, result.facts, cites)
+            parts.append(text)
+            for fig in result.figures:
+                ids = [self._cite_fact(f, cites) for f in fig.facts]
+                figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
+                                         citations=ids))
+            for d in result.warnings:
+                ref = cites.add(d.source, self._titles().get(d.source, d.source), d.table, d.explanation, None,
+                                d.start, d.end)
+                warnings.append(d.explanation)
+                parts.append(f"Obs! {d.explanation} [{ref}]")
+        evidence = self._evidence(q, hits, cites, limit=1 if result else 3)
+        if evidence:
+            lead = "Underlag" if q.lang == "sv" else "Evidence"
+            parts.append(("" if not parts else f"{lead}: ") + " ".join(evidence))
+        if not parts:
+            return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
+        return AskResponse(answer="\n\n".join(parts), abstained=False, figures=figures, citations=cites.items,
+                           warnings=warnings, question=question)
+
+    def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> AskResponse:
+        users = [m.content for m in messages if m.role == "user"]
+        question = resolve_follow_up(users[:-1], users[-1])
+        return self.ask(question, filters)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[Hit, str]]:
+        self._sync()
+        q = analyse(query)
+        return [(h, h.chunk.text) for h in retrieve(self.index, q, k=k, sources=self._sources(filters))]
+
+    # -- steps ------------------------------------------------------------------------
+    def _sources(self, filters: Filters | None) -> set[str] | None:
+        if not filters:
+            return None
+        docs = self.index.documents()
+        names = {d["source"] for d in docs}
+        if filters.source:
+            wanted = [filters.source] if isinstance(filters.source, str) else filters.source
+            names &= {n for n in names for w in wanted if n == w or n.endswith(w)}
+        if filters.doc_type:
+            names &= {d["source"] for d in docs if d["format"] == filters.doc_type.lower().lstrip(".")}
+        if filters.body:
+            body = re.compile(r"\b" + re.escape(filters.body) + r"\b", re.I)
+            names &= {s for s in names if body.search(self.index.document_text(s) or "")}
+        if filters.date_from or filters.date_to:
+            names &= {s for s in names if _within(_doc_date(s, self.index.document_text(s) or ""),
+                                                   filters.date_from, filters.date_to)}
+        return names
+
+    def _should_abstain(self, q: Query, hits: list[Hit]) -> bool:
+        if not hits:
+            return True
+        terms = content_terms(q)
+        if not terms:
+            return not q.identifiers
+        vocab = self.index.bm25.vocabulary
+        missing = [t for t in terms if t not in vocab and not _fuzzy_known(t, vocab)]
+        if any(len(t) >= 5 for t in missing) and not q.identifiers:
+            return True
+        top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:5])))
+        covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6))
+        return covered / len(terms) < 0.5
+
+    def _support(self, hits: list[Hit]) -> dict[str, float]:
+        support: dict[str, float] = {}
+        for rank, h in enumerate(hits[:8]):
+            facts = self._facts_by_source.get(h.chunk.source, [])
+            starts = [f.start for f in facts]
+            i = bisect.bisect_left(starts, h.chunk.start)
+            bonus = 2.5 / (1 + 0.5 * rank)
+            while i < len(facts) and facts[i].start < h.chunk.end:
+                key = facts[i].source + f"#{facts[i].start}"
+                support[key] = max(support.get(key, 0.0), bonus)
+                i += 1
+        return support
+
+    def _figures(self, q: Query, hits: list[Hit], sources: set[str] | None) -> FigureResult | None:
+        engine = self._engine
+        if sources is not None:
+            engine = FigureEngine([f for f in self.index.facts if f.source in sources], self.index.discrepancies)
+        return engine.answer(q, self._support(hits))
+
+    def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:
+        qt = set(tokens(q.search_text))
+        sources = {h.chunk.source for h in hits[:5]}
+        scored = []
+        for d in self.index.discrepancies:
+            overlap = len(qt & set(tokens(d.row + " " + d.table)))
+            if overlap:
+                scored.append((overlap + (1 if d.source in sources else 0), d))
+        if not scored:
+            return []
+        top = max(s for s, _ in scored)
+        out = []
+        for _, d in sorted([x for x in scored if x[0] == top], key=lambda x: x[1].start)[:3]:
+            ref = cites.add(d.source, self._titles().get(d.source, d.source), d.table,
+                            self.index.document_text(d.source)[d.start:d.end] if self.index.document_text(d.source)
+                            else d.explanation, None, d.start, d.end)
+            warnings.append(d.explanation)
+            out.append(f"Nej. {d.explanation} Beräknat: {d.formula}. [{ref}]")
+        return out
+
+    def _cite_fact(self, f: Fact, cites: Citations) -> int:
+        section = f.section or ""
+        return cites.add(f.source, self._titles().get(f.source, f.source), section, f.quote, f.page,
+                         f.start if f.kind == "table" else max(0, f.start - 0), f.end)
+
+    def _render(self, sentence: str, facts: list[Fact], cites: Citations) -> str:
+        by_id = {f.fact_id: f for f in facts}
+        seen: set[int] = set()
+
+        def repl(m: re.Match) -> str:
+            n = self._cite_fact(by_id[m.group(1)], cites)
+            if n in seen:
+                return ""
+            seen.add(n)
+            return f"[{n}]"
+
+        return re.sub(r"\{c:(\w+)\}", repl, sentence)
+
+    def _evidence(self, q: Query, hits: list[Hit], cites: Citations, limit: int) -> list[str]:
+        """The best sentences of the best passages, each cited."""
+        terms = set(content_terms(q)) | {str(y) for y in q.years} | set(q.identifiers)
+        candidates = []
+        for rank, h in enumerate(hits[:5]):
+            for start, end, sent in _sentences(h.chunk):
+                st = set(tokens(sent))
+                overlap = sum(1 for t in terms if t in st or (len(t) >= 6 and any(x.startswith(t[:5]) for x in st)))
+                overlap += sum(1 for i in q.identifiers if i.replace(" ", "") in sent.replace(" ", ""))
+                if overlap == 0 or len(sent.strip()) < 15:
+                    continue
+                candidates.append((overlap - 0.15 * rank - 0.002 * max(0, len(sent) - 300), start, end, sent, h.chunk))
+        candidates.sort(key=lambda c: -c[0])
+        out, used = [], set()
+        for score, start, end, sent, chunk in candidates:
+            if len(out) >= limit or (out and score < candidates[0][0] * 0.5):
+                break
+            key = re.sub(r"\W+", "", sent.lower())[:80]
+            if key in used:
+                continue
+            used.add(key)
+            ref = cites.add(chunk.source, chunk.title, chunk.section, sent, chunk.page, start, end)
+            out.append(f"{_clean(sent)} [{ref}]")
+        return out
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"</?\w+>|\*\*|\\\*", "", text)
+    text = re.sub(r"\s*\n\s*", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _sentences(chunk: Chunk) -> list[tuple[int, int, str]]:
+    """Sentences and lines (table rows, list items) of a chunk with absolute offsets."""
+    out = []
+    pos = 0
+    for para in re.split(r"(\n\s*\n)", chunk.text):
+        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+            pos += len(para)
+            continue
+        lines = para.split("\n") if ("\t" in para or para.lstrip().startswith(("-", "•", "1."))) else [para]
+        lpos = pos
+        for line in lines:
+            for piece in SENTENCE_END.split(line) if len(lines) == 1 else [line]:
+                idx = chunk.text.find(piece, lpos)
+                if idx >= 0 and piece.strip():
+                    out.append((chunk.start + idx, chunk.start + idx + len(piece), piece))
+                    lpos = idx + len(piece)
+        pos += len(para)
+    return out
+
+
+def _fuzzy_known(term: str, vocab: set[str]) -> bool:
+    if len(term) < 5:
+        return False
+    pool = [v for v in vocab if v[:2] == term[:2] and abs(len(v) - len(term)) <= 3]
+    return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
+
+
+FOLLOW_UP = re.compile(r"^(och|men|samt|and|what about|how about|vilka|vem|vad)\b", re.I)
+
+
+def resolve_follow_up(previous: list[str], current: str) -> str:
+    """`Och 2028?` after a figure question asks the same for 2028; a short question leans on the last one."""
+    if not previous:
+        return current
+    last = previous[-1]
+    cq = analyse(current)
+    content = [t for t in content_terms(cq) if not t.isdigit()]
+    if cq.years and len(content) <= 1:
+        years = re.findall(r"\b(?:19|20)\d\d\b", last)
+        if years:
+            new = re.sub(r"\b(?:19|20)\d\d\b", "\0", last, count=1)
+            new = re.sub(r"\b(?:19|20)\d\d\b", "", new).replace("\0", str(cq.years[0]))
+            return re.sub(r"\s+", " ", new).strip()
+        return f"{last} {current}"
+    if len(content) <= 3 and (FOLLOW_UP.match(current) or not cq.identifiers):
+        ids = analyse(last).identifiers
+        return f"{current} ({last})" if not ids else f"{current} {' '.join(ids)}"
+    return current
+
+
+def _doc_date(source: str, text: str) -> str | None:
+    m = re.search(r"(19|20)\d\d-\d\d-\d\d", source) or re.search(r"(19|20)\d\d-\d\d-\d\d", text[:3000])
+    if m:
+        return m.group(0)
+    y = re.search(r"(19|20)\d\d", source)
+    return f"{y.group(0)}-01-01" if y else None
+
+
+def _within(date: str | None, lo: str | None, hi: str | None) -> bool:
+    if date is None:
+        return False
+    return (not lo or date >= lo) and (not hi or date <= hi)

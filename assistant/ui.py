@@ -1,0 +1,65 @@
+"""Gradio chat: answers with their figures and numbered citations; a citation opens its passage."""
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from .schemas import AskResponse, ChatMessage
+from .service import Assistant
+
+
+def render(resp: AskResponse) -> str:
+    """The answer as markdown: text, a table of figures with formulas, and the sources."""
+    out = [resp.answer]
+    if resp.figures:
+        out.append("\n**Beräknade siffror**\n\n| Vad | Värde | Formel | Källor |\n|---|---|---|---|")
+        for f in resp.figures:
+            value = f"{f.value:,.2f}".replace(",", " ").replace(".", ",").rstrip("0").rstrip(",")
+            out.append(f"| {f.label} | {value} {f.unit or ''} | {f.formula or '–'} | "
+                       f"{', '.join(f'[{c}]' for c in f.citations)} |")
+    if resp.citations:
+        out.append("\n**Källor**")
+        for c in resp.citations:
+            page = f", s. {c.page}" if c.page else ""
+            quote = html.escape(c.quote[:500])
+            out.append(f"<details><summary>[{c.id}] {html.escape(c.source)} — {html.escape(c.section or c.title)}"
+                       f"{page}</summary>\n\n> {quote}\n\n<small>tecken {c.start}–{c.end}</small></details>")
+    return "\n".join(out)
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    def respond(message: str, history: list[dict]):
+        messages = [ChatMessage(role=m["role"], content=_text(m["content"])) for m in history
+                    if m.get("role") in ("user", "assistant")]
+        messages.append(ChatMessage(role="user", content=message))
+        resp = assistant.chat(messages)
+        return render(resp)
+
+    def documents():
+        docs = assistant.index.documents()
+        return "\n".join(f"- **{d['source']}** — {d['title']} ({d['chunks']} avsnitt, {d['facts']} siffror)"
+                         for d in docs) or "Inga dokument inlästa."
+
+    with gr.Blocks(title="Rådsassistenten") as ui:
+        gr.Markdown("# Rådsassistenten\nFråga om sammanträdeshandlingar. Svaren hänvisar till källan; "
+                    "beräknade belopp visar formel och rader.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                gr.ChatInterface(respond, examples=[
+                    "Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?",
+                    "Vilka reserverade sig mot kommunstyrelsens beslut § 76?",
+                    "Hur stor är Umeå kommuns sammanlagda insats till Vän i Umeå 2026–2028?"])
+            with gr.Column(scale=1):
+                gr.Markdown("### Dokument")
+                docs = gr.Markdown(documents())
+                gr.Button("Uppdatera").click(documents, outputs=docs)
+    return ui
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
+    return str(content)

@@ -1,0 +1,56 @@
+"""Swedish text normalisation shared by BM25, sentence ranking and fact matching.
+
+Words are lower-cased, stemmed with Snowball Swedish and then folded (å→a, ä→a, ö→o) so
+"Umea" finds "Umeå" and "budgeten" finds "budget".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+WORD = re.compile(r"[0-9]+(?:[/,.-][0-9]+)*|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+_stemmer = Stemmer.Stemmer("swedish")
+
+STOPWORDS = set("""
+och i att det som en på är av för med till den har de inte om ett han men var jag sig från vi så kan
+man när år säger hon under också efter eller nu sin där vid mot ska skulle kommer ut får finns vara
+hade alla andra mycket än här då sedan över bara in blir upp även vad få två vill ha många hur mer
+går sverige kronor gör någon eftersom blev dessa denna detta dess deras vilka vilken vilket vem
+hos ur ni du min mitt mina oss dem dig mig sitt sina samt enligt blev bli varit vilket igen
+the a an of to in for on at by is are was were be how much what who which when where does did do
+will would can could with from and or it its this that these those as per into about than
+""".split())
+
+
+def fold(text: str) -> str:
+    """Remove diacritics: Umeå → Umea (keeps the letters, drops the marks)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return fold(_stemmer.stemWord(word.lower()))
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.replace("\u00ad", ""))
+
+
+def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+    out = []
+    for w in words(text):
+        lw = w.lower()
+        if not keep_stopwords and (lw in STOPWORDS or fold(lw) in STOPWORDS):
+            continue
+        out.append(stem(lw) if not lw[0].isdigit() else lw)
+        if "-" in lw and not lw[0].isdigit():  # "individ- och familjenämnden", "IOP-avtalet"
+            out.extend(stem(p) for p in lw.split("-") if p and p not in STOPWORDS)
+    return out
+
+
+def norm_text(text: str) -> str:
+    """Folded, lower-cased, single-spaced: for fuzzy matching of names."""
+    return re.sub(r"\s+", " ", fold(text.lower())).strip()

@@ -1,0 +1,72 @@
+"""Ingest on tiny fixtures: incremental manifest, broken files named, removal, live reload."""
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from index.store import CouncilIndex
+
+BUDGET = """# Kultur- och fritidsnämnden
+
+## Budget 2027
+
+Tabellen visar budgeten i tkr.
+
+\t2026\t2027
+Bibliotek\t1 200\t1 300
+Simhall\t800\t900
+<b>Summa</b>\t<b>2 000</b>\t<b>2 200</b>
+"""
+
+
+@pytest.fixture()
+def index(tmp_path):
+    return CouncilIndex(Settings(data_dir=tmp_path / "store"))
+
+
+def test_incremental_ingest_and_broken_files(tmp_path, index):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "budget kultur å.md").write_text(BUDGET, encoding="utf-8")
+    (docs / "trasig.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    report = index.ingest_paths([docs], sync_dir=docs)
+    assert report.added == ["budget kultur å.md"]
+    assert "trasig.pdf" in report.errors and "trasig.pdf" in report.errors["trasig.pdf"]
+    assert {f.value for f in index.facts if f.label == "Simhall"} == {800, 900}
+
+    again = index.ingest_paths([docs], sync_dir=docs)
+    assert again.unchanged == ["budget kultur å.md"] and not again.added
+
+    (docs / "budget kultur å.md").write_text(BUDGET.replace("900", "950").replace("2 200", "2 250"), encoding="utf-8")
+    changed = index.ingest_paths([docs], sync_dir=docs)
+    assert changed.updated == ["budget kultur å.md"]
+    assert {f.value for f in index.facts if f.label == "Simhall"} == {800, 950}
+
+    (docs / "budget kultur å.md").unlink()
+    removed = index.ingest_paths([docs], sync_dir=docs)
+    assert removed.removed == ["budget kultur å.md"]
+    assert not index.chunks and not index.facts
+
+
+def test_other_process_changes_are_seen(tmp_path):
+    settings = Settings(data_dir=tmp_path / "store")
+    reader = CouncilIndex(settings)
+    writer = CouncilIndex(settings)
+    f = tmp_path / "a.md"
+    f.write_text(BUDGET, encoding="utf-8")
+    writer.ingest_paths([f])
+    assert not reader.chunks
+    assert reader.refresh() and reader.chunks
+
+
+def test_unsupported_and_missing(tmp_path, index):
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
+    report = index.ingest_paths([tmp_path / "x.xlsx", tmp_path / "saknas.md"])
+    assert "x.xlsx" in report.errors["x.xlsx"] and "saknas.md" in report.errors["saknas.md"]
+
+
+def test_discrepancy_in_fixture(tmp_path, index):
+    f = tmp_path / "fel.md"
+    f.write_text(BUDGET.replace("<b>2 000</b>", "<b>2 100</b>"), encoding="utf-8")
+    index.ingest_paths([f])
+    assert [(d.row, d.printed, d.computed) for d in index.discrepancies] == [("Summa", 2100, 2000)]

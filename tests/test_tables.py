@@ -1,0 +1,88 @@
+"""Golden facts and checks for the tables of the sample corpus."""
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import parse_document
+from ingest.readers import read_document
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {p.name: parse_document(read_document(p)) for p in CORPUS.iterdir()}
+
+
+def facts(doc, label, entity=None, year=None, column=None):
+    return [f for f in doc.facts if f.kind == "table" and f.label == label
+            and (entity is None or f.entity == entity) and (year is None or f.year == year)
+            and (column is None or (f.column or "").startswith(column))]
+
+
+def test_iop_budgets_belong_to_their_parties(docs):
+    doc = docs["2026-05-19_KSNAU_motesbok.md"]
+    for entity, expected in [("Vän i Umeå", [1687050, 2603541, 2703968]),
+                             ("Umeå Pastorat", [672000, 1037065, 1077067]),
+                             ("Pingstkyrkan i Umeå", [672000, 1037065, 1077067])]:
+        got = [f.value for f in sorted(facts(doc, "Summa Umeå kommun", entity), key=lambda f: f.year)]
+        assert got == expected, entity
+        assert all(f.unit == "kr" for f in facts(doc, "Summa Umeå kommun", entity))
+    assert [f.value for f in facts(doc, "Lokaler", "Umeå Pastorat", 2026)] == [130000]
+    assert [f.value for f in facts(doc, "Lokaler", "Pingstkyrkan i Umeå", 2026)] == [67000]
+    assert [f.value for f in facts(doc, "Egenfinansiering", "Vän i Umeå", 2026)] == [382950]
+
+
+def test_survey_table_keeps_its_question(docs):
+    doc = docs["2026-05-19_KSNAU_motesbok.md"]
+    ja = [f for f in facts(doc, "Ja", column="Antal") if "arbetsmiljöpolicy" in f.caption]
+    assert [f.value for f in ja] == [17]
+    assert [f.unit for f in ja] == ["st"]
+
+
+def test_ifn_budget_table_columns_and_units(docs):
+    doc = docs["2026_IFN_verksamhetsplan_och_budget.txt"]
+    summa = {f.column: f.value for f in facts(doc, "Summa nämnd")}
+    assert summa["Årsbudget 2025"] == 1774.8
+    assert summa["Budget från KF 2026"] == 1872.2
+    assert all(f.unit == "mnkr" for f in facts(doc, "Summa nämnd"))
+    assert [f.value for f in facts(doc, "Individ och familjeomsorg", column="Budget från KF")] == [524.5]
+
+
+def test_ifn_new_investments_group(docs):
+    doc = docs["2026_IFN_verksamhetsplan_och_budget.txt"]
+    group = [f for f in doc.facts if "Nya satsningar 2026" in f.caption]
+    assert sorted((f.label.strip(), f.value) for f in group) == [
+        ("Arbetsskor", 1.0), ("Kompetenscentrum", 0.5), ("Ramtid Hemtjänst", 2.0)]
+
+
+def test_ifn_discrepancies_are_found(docs):
+    found = {(d.row, d.printed, round(d.computed, 1)) for d in docs["2026_IFN_verksamhetsplan_och_budget.txt"].discrepancies}
+    assert found == {("Individ och familjeomsorg", 524.5, 525.5), ("Gemensamma kostnader", 100.7, 99.7)}
+
+
+def test_pdf_rows_split_by_arithmetic(docs):
+    doc = docs["2017-02-24_Samordningsforbundet_styrelse_kallelse.txt"]
+    row = {f.column: f.value for f in facts(doc, "Steget Vidare 2")}
+    assert row == {"Budget 2016": 2070, "Utfall 2016": 1767, "Differens": 303}
+    row = {f.column: f.value for f in facts(doc, "Ungdomstorget 3")}
+    assert row == {"Budget 2016": 2880, "Utfall 2016": 2559, "Differens": 321}
+    assert all(not f.uncertain for f in facts(doc, "Ungdomstorget 3"))
+
+
+def test_2022_iop_table_columns(docs):
+    doc = docs["2022_IOP_Van_i_Umea_forslag.md"]
+    summa = [f for f in facts(doc, "Summa") if "Umeå kommun" in (f.column or "")]
+    assert sorted((f.year, f.value, f.unit) for f in summa) == [(2022, 1982, "tkr"), (2023, 2624, "tkr")]
+
+
+def test_prose_amounts(docs):
+    doc = docs["2026_IFN_verksamhetsplan_och_budget.txt"]
+    text = [(f.value, f.unit) for f in doc.facts if f.kind == "text"]
+    assert (1126, "tkr") in text and (3.98, "mnkr") in text and (3.95, "%") in text and (2404, "st") in text
+
+
+def test_chunks_keep_offsets(docs):
+    for doc in docs.values():
+        for c in doc.chunks:
+            assert doc.text[c.start:c.end] == c.text
