@@ -49,7 +49,7 @@ def check_table(table: Table) -> list[Discrepancy]:
     out: list[Discrepancy] = []
     full = [r for r in table.rows if len(r.values) >= 3 and all(v is not None for v in r.values)]
     unit = table.unit
-    if full:
+    if full and unit != "%":  # shares in a row do not add up
         width = Counter(len(r.values) for r in full).most_common(1)[0][0]
         rows = [r for r in full if len(r.values) == width]
         support = [(sum(ok(r.values) for r in rows) / len(rows), name, ok) for name, ok in RELATIONS]
