@@ -85,10 +85,29 @@ def to_swedish(text: str) -> str:
     return " ".join(out)
 
 
+ABBREVIATIONS = {
+    "KF": "kommunfullmäktige", "KS": "kommunstyrelsen", "KSNAU": "näringslivs- och arbetsutskott",
+    "IFN": "individ- och familjenämnden", "IOP": "idéburet offentligt partnerskap",
+    "SAM": "systematiskt arbetsmiljöarbete", "LSS": "lagen om stöd och service", "SKR": "Sveriges Kommuner och Regioner",
+}
+
+
+def expand_abbreviations(text: str) -> str:
+    """`IFN` also searches `individ- och familjenämnden`, and the long form also the short one."""
+    extra = []
+    for short, long in ABBREVIATIONS.items():
+        if re.search(r"\b" + short + r"\b", text):
+            extra.append(long)
+        elif re.search(re.escape(long.split()[0][:12]), text, re.I) and long.lower()[:12] in text.lower():
+            extra.append(short)
+    return text + (" " + " ".join(extra) if extra else "")
+
+
 def analyse(question: str) -> Query:
     text = re.sub(r"\s+", " ", question).strip()
     lang = detect_language(text)
     search = to_swedish(text) if lang == "en" else text
+    search = expand_abbreviations(search)
     years = [int(y) for y in YEAR.findall(search)]
     period = re.search(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", search)
     if period:
@@ -123,10 +142,10 @@ def content_terms(q: Query) -> list[str]:
     generic = {"umea", "kommun", "kommunen", "kommuns", "fråg", "dokument", "år", "ar"}
     out = []
     for w in words(q.search_text):
-        lw = w.lower()
-        if lw in STOPWORDS or fold(lw) in STOPWORDS or lw.isdigit() or len(lw) < 3:
-            continue
-        s = tokens(lw)
-        if s and s[0] not in generic:
-            out.append(s[0])
+        for part in w.lower().split("-"):  # "SUS-stödjare", "IOP-perioderna": the parts carry the meaning
+            if part in STOPWORDS or fold(part) in STOPWORDS or part.isdigit() or len(part) < 3:
+                continue
+            s = tokens(part)
+            if s and s[0] not in generic:
+                out.append(s[0])
     return list(dict.fromkeys(out))

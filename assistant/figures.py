@@ -7,6 +7,7 @@ result carries its formula and every row it used.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,7 +20,8 @@ from ingest.numbers import format_amount, format_number
 
 from .analysis import Query
 
-GENERIC = {"umea", "kommun", "kommuns", "hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for"}
+GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "far", "fran", "enlig"}
+BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbund|utskott|fullmäktige)\w*)")
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|alla tre|samtliga|de tre|alla parter|all parties|three)\b", re.I)
 ALL_YEARS = re.compile(r"\b(hela perioden|alla år|under perioden|whole period|entire period)\b", re.I)
 
@@ -46,22 +48,32 @@ def _tok(text: str) -> frozenset[str]:
     return frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit())
 
 
-def _match(qtoks: set[str], ftoks: frozenset[str]) -> float:
-    """Share of the question's words found in a descriptor (prefix match for compounds)."""
+def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | None = None) -> float:
+    """Weighted share of the question's words found in a descriptor (prefix match for compounds)."""
     hits = 0.0
     for q in qtoks:
+        w = weight.get(q, 1.0) if weight else 1.0
         if q in ftoks:
-            hits += 1
+            hits += w
         elif len(q) >= 5 and any(len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5])) for f in ftoks):
-            hits += 0.6
+            hits += 0.6 * w
     return hits
 
 
 class FigureEngine:
-    def __init__(self, facts: list[Fact], discrepancies: list[Discrepancy]) -> None:
+    def __init__(self, facts: list[Fact], discrepancies: list[Discrepancy], titles: dict[str, str] | None = None) -> None:
         self.facts = facts
         self.discrepancies = discrepancies
         self.entities = sorted({f.entity for f in facts if f.entity}, key=len, reverse=True)
+        # Words that name a document's own body ("individ- och familjenämndens") select the
+        # document, not a row in it.
+        self.body_tokens = {src: frozenset(_tok(" ".join(BODY.findall(t)))) for src, t in (titles or {}).items()}
+        df: dict[str, int] = {}
+        for f in facts:
+            for t in _tok(f"{f.label} {f.column or ''} {f.caption}"):
+                df[t] = df.get(t, 0) + 1
+        n = max(1, len(facts))
+        self.weight = {t: 1.0 + math.log(n / (1 + c)) / 2.5 for t, c in df.items()}
 
     # -- matching ---------------------------------------------------------------------
     def entities_in(self, q: Query) -> list[str]:
@@ -75,12 +87,18 @@ class FigureEngine:
         return found
 
     def score(self, f: Fact, q: Query, qtoks: set[str], entities: list[str], support: dict[str, float]) -> float:
-        label_hits = _match(qtoks, _tok(f.label)) if f.kind == "table" else 0.0
-        col_hits = _match(qtoks, _tok(f.column or ""))
-        ctx_hits = _match(qtoks, _tok(" ".join([f.caption, f.section, f.entity or "", f.source.replace("_", " ")])))
-        sent_hits = _match(qtoks, _tok(f.quote)) if f.kind == "text" else 0.0
-        s = 3.0 * label_hits + 1.5 * col_hits + 1.0 * ctx_hits + 2.2 * sent_hits
-        if label_hits + col_hits + sent_hits == 0:
+        w = self.weight
+        own = self.body_tokens.get(f.source, frozenset()) | (_tok(f.entity) if f.entity else frozenset())
+        row_q = qtoks - own
+        label_hits = _match(row_q, _tok(f.label), w)
+        col_hits = _match(row_q, _tok(f.column or ""), w)
+        ctx_hits = _match(qtoks, _tok(" ".join([f.caption, f.section, f.entity or "", f.source.replace("_", " ")])), w)
+        sent_hits = _match(row_q, _tok(f.quote), w) if f.kind == "text" else 0.0
+        if f.kind == "table":
+            s = 3.0 * label_hits + 1.5 * col_hits + 1.0 * ctx_hits
+        else:
+            s = 2.6 * label_hits + 0.6 * sent_hits + 0.5 * ctx_hits - 1.0
+        if label_hits + col_hits + sent_hits + ctx_hits == 0:
             return -1.0
         if entities:
             names = norm_text(" ".join([f.entity or "", f.caption, f.column or "", f.quote, f.source.replace("_", " ")]))
@@ -124,6 +142,9 @@ class FigureEngine:
         if not ranked or ranked[0][0] < 4.0:
             return None
         best = ranked[0][1]
+        table_best = next((x for x in ranked if x[1].kind == "table"), None)
+        if q.operation and table_best and table_best[0] >= 0.6 * ranked[0][0]:
+            best = table_best[1]  # a computation needs rows, and rows carry their columns and years
         if q.operation == "share":
             res = self._share(q, best, ranked)
         elif q.operation == "diff":
@@ -186,7 +207,9 @@ class FigureEngine:
         years = sorted(set(q.years))
         if len(years) >= 2:
             y1, y2 = years[0], years[-1]
-            first = next((f for _, f in ranked if f.year == y1), None)
+            top = ranked[0][0]
+            first = next((f for sc, f in ranked if f.year == y1 and f.kind == "table" and sc >= 0.5 * top), None)
+            first = first or next((f for _, f in ranked if f.year == y1), None)
             if first is None:
                 return None
             key = (norm_text(first.label), first.entity)

@@ -53,7 +53,7 @@ class Assistant:
     def _sync(self) -> None:
         self.index.refresh()
         if self._generation != self.index._loaded_generation or self._engine is None:
-            self._engine = FigureEngine(self.index.facts, self.index.discrepancies)
+            self._engine = FigureEngine(self.index.facts, self.index.discrepancies, self._titles())
             by_source = defaultdict(list)
             for f in self.index.facts:
                 by_source[f.source].append(f)
@@ -162,7 +162,8 @@ class Assistant:
     def _figures(self, q: Query, hits: list[Hit], sources: set[str] | None) -> FigureResult | None:
         engine = self._engine
         if sources is not None:
-            engine = FigureEngine([f for f in self.index.facts if f.source in sources], self.index.discrepancies)
+            engine = FigureEngine([f for f in self.index.facts if f.source in sources], self.index.discrepancies,
+                                  self._titles())
         return engine.answer(q, self._support(hits))
 
     def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:
@@ -205,18 +206,19 @@ class Assistant:
 
     def _evidence(self, q: Query, hits: list[Hit], cites: Citations, limit: int) -> list[str]:
         """The best sentences of the best passages, each cited."""
-        terms = set(content_terms(q)) | {str(y) for y in q.years} | set(q.identifiers)
+        terms = set(content_terms(q)) | {str(y) for y in q.years}
+        idf = self.index.bm25.idf
         candidates = []
-        for rank, h in enumerate(hits[:5]):
+        for rank, h in enumerate(hits[:6]):
             for start, end, sent in _sentences(h.chunk):
                 st = set(tokens(sent))
-                overlap = sum(1 for t in terms if t in st or (len(t) >= 6 and any(x.startswith(t[:5]) for x in st)))
-                overlap += sum(1 for i in q.identifiers if i.replace(" ", "") in sent.replace(" ", ""))
+                overlap = sum(idf(t) for t in terms if t in st or (len(t) >= 6 and any(x.startswith(t[:5]) for x in st)))
+                overlap += sum(2.0 for i in q.identifiers if i.replace(" ", "") in sent.replace(" ", ""))
                 if overlap == 0 or len(sent.strip()) < 15:
                     continue
                 candidates.append((overlap - 0.15 * rank - 0.002 * max(0, len(sent) - 300), start, end, sent, h.chunk))
         candidates.sort(key=lambda c: -c[0])
-        out, used = [], set()
+        out, used, sources = [], set(), []
         for score, start, end, sent, chunk in candidates:
             if len(out) >= limit or (out and score < candidates[0][0] * 0.5):
                 break
@@ -224,9 +226,32 @@ class Assistant:
             if key in used:
                 continue
             used.add(key)
+            start, end, sent = _extend_list(chunk, start, end, sent)
+            ref = cites.add(chunk.source, chunk.title, chunk.section, sent, chunk.page, start, end)
+            out.append(f"{_clean(sent)} [{ref}]")
+            sources.append(chunk.source)
+        # a second document that also answers (earlier decisions, other periods) is worth showing
+        other = next((c for c in candidates if c[4].source not in sources and c[0] >= candidates[0][0] * 0.6), None)
+        if other and len(out) < limit + 1:
+            score, start, end, sent, chunk = other
+            start, end, sent = _extend_list(chunk, start, end, sent)
             ref = cites.add(chunk.source, chunk.title, chunk.section, sent, chunk.page, start, end)
             out.append(f"{_clean(sent)} [{ref}]")
         return out
+
+
+def _extend_list(chunk: Chunk, start: int, end: int, sent: str) -> tuple[int, int, str]:
+    """A title or a sentence ending in ':' introduces what follows: quote the list too."""
+    s = sent.strip()
+    if not (s.endswith(":") or (len(s) <= 60 and not s.endswith("."))):
+        return start, end, sent
+    rel = end - chunk.start
+    rest = chunk.text[rel:rel + 700]
+    stop = re.search(r"\n\s*\n\s*(?=[A-ZÅÄÖ][^\n]{60,})|\n#", rest)
+    extra = rest[:stop.start()] if stop else rest
+    if not extra.strip():
+        return start, end, sent
+    return start, end + len(extra.rstrip()), sent + extra.rstrip()
 
 
 def _clean(text: str) -> str:
@@ -256,8 +281,14 @@ def _sentences(chunk: Chunk) -> list[tuple[int, int, str]]:
 
 
 def _fuzzy_known(term: str, vocab: set[str]) -> bool:
+    """A typo ("Pingstkyrkn") or a compound of known words ("budgettabell") is not unknown."""
     if len(term) < 5:
         return False
+    for i in range(4, len(term) - 3):
+        head, tail = term[:i], term[i:]
+        if (head in vocab or head.rstrip("s") in vocab) and (tail in vocab or any(v.startswith(tail) for v in vocab
+                                                                                  if len(tail) >= 5)):
+            return True
     pool = [v for v in vocab if v[:2] == term[:2] and abs(len(v) - len(term)) <= 3]
     return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
 

@@ -123,7 +123,18 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
             near = [y for p, y in years if abs(p - amount.start) <= 45]
             year = near[-1] if len(near) == 1 else (years[0][1] if len({y for _, y in years}) == 1 else None)
             facts.append(Fact(
-                source=source, section=section, entity=entity, label=flat[:240], column=None,
+                source=source, section=section, entity=entity, label=_clause(sent, amount.start, amount.end),
+                column=None,
                 year=year, value=amount.value, unit=unit, start=s_start + amount.start,
                 end=s_start + amount.end, quote=flat[:400], kind="text"))
     return facts
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    """The words around an amount that say what it is: `Föreningsbidraget för 2026 uppgår till 1 126 tkr`."""
+    left = sentence[max(0, start - 90):start]
+    cut = max(left.rfind(". "), left.rfind("; "), left.rfind(", "), left.rfind("("))
+    left = left[cut + 1:] if cut >= 0 and len(left) - cut > 12 else left
+    right = sentence[end:end + 50]
+    stop = min([i for i in (right.find(","), right.find("."), right.find(";"), right.find("(")) if i >= 0] or [len(right)])
+    return re.sub(r"\s+", " ", (left + sentence[start:end] + right[:stop])).strip()

@@ -137,8 +137,16 @@ def split_sections(text: str, fmt: str) -> list[Section]:
 
 
 def document_title(text: str, source: str) -> str:
+    """A running page header (PDF text) names the document best; else the first line."""
+    from collections import Counter
+
+    headers = Counter(re.sub(r"\s+\d+\s*\(\d+\)\s*$", "", ln).strip() for ln in text.split("\n")
+                      if PAGE_FURNITURE.search(ln))
+    best = [(n, h) for h, n in headers.items() if n >= 2 and len(h) >= 15]
+    if best:
+        return clean_heading(max(best)[1])
     for line in text.split("\n"):
         s = clean_heading(line)
-        if 3 <= len(s) <= 150:
+        if 3 <= len(s) <= 150 and not re.fullmatch(r"[\d\s.:-]+", s):
             return s
     return source
