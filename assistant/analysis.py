@@ -60,6 +60,7 @@ class Query:
     operation: str | None = None  # "sum" | "diff" | "share" | None
     wants_amount: bool = False
     intent: str = "lookup"        # lookup | figure | decision | agenda | consistency
+    base_text: str = ""           # the question in Swedish, abbreviations not expanded
 
     @property
     def identifiers(self) -> list[str]:
@@ -106,8 +107,8 @@ def expand_abbreviations(text: str) -> str:
 def analyse(question: str) -> Query:
     text = re.sub(r"\s+", " ", question).strip()
     lang = detect_language(text)
-    search = to_swedish(text) if lang == "en" else text
-    search = expand_abbreviations(search)
+    base = to_swedish(text) if lang == "en" else text
+    search = expand_abbreviations(base)
     years = [int(y) for y in YEAR.findall(search)]
     period = re.search(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", search)
     if period:
@@ -117,7 +118,7 @@ def analyse(question: str) -> Query:
     arenden = ARENDE.findall(search)
     paragrafer = PARAGRAF.findall(search)
     dnr = [f"{m.group(1).upper()}-{m.group(2)}/{m.group(3)}" for m in DNR.finditer(search)]
-    q = Query(text, search, lang, tokens(search), years, arenden, paragrafer, dnr)
+    q = Query(text, search, lang, tokens(search), years, arenden, paragrafer, dnr, base_text=base)
     if SHARE_WORDS.search(search):
         q.operation = "share"
     elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|"

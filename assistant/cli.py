@@ -76,6 +76,14 @@ def cmd_remove(args) -> int:
     return 1
 
 
+def cmd_reindex(args) -> int:
+    from index.store import CouncilIndex
+
+    n = CouncilIndex(get_settings()).rebuild_vectors()
+    print(f"vektorindexet återskapat: {n} avsnitt")
+    return 0
+
+
 def cmd_ask(args) -> int:
     from index.store import CouncilIndex
 
@@ -118,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("remove", help="ta bort ett dokument (filnamn)")
     p.add_argument("source")
     p.set_defaults(fn=cmd_remove)
+    p = sub.add_parser("reindex", help="återskapa vektorindexet (Chroma) från SQLite, t.ex. efter modellbyte")
+    p.set_defaults(fn=cmd_reindex)
     p = sub.add_parser("ask", help="ställ en fråga")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")

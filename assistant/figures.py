@@ -43,9 +43,14 @@ class FigureResult:
     warnings: list[Discrepancy] = field(default_factory=list)
 
 
+MONEY_Q = re.compile(r"hur mycket|kost|betal|budget|belopp|kronor|\bkr\b|tkr|mnkr|finansier|bidr|insats|"
+                     r"avsatt|nettokostnad|how much|pay", re.I)
+
+
 @lru_cache(maxsize=100_000)
 def _tok(text: str) -> frozenset[str]:
-    return frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit())
+    # hyphenated words count by their parts only ("IOP-avtalet" → iop, avtal)
+    return frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit() and "-" not in t)
 
 
 def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | None = None) -> float:
@@ -77,12 +82,14 @@ class FigureEngine:
 
     # -- matching ---------------------------------------------------------------------
     def entities_in(self, q: Query) -> list[str]:
-        text = norm_text(q.search_text)
+        """Parties named in the question, tolerating typos and missing diacritics."""
+        qwords = re.findall(r"\w+", norm_text(q.text + " " + q.search_text))
         found = []
         for e in self.entities:
-            ne = norm_text(e)
-            if ne in text or (len(ne) >= 6 and fuzz.partial_ratio(ne, text) >= 86):
-                if not any(norm_text(f).find(ne) >= 0 for f in found):
+            ewords = [w for w in re.findall(r"\w+", norm_text(e)) if len(w) >= 3]
+            if ewords and all(any(w == x or (len(w) >= 5 and fuzz.ratio(w, x) >= 80) or
+                                  (len(w) >= 5 and x.startswith(w[:5])) for x in qwords) for w in ewords):
+                if not any(norm_text(e) in norm_text(f) for f in found):
                     found.append(e)
         return found
 
@@ -118,7 +125,9 @@ class FigureEngine:
             elif any(str(y) in f.quote or str(y) in f.caption for y in q.years):
                 s += 1
             else:
-                s -= 1.5
+                s -= 3.0
+        if f.unit is None and MONEY_Q.search(q.search_text):
+            s -= 4.0
         if f.unit == "%" and re.search(r"procent|andel|%|svarsfrekvens|löneökning", q.search_text, re.I):
             s += 1.5
         if f.unit == "st" and re.search(r"hur många|antal", q.search_text, re.I):
@@ -131,7 +140,7 @@ class FigureEngine:
         return s
 
     def ranked(self, q: Query, support: dict[str, float], pool: list[Fact] | None = None) -> list[tuple[float, Fact]]:
-        qtoks = set(_tok(q.search_text))
+        qtoks = set(_tok(q.base_text))
         entities = self.entities_in(q)
         scored = [(self.score(f, q, qtoks, entities, support), f) for f in (pool or self.facts)]
         return sorted([x for x in scored if x[0] > 0], key=lambda x: -x[0])

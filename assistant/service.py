@@ -20,6 +20,7 @@ from ingest.model import Chunk, Fact
 from .analysis import Query, analyse, content_terms
 from .figures import FigureEngine, FigureResult
 from .retrieval import Hit, retrieve
+from .structured import StructuredAnswer, agenda_answer, decision_answer, meeting_answer
 from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
 
 ABSTAIN_SV = "Det finns inget i de inlästa dokumenten som besvarar frågan."
@@ -48,6 +49,8 @@ class Assistant:
         self._engine: FigureEngine | None = None
         self._generation = -1
         self._facts_by_source: dict[str, list[Fact]] = {}
+        self._docs: list[dict] = []
+        self._texts: dict[str, str] = {}
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -58,6 +61,8 @@ class Assistant:
             for f in self.index.facts:
                 by_source[f.source].append(f)
             self._facts_by_source = {s: sorted(v, key=lambda f: f.start) for s, v in by_source.items()}
+            self._docs = [d for d in (self.index.document(x["source"]) for x in self.index.documents()) if d]
+            self._texts = {d["source"]: self.index.document_text(d["source"]) or "" for d in self._docs}
             self._generation = self.index._loaded_generation
 
     def _titles(self) -> dict[str, str]:
@@ -80,6 +85,15 @@ class Assistant:
         result = None
         if q.intent == "consistency":
             parts.extend(self._consistency(q, hits, cites, warnings))
+        docs = [d for d in self._docs if sources is None or d["source"] in sources]
+        structured = None
+        if q.intent == "decision":
+            structured = decision_answer(q, docs, self._texts)
+        elif q.intent == "agenda" or (q.arenden and not q.wants_amount):
+            structured = agenda_answer(q, docs, self._texts)
+        structured = structured or meeting_answer(q, docs, self._texts)
+        if structured:
+            parts.append(self._render_quotes(structured, cites))
         if q.wants_amount and not parts:
             result = self._figures(q, hits, sources)
         if result:
@@ -190,6 +204,13 @@ class Assistant:
         section = f.section or ""
         return cites.add(f.source, self._titles().get(f.source, f.source), section, f.quote, f.page,
                          f.start if f.kind == "table" else max(0, f.start - 0), f.end)
+
+    def _render_quotes(self, answer: StructuredAnswer, cites: Citations) -> str:
+        def repl(m: re.Match) -> str:
+            qt = answer.quotes[int(m.group(1))]
+            return f"[{cites.add(qt.source, qt.title, qt.section, qt.text, None, qt.start, qt.end)}]"
+
+        return re.sub(r"\{q:(\d+)\}", repl, answer.text)
 
     def _render(self, sentence: str, facts: list[Fact], cites: Citations) -> str:
         by_id = {f.fact_id: f for f in facts}

@@ -7,14 +7,18 @@ before that commit; BM25 is rebuilt from SQLite in memory.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from assistant.settings import Settings
 from ingest.model import Chunk, Discrepancy, Fact, ParsedDocument
@@ -38,7 +42,11 @@ CREATE TABLE IF NOT EXISTS facts (fact_id TEXT, source TEXT, data TEXT);
 CREATE INDEX IF NOT EXISTS facts_source ON facts(source);
 CREATE TABLE IF NOT EXISTS discrepancies (source TEXT, data TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
+# Bump when parsing changes: documents ingested by an older parser are read again (their
+# unchanged passages keep their cached embeddings, so only parsing is redone).
+PARSER_VERSION = "4"
 
 
 @dataclass
@@ -182,6 +190,7 @@ class CouncilIndex:
             except OSError as exc:
                 report.errors[f.name] = f"{f.name}: kunde inte läsas ({exc.strerror})"
                 continue
+            digest = f"{digest}:{PARSER_VERSION}"
             if known.get(f.name) == digest:
                 report.unchanged.append(f.name)
             else:
@@ -215,19 +224,43 @@ class CouncilIndex:
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
+    @contextmanager
+    def _writing(self):
+        """One writer at a time, across processes too: Chroma's embedded store is not safe for
+        concurrent writers (the server ingests on behalf of `council ingest` for that reason)."""
+        with self._lock, open(self.settings.data_dir / ".write.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def rebuild_vectors(self) -> int:
+        """Recreate the Chroma collection from SQLite (embeddings come from the cache)."""
+        with self._writing():
+            rows = self._db.execute('SELECT chunk_id FROM chunks').fetchall()
+            self.refresh(force=True)
+            try:
+                self.collection._client.delete_collection(self.settings.collection)
+            except Exception:  # noqa: BLE001 - absent or unreadable: it is recreated below
+                log.warning("could not delete collection %s; recreating", self.settings.collection)
+            self._collection = None
+            chunks = [self.chunks[r[0]] for r in rows if r[0] in self.chunks]
+            vectors = self._embed([c.index_text() for c in chunks])
+            self._add_vectors(chunks, vectors)
+        return len(chunks)
+
+    def _add_vectors(self, chunks: list[Chunk], vectors: list) -> None:
+        for i in range(0, len(chunks), 500):
+            batch = chunks[i:i + 500]
+            self.collection.add(ids=[c.chunk_id for c in batch], embeddings=[v.tolist() for v in vectors[i:i + 500]],
+                                documents=[c.text for c in batch], metadatas=[_chroma_meta(c) for c in batch])
+
     def _store(self, doc: ParsedDocument, path: str, digest: str) -> None:
-        texts = [c.index_text() for c in doc.chunks]
-        vectors = self.embedder.embed_passages(texts) if texts else []
-        with self._lock:
+        vectors = self._embed([c.index_text() for c in doc.chunks])
+        with self._writing():
             self.collection.delete(where={"source": doc.source})
-            if doc.chunks:
-                for i in range(0, len(doc.chunks), 500):
-                    batch = doc.chunks[i:i + 500]
-                    self.collection.add(
-                        ids=[c.chunk_id for c in batch],
-                        embeddings=[v.tolist() for v in vectors[i:i + 500]],
-                        documents=[c.text for c in batch],
-                        metadatas=[_chroma_meta(c) for c in batch])
+            self._add_vectors(doc.chunks, vectors)
             with self._db:  # one transaction: the document appears whole or not at all
                 self._delete_rows(doc.source)
                 self._db.execute(
@@ -247,12 +280,31 @@ class CouncilIndex:
                                       for d in doc.discrepancies])
                 self._bump_generation()
 
+    def _embed(self, texts: list[str]) -> list:
+        """Embeddings, re-using those of passages embedded before by the same model."""
+        keys = [hashlib.sha1(f"{self.embedder.name}\0{t}".encode()).hexdigest() for t in texts]
+        cached = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            rows = self._db.execute(f"SELECT key, vector FROM embedding_cache WHERE key IN ({','.join('?' * len(part))})",
+                                    part).fetchall()
+            cached.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        missing = [i for i, k in enumerate(keys) if k not in cached]
+        if missing:
+            fresh = self.embedder.embed_passages([texts[i] for i in missing])
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO embedding_cache VALUES (?, ?)",
+                                     [(keys[i], fresh[j].astype(np.float32).tobytes()) for j, i in enumerate(missing)])
+            for j, i in enumerate(missing):
+                cached[keys[i]] = fresh[j]
+        return [cached[k] for k in keys]
+
     def _delete_rows(self, source: str) -> None:
         for table in ("documents", "chunks", "facts", "discrepancies"):
             self._db.execute(f"DELETE FROM {table} WHERE source=?", (source,))
 
     def remove(self, source: str) -> bool:
-        with self._lock:
+        with self._writing():
             exists = self._db.execute("SELECT 1 FROM documents WHERE source=?", (source,)).fetchone()
             if not exists:
                 return False

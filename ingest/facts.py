@@ -52,8 +52,8 @@ def infer_table_unit(table: Table, context: str, document: str) -> tuple[str | N
     if m:
         return normalise_unit(m.group(1)), False
     values = [v for r in table.rows for v in r.values if v is not None]
-    if not values:
-        return None, False
+    if not values or not any(table.columns):
+        return None, False  # without a header the numbers could be page numbers or counts
     decimals = any(abs(v - round(v)) > 1e-9 for v in values)
     big = max(abs(v) for v in values)
     if decimals and big < 1e5 and re.search(r"\b(mnkr|mkr|mknr)\b", document):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from .checks import check_table
+from .meeting import extract_structure
 from .facts import table_facts, text_facts
 from .model import Block, Chunk, ParsedDocument, Section, Table
 from .readers import RawDocument
@@ -79,7 +80,9 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
         f.page = raw.page_at(f.start)
         f.fact_id = hashlib.sha1(f"{f.source}:{f.start}:{f.end}:{f.column}:{f.value}".encode()).hexdigest()[:16]
     discrepancies = [d for t in tables for d in check_table(t)]
-    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies)
+    structure = extract_structure(text, sections, title)
+    structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]
+    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure)
 
 
 def _section_chunks(raw: RawDocument, title: str, sec: Section, blocks: list[Block],

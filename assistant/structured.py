@@ -1,0 +1,177 @@
+"""Answers from document structure: decisions (beslut, yrkanden, reservationer, rättelser)
+and agendas (ärendenummer ↔ titel), cited at the line they come from."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.text import tokens
+
+from .analysis import Query
+
+RESERV = re.compile(r"reserv", re.I)
+YRK = re.compile(r"yrka|yrkande|förslag(?!et till beslut)|föreslog", re.I)
+CORR = re.compile(r"rätta|rättelse|korriger|corrected|correction", re.I)
+BESLUT = re.compile(r"beslut|beslöt|decided|att-sats", re.I)
+
+
+@dataclass
+class Quote:
+    source: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class StructuredAnswer:
+    text: str            # with {q:<n>} placeholders for the quotes
+    quotes: list[Quote]
+
+
+def _find(doc_text: str, needle: str, after: int = 0) -> tuple[int, int] | None:
+    """Locate a cleaned line in the original text (markup and spacing may differ)."""
+    words = re.findall(r"\w+", needle)[:12]
+    if not words:
+        return None
+    pattern = r"\W+".join(re.escape(w) for w in words)
+    m = re.search(pattern, doc_text[after:])
+    start = after + m.start() if m else None
+    if start is None:
+        m = re.search(pattern, doc_text)
+        if not m:
+            return None
+        start = m.start()
+    line_end = doc_text.find("\n", start)
+    return start, line_end if line_end > 0 else len(doc_text)
+
+
+def decision_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredAnswer | None:
+    """`§ 76`-questions: who reserved themselves, who proposed what, what was decided, what was corrected."""
+    if not q.paragrafer:
+        return None
+    wanted = {f"§ {p}" for p in q.paragrafer}
+    quotes: list[Quote] = []
+    lines: list[str] = []
+
+    def cite(doc: dict, text: str) -> str:
+        span = _find(texts[doc["source"]], text)
+        if not span:
+            return ""
+        quotes.append(Quote(doc["source"], doc["title"], doc.get("section", ""), texts[doc["source"]][span[0]:span[1]],
+                            *span))
+        return f" {{q:{len(quotes) - 1}}}"
+
+    for doc in docs:
+        st = doc.get("structure") or {}
+        pars = [p for p in st.get("paragraphs", []) if p.get("paragraph") in wanted]
+        corrections = [c for c in st.get("corrections", []) if c["corrects"] in wanted]
+        for par in pars:
+            head = f"{par['paragraph']} ({par.get('date', 'datum saknas')}): {par.get('title', '')}".strip()
+            if RESERV.search(q.search_text) and par.get("reservationer"):
+                names = ", ".join(f"{p['name']} ({p['party']})" for p in par["reservationer"])
+                lines.append(f"Mot beslutet i {head} reserverade sig {names}." +
+                             cite(doc, _reservation_line(texts[doc["source"]], par["reservationer"][0]["name"])))
+            elif YRK.search(q.search_text) and par.get("yrkanden"):
+                for y in par["yrkanden"]:
+                    who = ", ".join(f"{p['name']} ({p['party']})" if p.get("party") else p["name"] for p in y["who"])
+                    lines.append(f"{who}: {y['text']}" + cite(doc, y["text"]))
+            elif par.get("beslut") and not CORR.search(q.search_text):
+                lines.append(f"Beslut i {head}:")
+                lines.extend(f"{b}" + cite(doc, b) for b in par["beslut"])
+        if corrections or (pars and CORR.search(q.search_text)):
+            for memo in st.get("tjansteskrivelser", []):
+                if "rättelse" in memo.get("title", "").lower() and any(w in memo["title"] for w in wanted | {
+                        w.replace(" ", "") for w in wanted}):
+                    lines.append(f"Beslutet rättades: {memo['title']} ({memo.get('diarienummer', '')}, "
+                                 f"{memo.get('date', '')}).")
+                    lines.extend(b + cite(doc, b) for b in memo.get("att_satser", []))
+    if not lines:
+        return None
+    return StructuredAnswer("\n".join(lines), quotes)
+
+
+def _reservation_line(text: str, name: str) -> str:
+    m = re.search(re.escape(name) + r"[^\n]{0,200}reserverar sig[^\n]*", text)
+    return m.group(0) if m else name
+
+
+def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredAnswer | None:
+    """An item by its number, or the number of an item by its title words; or the whole agenda."""
+    qt = set(tokens(q.search_text)) - {"arend", "arendenumm", "mot", "nummer", "vilket", "har"}
+    best: list[tuple[float, dict, dict]] = []
+    for doc in docs:
+        st = doc.get("structure") or {}
+        meeting = st.get("meeting", {})
+        for item in st.get("agenda", []):
+            if item["number"] in q.arenden:
+                best.append((100.0, doc, item))
+                continue
+            it = set(tokens(item["title"]))
+            overlap = len(qt & it)
+            if overlap:
+                date_bonus = 1.0 if meeting.get("date") and meeting["date"] in q.search_text else 0.0
+                best.append((overlap + date_bonus, doc, item))
+    if not best:
+        return None
+    best.sort(key=lambda x: -x[0])
+    top = best[0][0]
+    quotes: list[Quote] = []
+    lines = []
+    for score, doc, item in best:
+        if score < max(2.0, top * 0.8) and score < 100:
+            break
+        text = texts[doc["source"]]
+        span = _find(text, f"{item['number']} {item['title']}")
+        ref = ""
+        if span:
+            quotes.append(Quote(doc["source"], doc["title"], item.get("group") or "Dagordning",
+                                text[span[0]:span[1]], *span))
+            ref = f" {{q:{len(quotes) - 1}}}"
+        meeting = (doc.get("structure") or {}).get("meeting", {})
+        where = f" på {meeting.get('body', 'mötet')} {meeting.get('date', '')}".rstrip()
+        page = f", s. {item['page']}" if item.get("page") else ""
+        group = f" ({item['group']})" if item.get("group") else ""
+        lines.append(f"Ärende {item['number']}{where}: {item['title']}{group}{page}.{ref}")
+        if len(lines) >= 3:
+            break
+    return StructuredAnswer("\n".join(lines), quotes)
+
+
+WHERE_WHEN = re.compile(r"\b(var hålls|var äger|var sker|vilken lokal|plats|lokal|where|när hålls|när äger|"
+                        r"vilket datum|when)\b", re.I)
+MEETING = re.compile(r"sammanträd|möte|mötet|meeting|stämma", re.I)
+
+
+def meeting_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredAnswer | None:
+    """Where and when a meeting in the documents is held."""
+    if not (WHERE_WHEN.search(q.search_text) and MEETING.search(q.search_text)):
+        return None
+    qt = set(tokens(q.search_text))
+    scored = []
+    for doc in docs:
+        meeting = (doc.get("structure") or {}).get("meeting", {})
+        if not meeting.get("place") and not meeting.get("date"):
+            continue
+        score = (3 if meeting.get("date") and meeting["date"] in q.search_text else 0)
+        score += len(qt & set(tokens(" ".join([doc["title"], meeting.get("body", ""), doc["source"].replace("_", " ")]))))
+        scored.append((score, doc, meeting))
+    if not scored:
+        return None
+    score, doc, meeting = max(scored, key=lambda x: x[0])
+    if score < 2:
+        return None
+    quotes = []
+    ref = ""
+    if meeting.get("place"):
+        span = _find(texts[doc["source"]], meeting["place"])
+        if span:
+            line_start = texts[doc["source"]].rfind("\n", 0, span[0]) + 1
+            quotes.append(Quote(doc["source"], doc["title"], "Sammanträde",
+                                texts[doc["source"]][line_start:span[1]], line_start, span[1]))
+            ref = " {q:0}"
+    body = meeting.get("body", "Sammanträdet")
+    text = f"{body} sammanträder {meeting.get('date', '')}" + (f" i/på {meeting['place']}" if meeting.get("place") else "")
+    return StructuredAnswer(text.strip() + "." + ref, quotes)
