@@ -32,7 +32,7 @@ EN_SV = {
 EN_MARKERS = {"how", "what", "who", "which", "when", "where", "does", "did", "will", "the", "much",
               "many", "is", "are", "municipality", "pay", "in", "of"}
 
-SUM_WORDS = re.compile(r"\b(totalt?|sammanlagd\w*|sammantaget|summan|tillsammans|hela perioden|alla tre|"
+SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|hela perioden|alla tre|"
                        r"samtliga|i alla|de tre|sum|in total|altogether|combined)\b", re.I)
 DIFF_WORDS = re.compile(r"\b(ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
                         r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)

@@ -60,8 +60,9 @@ def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | No
         w = weight.get(q, 1.0) if weight else 1.0
         if q in ftoks:
             hits += w
-        elif len(q) >= 5 and any(len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5])) for f in ftoks):
-            hits += 0.6 * w
+        elif len(q) >= 5 and any(len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5]) or
+                                                  f.endswith(q) or q.endswith(f)) for f in ftoks):
+            hits += 0.6 * w  # inflections and compounds: "årsbudget" answers "budget"
     return hits
 
 
@@ -73,6 +74,7 @@ class FigureEngine:
         # Words that name a document's own body ("individ- och familjenämndens") select the
         # document, not a row in it.
         self.body_tokens = {src: frozenset(_tok(" ".join(BODY.findall(t)))) for src, t in (titles or {}).items()}
+        self.title_tokens = {src: _tok(t) for src, t in (titles or {}).items()}
         df: dict[str, int] = {}
         for f in facts:
             for t in _tok(f"{f.label} {f.column or ''} {f.caption}"):
@@ -96,17 +98,22 @@ class FigureEngine:
     def score(self, f: Fact, q: Query, qtoks: set[str], entities: list[str], support: dict[str, float]) -> float:
         w = self.weight
         own = self.body_tokens.get(f.source, frozenset()) | (_tok(f.entity) if f.entity else frozenset())
-        row_q = qtoks - own
-        label_hits = _match(row_q, _tok(f.label), w)
+        # words naming the party or body select the document, not the row
+        row_q = qtoks - own - self._entity_tokens(entities)
+        label_hits = _match(row_q, _tok(f"{f.label} {f.group}"), w)
         col_hits = _match(row_q, _tok(f.column or ""), w)
-        ctx_hits = _match(qtoks, _tok(" ".join([f.caption, f.section, f.entity or "", f.source.replace("_", " ")])), w)
+        cap_hits = _match(row_q, _tok(f.caption), w) if f.kind == "table" else 0.0
+        ctx_hits = _match(qtoks, _tok(" ".join([f.section, f.entity or "", f.source.replace("_", " ")]))
+                          | self.title_tokens.get(f.source, frozenset()), w)
         sent_hits = _match(row_q, _tok(f.quote), w) if f.kind == "text" else 0.0
         if f.kind == "table":
-            s = 3.0 * label_hits + 1.5 * col_hits + 1.0 * ctx_hits
+            s = 3.0 * label_hits + 1.5 * col_hits + 1.5 * cap_hits + 0.5 * ctx_hits
         else:
-            s = 2.6 * label_hits + 0.6 * sent_hits + 0.5 * ctx_hits - 1.0
-        if label_hits + col_hits + sent_hits + ctx_hits == 0:
+            s = 2.0 * label_hits + 0.4 * sent_hits + 0.5 * ctx_hits - 1.0
+        if label_hits + col_hits + sent_hits + cap_hits == 0:
             return -1.0
+        if f.superseded_by:
+            s -= 8.0
         if entities:
             names = norm_text(" ".join([f.entity or "", f.caption, f.column or "", f.quote, f.source.replace("_", " ")]))
             if f.entity and f.entity in entities:
@@ -114,14 +121,14 @@ class FigureEngine:
             elif any(norm_text(e) in names for e in entities):
                 s += 2.5
             elif f.entity:
-                s -= 6
+                return -1.0  # another party's figure never answers
             else:
-                s -= 2
+                s -= 4
         if q.years:
             if f.year in q.years:
                 s += 2.5
             elif f.year is not None:
-                s -= 5
+                return -1.0  # a figure for another year never answers
             elif any(str(y) in f.quote or str(y) in f.caption for y in q.years):
                 s += 1
             else:
@@ -139,6 +146,14 @@ class FigureEngine:
         s += support.get(f.source + f"#{f.start}", 0.0)
         return s
 
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def _entity_tokens_cached(entities: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(t for e in entities for t in _tok(e))
+
+    def _entity_tokens(self, entities: list[str]) -> frozenset[str]:
+        return self._entity_tokens_cached(tuple(entities))
+
     def ranked(self, q: Query, support: dict[str, float], pool: list[Fact] | None = None) -> list[tuple[float, Fact]]:
         qtoks = set(_tok(q.base_text))
         entities = self.entities_in(q)
@@ -151,9 +166,15 @@ class FigureEngine:
         if not ranked or ranked[0][0] < 4.0:
             return None
         best = ranked[0][1]
-        table_best = next((x for x in ranked if x[1].kind == "table"), None)
-        if q.operation and table_best and table_best[0] >= 0.6 * ranked[0][0]:
-            best = table_best[1]  # a computation needs rows, and rows carry their columns and years
+        if q.operation in ("sum", "share"):
+            # a computation needs rows, and rows carry their columns and years
+            tables = [x for x in ranked if x[1].kind == "table" and not (q.operation == "share" and x[1].unit == "%")]
+            if tables and tables[0][0] >= 4.0:
+                best = tables[0][1]
+        elif q.operation == "diff":
+            table_best = next((x for x in ranked if x[1].kind == "table"), None)
+            if table_best and table_best[0] >= 0.6 * ranked[0][0]:
+                best = table_best[1]
         if q.operation == "share":
             res = self._share(q, best, ranked)
         elif q.operation == "diff":

@@ -65,6 +65,8 @@ def infer_table_unit(table: Table, context: str, document: str) -> tuple[str | N
 
 
 def table_facts(table: Table, context: str, document: str, section: str) -> list[Fact]:
+    if not any(table.columns) and not table.unit and not re.search(r"\b(tkr|mnkr|mkr|kr)\b", table.caption):
+        return []  # numbers without a header or unit (page references, list numbers) are not facts
     unit, inferred = infer_table_unit(table, context, document)
     caption_years = set(YEAR.findall(table.caption)) or set(YEAR.findall(" ".join(table.section_path[-1:])))
     default_year = int(caption_years.pop()) if len(caption_years) == 1 else None
@@ -84,7 +86,7 @@ def table_facts(table: Table, context: str, document: str, section: str) -> list
                 column=column, year=year, value=value, unit=cunit, start=row.start, end=row.end,
                 quote=row.text, kind="table", table_id=table.table_id,
                 caption=" — ".join(dict.fromkeys(x for x in (table.caption, table.context, row.group) if x)),
-                is_total=row.is_total, uncertain=row.uncertain))
+                is_total=row.is_total, uncertain=row.uncertain, group=row.group))
     return facts
 
 
@@ -119,9 +121,10 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
                     continue
             if unit != "%" and YEAR.fullmatch(amount.text.strip()) and unit == "st":
                 continue
-            years = [(m.start(), int(m.group(0))) for m in YEAR.finditer(masked)]
-            near = [y for p, y in years if abs(p - amount.start) <= 45]
-            year = near[-1] if len(near) == 1 else (years[0][1] if len({y for _, y in years}) == 1 else None)
+            clause = _clause(masked, amount.start, amount.end)
+            in_clause = {int(y) for y in YEAR.findall(clause)} - {int(amount.value)} if amount.unit else \
+                {int(y) for y in YEAR.findall(clause)}
+            year = in_clause.pop() if len(in_clause) == 1 else None
             facts.append(Fact(
                 source=source, section=section, entity=entity, label=_clause(sent, amount.start, amount.end),
                 column=None,

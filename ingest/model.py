@@ -81,6 +81,8 @@ class Fact:
     uncertain: bool = False
     page: int | None = None
     fact_id: str = ""
+    group: str = ""           # a group heading inside the table ("Nya satsningar 2026")
+    superseded_by: str = ""   # a later correction of the decision this amount stands in
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -81,6 +81,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
         f.fact_id = hashlib.sha1(f"{f.source}:{f.start}:{f.end}:{f.column}:{f.value}".encode()).hexdigest()[:16]
     discrepancies = [d for t in tables for d in check_table(t)]
     structure = extract_structure(text, sections, title)
+    _mark_corrected(structure, sections, facts, len(text))
     structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]
     return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure)
 
@@ -115,3 +116,18 @@ def _section_chunks(raw: RawDocument, title: str, sec: Section, blocks: list[Blo
                 flush()
     flush()
     return out
+
+
+def _mark_corrected(structure: dict, sections: list[Section], facts: list, text_len: int) -> None:
+    """Amounts in a decision that a later Rättelse corrects are marked, so answers use the correction."""
+    for corr in structure.get("corrections", []):
+        target = corr["corrects"].replace(" ", "")
+        memo = next((m for m in structure.get("tjansteskrivelser", []) if "rättelse" in m.get("title", "").lower()
+                     and target in m["title"].replace(" ", "")), None)
+        label = memo["title"] if memo else f"Rättelse av {corr['corrects']}"
+        for i, sec in enumerate(sections):
+            if len(sec.path) == 1 and sec.path[0].replace(" ", "") == target:
+                end = next((s.heading_start for s in sections[i + 1:] if len(s.path) == 1), text_len)
+                for f in facts:
+                    if f.kind == "text" and sec.start <= f.start < end:
+                        f.superseded_by = label

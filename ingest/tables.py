@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .model import Block, Table, TableRow
-from .numbers import parse_number
+from .numbers import normalise_unit, parse_number
 from .structure import PAGE_FURNITURE
 
 NUM_TOKEN = re.compile(r"^[-−–]?\d+(?:,\d+)?%?$")
@@ -222,16 +222,25 @@ def parse_delimited(lines: list[Line]) -> tuple[list[str], list[str], list[Table
         label = cells[0]
         rows.append(TableRow(label, cells[1:], values, ln.start, ln.end, ln.clean,
                              is_total=bool(TOTAL_LABEL.match(label))))
+    # A merged header cell ("Finansiering" over three columns) spans the empty cells to its
+    # right; the bottom header row (units such as "Tkr") never spans.
+    filled = []
+    for r, hr in enumerate(header_rows):
+        row = [hr[i] if i < len(hr) else "" for i in range(width)]
+        if r < len(header_rows) - 1:
+            last = ""
+            for i in range(2, width):
+                if row[i]:
+                    last = row[i]
+                elif last:
+                    row[i] = last
+        filled.append(row)
     columns = []
     for i in range(1, width):
-        parts, last = [], ""
-        for hr in header_rows:
-            cell = hr[i] if i < len(hr) else ""
-            if not cell and i > 1 and i - 1 < len(hr) and hr[i - 1] and len(header_rows) > 1:
-                cell = last  # a merged header cell spans the columns to its right
-            if cell and cell not in parts:
-                parts.append(cell)
-            last = cell or last
+        parts = []
+        for row in filled:
+            if row[i] and row[i] not in parts:
+                parts.append(row[i])
         columns.append(" ".join(parts).strip())
     caption = " ".join(hr[0] for hr in header_rows if hr and hr[0])
     return columns, [caption] if caption else [], rows
@@ -260,7 +269,7 @@ def parse_number_rows(lines: list[Line], header_lines: list[str]) -> tuple[list[
         if is_number_row(s):
             label, nums, unit = numeric_tail(s)
             if unit:
-                units.add(unit)
+                units.add(normalise_unit(unit))
             if label and pending_label:
                 group, pending_label = " ".join(pending_label), []  # a group heading, not a label
             full_label = " ".join([*pending_label, label]).strip()
