@@ -61,6 +61,7 @@ class Query:
     wants_amount: bool = False
     intent: str = "lookup"        # lookup | figure | decision | agenda | consistency
     base_text: str = ""           # the question in Swedish, abbreviations not expanded
+    vector: object = None         # the question's embedding, computed once per question
 
     @property
     def identifiers(self) -> list[str]:

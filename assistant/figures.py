@@ -56,19 +56,24 @@ def _tok(text: str) -> frozenset[str]:
 def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | None = None) -> float:
     """Weighted share of the question's words found in a descriptor (prefix match for compounds)."""
     hits = 0.0
+    weight = weight or {}
     for q in qtoks:
-        w = weight.get(q, 1.0) if weight else 1.0
         if q in ftoks:
-            hits += w
-        elif len(q) >= 5 and any(len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5]) or
-                                                  f.endswith(q) or q.endswith(f)) for f in ftoks):
-            hits += 0.6 * w  # inflections and compounds: "årsbudget" answers "budget"
+            hits += weight.get(q, 1.0)
+            continue
+        # inflections and compounds ("årsbudget" answers "budget"): worth the rarer of the two words
+        partial = [f for f in ftoks if len(q) >= 5 and len(f) >= 5 and (
+            f.startswith(q[:5]) or q.startswith(f[:5]) or f.endswith(q) or q.endswith(f))]
+        if partial:
+            hits += 0.6 * min(weight.get(q, 1.0), max(weight.get(f, 1.0) for f in partial))
     return hits
 
 
 class FigureEngine:
-    def __init__(self, facts: list[Fact], discrepancies: list[Discrepancy], titles: dict[str, str] | None = None) -> None:
+    def __init__(self, facts: list[Fact], discrepancies: list[Discrepancy], titles: dict[str, str] | None = None,
+                 vectors=None) -> None:
         self.facts = facts
+        self.vectors = vectors if vectors is not None and len(vectors) == len(facts) else None
         self.discrepancies = discrepancies
         self.entities = sorted({f.entity for f in facts if f.entity}, key=len, reverse=True)
         # Words that name a document's own body ("individ- och familjenämndens") select the
@@ -90,12 +95,17 @@ class FigureEngine:
         for e in self.entities:
             ewords = [w for w in re.findall(r"\w+", norm_text(e)) if len(w) >= 3]
             if ewords and all(any(w == x or (len(w) >= 5 and fuzz.ratio(w, x) >= 80) or
-                                  (len(w) >= 5 and x.startswith(w[:5])) for x in qwords) for w in ewords):
+                                  x.startswith(w if len(w) < 5 else w[:5]) for x in qwords) for w in ewords):
                 if not any(norm_text(e) in norm_text(f) for f in found):
                     found.append(e)
         return found
 
-    def score(self, f: Fact, q: Query, qtoks: set[str], entities: list[str], support: dict[str, float]) -> float:
+    def named_documents(self, qtoks: set[str]) -> set[str]:
+        """Documents whose own body the question names ("individ- och familjenämndens …")."""
+        return {src for src, body in self.body_tokens.items() if body and body <= qtoks}
+
+    def score(self, f: Fact, q: Query, qtoks: set[str], entities: list[str], support: dict[str, float],
+              named: set[str] = frozenset()) -> float:
         w = self.weight
         own = self.body_tokens.get(f.source, frozenset()) | (_tok(f.entity) if f.entity else frozenset())
         # words naming the party or body select the document, not the row
@@ -114,6 +124,8 @@ class FigureEngine:
             return -1.0
         if f.superseded_by:
             s -= 8.0
+        if named and f.source not in named:
+            s -= 4.0
         if entities:
             names = norm_text(" ".join([f.entity or "", f.caption, f.column or "", f.quote, f.source.replace("_", " ")]))
             if f.entity and f.entity in entities:
@@ -154,11 +166,26 @@ class FigureEngine:
     def _entity_tokens(self, entities: list[str]) -> frozenset[str]:
         return self._entity_tokens_cached(tuple(entities))
 
-    def ranked(self, q: Query, support: dict[str, float], pool: list[Fact] | None = None) -> list[tuple[float, Fact]]:
+    def ranked(self, q: Query, support: dict[str, float]) -> list[tuple[float, Fact]]:
         qtoks = set(_tok(q.base_text))
         entities = self.entities_in(q)
-        scored = [(self.score(f, q, qtoks, entities, support), f) for f in (pool or self.facts)]
-        return sorted([x for x in scored if x[0] > 0], key=lambda x: -x[0])
+        meaning = self._meaning(q)
+        named = self.named_documents(qtoks)
+        scored = []
+        for i, f in enumerate(self.facts):
+            s = self.score(f, q, qtoks, entities, support, named)
+            if s > 0:
+                scored.append((s + meaning[i], f))
+        return sorted(scored, key=lambda x: -x[0])
+
+    def _meaning(self, q: Query):
+        """How close each fact's descriptor is to the question by embedding (z-scored bonus):
+        it finds "1,1 mkr i form av volontärinsatser" for "vad är volontärinsatserna värda"."""
+        if self.vectors is None or q.vector is None or not len(self.facts):
+            return [0.0] * len(self.facts)
+        sims = self.vectors @ q.vector
+        z = (sims - sims.mean()) / (sims.std() + 1e-9)
+        return list(2.0 * z.clip(-2.0, 3.0))
 
     # -- operations -------------------------------------------------------------------
     def answer(self, q: Query, support: dict[str, float]) -> FigureResult | None:

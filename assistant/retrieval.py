@@ -35,7 +35,7 @@ def retrieve(index: CouncilIndex, q: Query, k: int = 8, sources: set[str] | None
              pool: int = 40) -> list[Hit]:
     bm = index.bm25.search(q.search_text, k=pool * 2 if sources else pool, query_tokens=q.tokens)
     where = {"source": {"$in": sorted(sources)}} if sources else None
-    dense = index.dense_search(q.search_text, k=pool, where=where)
+    dense = index.dense_search(q.search_text, k=pool, where=where, vector=q.vector)
     hits: dict[str, Hit] = {}
     for rank, (cid, _) in enumerate(x for x in bm if not sources or index.chunks[x[0]].source in sources):
         h = hits.setdefault(cid, Hit(index.chunks[cid], 0.0))

@@ -56,7 +56,8 @@ class Assistant:
     def _sync(self) -> None:
         self.index.refresh()
         if self._generation != self.index._loaded_generation or self._engine is None:
-            self._engine = FigureEngine(self.index.facts, self.index.discrepancies, self._titles())
+            self._engine = FigureEngine(self.index.facts, self.index.discrepancies, self._titles(),
+                                        self.index.fact_vectors)
             by_source = defaultdict(list)
             for f in self.index.facts:
                 by_source[f.source].append(f)
@@ -75,6 +76,7 @@ class Assistant:
         sources = self._sources(filters)
         if not self.index.chunks:
             return AskResponse(answer="Inga dokument är inlästa ännu.", abstained=True, question=question)
+        q.vector = self.index.query_vector(q.search_text)
         hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
         if self._should_abstain(q, hits):
             return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
@@ -176,8 +178,9 @@ class Assistant:
     def _figures(self, q: Query, hits: list[Hit], sources: set[str] | None) -> FigureResult | None:
         engine = self._engine
         if sources is not None:
-            engine = FigureEngine([f for f in self.index.facts if f.source in sources], self.index.discrepancies,
-                                  self._titles())
+            keep = [i for i, f in enumerate(self.index.facts) if f.source in sources]
+            vectors = self.index.fact_vectors[keep] if len(self.index.fact_vectors) == len(self.index.facts) else None
+            engine = FigureEngine([self.index.facts[i] for i in keep], self.index.discrepancies, self._titles(), vectors)
         return engine.answer(q, self._support(hits))
 
     def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:

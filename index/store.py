@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 
 
 @dataclass
@@ -85,6 +85,7 @@ class CouncilIndex:
         self.chunks: dict[str, Chunk] = {}
         self.facts: list[Fact] = []
         self.discrepancies: list[Discrepancy] = []
+        self.fact_vectors = np.zeros((0, 1), dtype=np.float32)
         self.bm25 = BM25Index([], [])
         self.refresh()
 
@@ -138,8 +139,20 @@ class CouncilIndex:
                                   self._db.execute("SELECT data FROM discrepancies")]
             ids = list(chunks)
             self.bm25 = BM25Index(ids, [chunks[i].index_text() for i in ids])
+            self.fact_vectors = self._fact_vectors()
             self._loaded_generation = gen
             return True
+
+    def _fact_vectors(self) -> np.ndarray:
+        """One embedding per fact descriptor (from the cache; computed at ingest)."""
+        if not self.facts:
+            return np.zeros((0, 1), dtype=np.float32)
+        titles = {s: t for s, t in self._db.execute("SELECT source, title FROM documents")}
+        vectors = self._embed([f.descriptor(titles.get(f.source, "")) for f in self.facts])
+        return np.vstack(vectors).astype(np.float32)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
 
     def documents(self) -> list[dict]:
         rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, path FROM documents "
@@ -159,10 +172,11 @@ class CouncilIndex:
         r = self._db.execute("SELECT text FROM documents WHERE source=?", (source,)).fetchone()
         return r[0] if r else None
 
-    def dense_search(self, query: str, k: int = 30, where: dict | None = None) -> list[tuple[str, float]]:
+    def dense_search(self, query: str, k: int = 30, where: dict | None = None,
+                     vector: np.ndarray | None = None) -> list[tuple[str, float]]:
         if not self.chunks:
             return []
-        vec = self.embedder.embed_query(query)
+        vec = vector if vector is not None else self.embedder.embed_query(query)
         res = self.collection.query(query_embeddings=[vec.tolist()], n_results=min(k, len(self.chunks)),
                                     where=where or None, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0]) if cid in self.chunks]
@@ -258,6 +272,7 @@ class CouncilIndex:
 
     def _store(self, doc: ParsedDocument, path: str, digest: str) -> None:
         vectors = self._embed([c.index_text() for c in doc.chunks])
+        self._embed([f.descriptor(doc.title) for f in doc.facts])  # warm the cache for fact search
         with self._writing():
             self.collection.delete(where={"source": doc.source})
             self._add_vectors(doc.chunks, vectors)

@@ -137,7 +137,7 @@ def _clause(sentence: str, start: int, end: int) -> str:
     """The words around an amount that say what it is: `Föreningsbidraget för 2026 uppgår till 1 126 tkr`."""
     left = sentence[max(0, start - 90):start]
     cut = max(left.rfind(". "), left.rfind("; "), left.rfind(", "), left.rfind("("))
-    left = left[cut + 1:] if cut >= 0 and len(left) - cut > 12 else left
+    left = left[cut + 1:] if cut >= 0 else left
     right = sentence[end:end + 50]
     stop = min([i for i in (right.find(","), right.find("."), right.find(";"), right.find("(")) if i >= 0] or [len(right)])
     return re.sub(r"\s+", " ", (left + sentence[start:end] + right[:stop])).strip()

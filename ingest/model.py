@@ -87,6 +87,13 @@ class Fact:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def descriptor(self, title: str = "") -> str:
+        """What the number is, in words: embedded so questions find facts by meaning."""
+        if self.kind == "text":
+            return f"{title} — {self.label}" if title else self.label
+        parts = [title, self.caption, self.group, self.label, self.entity or ""]  # per row: cells share it
+        return " — ".join(p for p in dict.fromkeys(parts) if p)
+
 
 @dataclass
 class Chunk:
