@@ -62,6 +62,7 @@ class Query:
     intent: str = "lookup"        # lookup | figure | decision | agenda | consistency
     base_text: str = ""           # the question in Swedish, abbreviations not expanded
     vector: object = None         # the question's embedding, computed once per question
+    dates: list[str] = field(default_factory=list)  # ISO dates named in the question
 
     @property
     def identifiers(self) -> list[str]:
@@ -105,6 +106,19 @@ def expand_abbreviations(text: str) -> str:
     return text + (" " + " ".join(extra) if extra else "")
 
 
+MONTHS = {m: i + 1 for i, m in enumerate(["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+                                           "september", "oktober", "november", "december"])}
+SV_DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b", re.I)
+ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+
+
+def dates_in(text: str) -> list[str]:
+    """ISO dates written as `2026-05-19` or `19 maj 2026`."""
+    out = ["-".join(m.groups()) for m in ISO_DATE.finditer(text)]
+    out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}" for m in SV_DATE.finditer(text)]
+    return list(dict.fromkeys(out))
+
+
 def analyse(question: str) -> Query:
     text = re.sub(r"\s+", " ", question).strip()
     lang = detect_language(text)
@@ -119,7 +133,8 @@ def analyse(question: str) -> Query:
     arenden = ARENDE.findall(search)
     paragrafer = PARAGRAF.findall(search)
     dnr = [f"{m.group(1).upper()}-{m.group(2)}/{m.group(3)}" for m in DNR.finditer(search)]
-    q = Query(text, search, lang, tokens(search), years, arenden, paragrafer, dnr, base_text=base)
+    q = Query(text, search, lang, tokens(search), years, arenden, paragrafer, dnr, base_text=base,
+              dates=dates_in(base))
     if SHARE_WORDS.search(search):
         q.operation = "share"
     elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|"
@@ -143,7 +158,7 @@ def content_terms(q: Query) -> list[str]:
     """Stems that carry the question's meaning (for abstention and sentence ranking)."""
     generic = {"umea", "kommun", "kommunen", "kommuns", "fråg", "dokument", "år", "ar"}
     out = []
-    for w in words(q.search_text):
+    for w in words(q.base_text or q.search_text):
         for part in w.lower().split("-"):  # "SUS-stödjare", "IOP-perioderna": the parts carry the meaning
             if part in STOPWORDS or fold(part) in STOPWORDS or part.isdigit() or len(part) < 3:
                 continue

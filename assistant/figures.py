@@ -145,8 +145,11 @@ class FigureEngine:
                 s += 1
             else:
                 s -= 3.0
-        if f.unit is None and MONEY_Q.search(q.search_text):
+        money = MONEY_Q.search(q.search_text)
+        if f.unit is None and money:
             s -= 4.0
+        if f.unit == "%" and money and not re.search(r"procent|andel|%|percent|share", q.search_text, re.I):
+            s -= 5.0  # "hur mycket" asks for an amount, not a share
         if f.unit == "%" and re.search(r"procent|andel|%|svarsfrekvens|löneökning", q.search_text, re.I):
             s += 1.5
         if f.unit == "st" and re.search(r"hur många|antal", q.search_text, re.I):

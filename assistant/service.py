@@ -91,8 +91,8 @@ class Assistant:
         structured = None
         if q.intent == "decision":
             structured = decision_answer(q, docs, self._texts)
-        elif q.intent == "agenda" or (q.arenden and not q.wants_amount):
-            structured = agenda_answer(q, docs, self._texts)
+        elif q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount):
+            structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
         structured = structured or meeting_answer(q, docs, self._texts)
         if structured:
             parts.append(self._render_quotes(structured, cites))
@@ -156,7 +156,7 @@ class Assistant:
             return not q.identifiers
         vocab = self.index.bm25.vocabulary
         missing = [t for t in terms if t not in vocab and not _fuzzy_known(t, vocab)]
-        if any(len(t) >= 5 for t in missing) and not q.identifiers:
+        if any(len(t) >= 6 for t in missing) and not q.identifiers:
             return True
         top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:5])))
         covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6))

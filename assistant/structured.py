@@ -93,31 +93,47 @@ def decision_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Struct
     return StructuredAnswer("\n".join(lines), quotes)
 
 
+def _diarienummer(doc: dict, title: str) -> str | None:
+    """The diarienummer of the tjänsteskrivelse that belongs to an agenda item (same title)."""
+    words = set(tokens(title))
+    for memo in (doc.get("structure") or {}).get("tjansteskrivelser", []):
+        if memo.get("diarienummer") and len(words & set(tokens(memo.get("title", "")))) >= max(2, len(words) // 2):
+            return memo["diarienummer"]
+    return None
+
+
 def _reservation_line(text: str, name: str) -> str:
     m = re.search(re.escape(name) + r"[^\n]{0,200}reserverar sig[^\n]*", text)
     return m.group(0) if m else name
 
 
-def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredAnswer | None:
-    """An item by its number, or the number of an item by its title words; or the whole agenda."""
-    qt = set(tokens(q.search_text)) - {"arend", "arendenumm", "mot", "nummer", "vilket", "har"}
+def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str], strict: bool = False) -> StructuredAnswer | None:
+    """An item by its number, the items whose titles the question names, or a group of the
+    agenda ("under rubriken Information"). `strict` (for lookup questions) needs a clear match."""
+    qt = set(tokens(q.base_text or q.search_text)) - {"arend", "arendenumm", "mot", "nummer", "vilket", "har",
+                                                      "dagordning", "rubrik", "stå", "sta", "ksnau"}
     best: list[tuple[float, dict, dict]] = []
     for doc in docs:
         st = doc.get("structure") or {}
         meeting = st.get("meeting", {})
+        on_date = bool(meeting.get("date") and meeting["date"] in q.dates)
         for item in st.get("agenda", []):
             if item["number"] in q.arenden:
                 best.append((100.0, doc, item))
                 continue
-            it = set(tokens(item["title"]))
-            overlap = len(qt & it)
+            group = item.get("group") or ""
+            if group and re.search(r"\b" + re.escape(group) + r"\b", q.base_text, re.I):
+                best.append((50.0, doc, item))
+                continue
+            overlap = len(qt & set(tokens(item["title"])))
             if overlap:
-                date_bonus = 1.0 if meeting.get("date") and meeting["date"] in q.search_text else 0.0
-                best.append((overlap + date_bonus, doc, item))
+                best.append((overlap + (1.0 if on_date else 0.0), doc, item))
     if not best:
         return None
     best.sort(key=lambda x: -x[0])
     top = best[0][0]
+    if strict and top < 3:
+        return None
     quotes: list[Quote] = []
     lines = []
     for score, doc, item in best:
@@ -134,14 +150,16 @@ def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Structur
         where = f" på {meeting.get('body', 'mötet')} {meeting.get('date', '')}".rstrip()
         page = f", s. {item['page']}" if item.get("page") else ""
         group = f" ({item['group']})" if item.get("group") else ""
-        lines.append(f"Ärende {item['number']}{where}: {item['title']}{group}{page}.{ref}")
-        if len(lines) >= 3:
+        dnr = _diarienummer(doc, item["title"])
+        dnr = f" Diarienummer {dnr}." if dnr else ""
+        lines.append(f"Ärende {item['number']}{where}: {item['title']}{group}{page}.{ref}{dnr}")
+        if len(lines) >= 8:
             break
     return StructuredAnswer("\n".join(lines), quotes)
 
 
 WHERE_WHEN = re.compile(r"\b(var hålls|var äger|var sker|vilken lokal|plats|lokal|where|när hålls|när äger|"
-                        r"vilket datum|when)\b", re.I)
+                        r"när börjar|när startar|vilken tid|klockan|vilket datum|when)\b", re.I)
 MEETING = re.compile(r"sammanträd|möte|mötet|meeting|stämma", re.I)
 
 
@@ -155,7 +173,7 @@ def meeting_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Structu
         meeting = (doc.get("structure") or {}).get("meeting", {})
         if not meeting.get("place") and not meeting.get("date"):
             continue
-        score = (3 if meeting.get("date") and meeting["date"] in q.search_text else 0)
+        score = (3 if meeting.get("date") and meeting["date"] in q.dates else 0)
         score += len(qt & set(tokens(" ".join([doc["title"], meeting.get("body", ""), doc["source"].replace("_", " ")]))))
         scored.append((score, doc, meeting))
     if not scored:
@@ -173,5 +191,9 @@ def meeting_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Structu
                                 texts[doc["source"]][line_start:span[1]], line_start, span[1]))
             ref = " {q:0}"
     body = meeting.get("body", "Sammanträdet")
-    text = f"{body} sammanträder {meeting.get('date', '')}" + (f" i/på {meeting['place']}" if meeting.get("place") else "")
+    text = f"{body} sammanträder {meeting.get('date', '')}"
+    if meeting.get("time"):
+        text += f" klockan {meeting['time']}"
+    if meeting.get("place"):
+        text += f", plats: {meeting['place']}"
     return StructuredAnswer(text.strip() + "." + ref, quotes)

@@ -45,6 +45,9 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
         or re.search(DATE, head)
     if date:
         meeting["date"] = date.group(1)
+    time_ = re.search(r"(?:klockan|kl\.?)\s*(\d{1,2}[.:]\d{2})(?:\s*[-–]\s*(\d{1,2}[.:]\d{2}))?", head)
+    if time_:
+        meeting["time"] = time_.group(1) + (f"–{time_.group(2)}" if time_.group(2) else "")
     place = PLACE.search(head)
     if place:
         meeting["place"] = _clean(place.group(1))
