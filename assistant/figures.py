@@ -119,7 +119,7 @@ class FigureEngine:
         if f.kind == "table":
             s = 3.0 * label_hits + 1.5 * col_hits + 1.5 * cap_hits + 0.5 * ctx_hits
         else:
-            s = 2.0 * label_hits + 0.4 * sent_hits + 0.5 * ctx_hits - 1.0
+            s = 2.0 * label_hits + 0.4 * sent_hits + 0.5 * ctx_hits - 3.0  # rows carry more structure
         if label_hits + col_hits + sent_hits + cap_hits == 0:
             return -1.0
         if f.superseded_by:
@@ -191,8 +191,22 @@ class FigureEngine:
         return list(2.0 * z.clip(-2.0, 3.0))
 
     # -- operations -------------------------------------------------------------------
-    def answer(self, q: Query, support: dict[str, float]) -> FigureResult | None:
+    def answers_focus(self, f: Fact, q: Query, focus: list[str], context: str) -> bool:
+        """The fact is about what the question is about: its rarest word (e.g. "pistmaskin",
+        "budgetram") stands in the fact, its table, section, document title or passage; and a
+        question for a year is answered by a figure for that year."""
+        if q.years and f.year is None and not any(str(y) in f.quote or str(y) in f.caption for y in q.years):
+            return False
+        if not focus:
+            return True
+        text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", context]))
+        return any(_match({t}, text) > 0 for t in focus)
+
+    def answer(self, q: Query, support: dict[str, float], focus: list[str] | None = None,
+               context: dict[str, str] | None = None) -> FigureResult | None:
         ranked = self.ranked(q, support)
+        ranked = [x for x in ranked if self.answers_focus(x[1], q, focus or [],
+                                                          (context or {}).get(x[1].fact_id, ""))]
         if not ranked or ranked[0][0] < 4.0:
             return None
         best = ranked[0][1]

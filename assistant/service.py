@@ -13,16 +13,18 @@ from collections import defaultdict
 from rapidfuzz import process
 
 from index.store import CouncilIndex
-from index.text import tokens
+from index.text import tokens, words
 from ingest.facts import SENTENCE_END
 from ingest.model import Chunk, Fact
 
-from .analysis import Query, analyse, content_terms
+from .analysis import (DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse,
+                       content_terms)
 from .figures import FigureEngine, FigureResult
 from .retrieval import Hit, retrieve
 from .structured import StructuredAnswer, agenda_answer, decision_answer, meeting_answer
 from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
 
+FOCUS_MAX_DF = 6
 ABSTAIN_SV = "Det finns inget i de inlästa dokumenten som besvarar frågan."
 ABSTAIN_EN = "The ingested documents do not answer this question."
 
@@ -98,6 +100,15 @@ class Assistant:
             parts.append(self._render_quotes(structured, cites))
         if q.wants_amount and not parts:
             result = self._figures(q, hits, sources)
+            if result is None and q.intent == "figure" and not structured:
+                # numbers are sacred: no fact states the asked amount, so say so and show what is near
+                cites_near = Citations()
+                near = self._evidence(q, hits, cites_near, limit=2)
+                lead = ("Dokumenten anger inget belopp som besvarar frågan." if q.lang == "sv" else
+                        "The documents state no figure that answers the question.")
+                text = lead + ((" Närliggande underlag: " if q.lang == "sv" else " Related passages: ") +
+                               " ".join(near) if near else "")
+                return AskResponse(answer=text, abstained=True, citations=cites_near.items, question=question)
         if result:
             text = self._render(result.sentence, result.facts, cites)
             parts.append(text)
@@ -175,13 +186,51 @@ class Assistant:
                 i += 1
         return support
 
+    def _focus(self, q: Query, engine: FigureEngine) -> list[str]:
+        """The question's rarest content word(s) beyond the party and body it names."""
+        measure = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_WORDS)) +
+                             r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
+                             r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
+        kept = " ".join(w for w in words(q.base_text) if not measure.fullmatch(w) and not measure.search(w + " "))
+        qtoks = set(content_terms(Query(kept, kept, q.lang, [], [], base_text=kept)))
+        qtoks -= engine._entity_tokens(engine.entities_in(q))
+        for src in engine.named_documents(set(tokens(q.base_text))):
+            qtoks -= engine.body_tokens.get(src, frozenset())
+        df = self.index.bm25.df
+        known = [t for t in qtoks if t in df and not t.isdigit()]
+        if not known:
+            return []
+        # only a rare, topical word is a reliable focus (a near-miss names one: "pistmaskin", "budgetram")
+        rare = [t for t in known if df[t] <= FOCUS_MAX_DF]
+        return [t for t in rare if df[t] == min(df[x] for x in rare)]
+
     def _figures(self, q: Query, hits: list[Hit], sources: set[str] | None) -> FigureResult | None:
         engine = self._engine
         if sources is not None:
             keep = [i for i, f in enumerate(self.index.facts) if f.source in sources]
             vectors = self.index.fact_vectors[keep] if len(self.index.fact_vectors) == len(self.index.facts) else None
             engine = FigureEngine([self.index.facts[i] for i in keep], self.index.discrepancies, self._titles(), vectors)
-        return engine.answer(q, self._support(hits))
+        return engine.answer(q, self._support(hits), focus=self._focus(q, engine),
+                             context=self._chunk_text_of_facts(engine))
+
+    def _chunk_text_of_facts(self, engine: FigureEngine) -> dict[str, str]:
+        """Each fact's surrounding passage (for the focus check), built once per index state."""
+        if getattr(self, "_ctx_gen", None) == self._generation and engine is self._engine:
+            return self._ctx
+        by_source: dict[str, list[Chunk]] = defaultdict(list)
+        for c in self.index.chunks.values():
+            by_source[c.source].append(c)
+        ctx = {}
+        for src, facts in self._facts_by_source.items():
+            chunks = sorted(by_source.get(src, []), key=lambda c: c.start)
+            starts = [c.start for c in chunks]
+            for f in facts:
+                i = bisect.bisect_right(starts, f.start) - 1
+                if i >= 0:
+                    ctx[f.fact_id] = chunks[i].index_text()
+        if engine is self._engine:
+            self._ctx, self._ctx_gen = ctx, self._generation
+        return ctx
 
     def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:
         qt = set(tokens(q.search_text))

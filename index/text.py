@@ -25,14 +25,21 @@ will would can could with from and or it its this that these those as per into a
 """.split())
 
 
+VOWELS = set("aeiouyåäöé")
+
+
 def fold(text: str) -> str:
     """Remove diacritics: Umeå → Umea (keeps the letters, drops the marks)."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+STOPWORDS |= {fold(w) for w in STOPWORDS}  # "fran", "far" typed without å/ä/ö are still stopwords
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return fold(_stemmer.stemWord(word.lower()))
+    # fold first, so "Umea" and "Umeå" stem alike (Snowball treats a trailing "a" as a suffix)
+    return _stemmer.stemWord(fold(word.lower()))
 
 
 def words(text: str) -> list[str]:
@@ -42,6 +49,8 @@ def words(text: str) -> list[str]:
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     out = []
     for w in words(text):
+        if w[0].isupper() and len(w) > 4 and w.endswith("s") and w[-2].lower() in VOWELS:
+            w = w[:-1]  # genitive of a name: "Umeås" → "Umeå"
         lw = w.lower()
         if not keep_stopwords and (lw in STOPWORDS or fold(lw) in STOPWORDS):
             continue
