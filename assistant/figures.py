@@ -148,8 +148,9 @@ class FigureEngine:
         money = MONEY_Q.search(q.search_text)
         if f.unit is None and money:
             s -= 4.0
-        if f.unit == "%" and money and not re.search(r"procent|andel|%|percent|share", q.search_text, re.I):
-            s -= 5.0  # "hur mycket" asks for an amount, not a share
+        if f.unit == "%" and money and not re.search(r"procent|andel|%|percent|share|svarsfrekvens|löneökning",
+                                                     q.search_text, re.I):
+            return -1.0  # "hur mycket" asks for an amount, not a share
         if f.unit == "%" and re.search(r"procent|andel|%|svarsfrekvens|löneökning", q.search_text, re.I):
             s += 1.5
         if f.unit == "st" and re.search(r"hur många|antal", q.search_text, re.I):
@@ -199,8 +200,12 @@ class FigureEngine:
             return False
         if not focus:
             return True
-        text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", context]))
-        return any(_match({t}, text) > 0 for t in focus)
+        # a sentence speaks for itself; a table row also through its table and section
+        around = context if f.kind == "table" else ""
+        text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", around]))
+        # exact or inflected ("volontärinsatserna" ~ "volontärinsatser"), not just a compound's head
+        return any(t in text or any(len(x) >= 5 and (x.startswith(t[:6]) or t.startswith(x[:6])) for x in text)
+                   for t in focus)
 
     def answer(self, q: Query, support: dict[str, float], focus: list[str] | None = None,
                context: dict[str, str] | None = None) -> FigureResult | None:
