@@ -33,7 +33,7 @@ serve: install
 run: ingest serve
 
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider
 
 eval: install
 	$(BIN)/council eval

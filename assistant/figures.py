@@ -231,10 +231,34 @@ class FigureEngine:
         elif q.operation == "sum":
             res = self._sum(q, best, ranked, support)
         else:
-            res = None
+            res = self._ambiguous(q, best, ranked)
         res = res or self._value(q, best)
         res.warnings = self._warnings(res.facts)
         return res
+
+    def _ambiguous(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
+        """The same row exists for several parties and the question names none: show each and ask."""
+        if best.kind != "table" or not best.entity or self.entities_in(q):
+            return None
+        key = (norm_text(best.label), best.year, norm_text(best.column or ""))
+        top = ranked[0][0]
+        same: dict[str, Fact] = {}
+        for sc, g in ranked:
+            if sc < 0.85 * top:
+                break
+            if g.kind == "table" and g.entity and (norm_text(g.label), g.year, norm_text(g.column or "")) == key:
+                same.setdefault(g.entity, g)
+        if len(same) < 2:
+            return None
+        facts = list(same.values())
+        figs = [Figure(_label(g), g.value, g.unit, None, [g]) for g in facts]
+        listing = "; ".join(f"{g.entity}: {format_amount(g.value, g.unit)} {{c:{g.fact_id}}}" for g in facts)
+        if q.lang == "en":
+            sentence = f"{best.label} differs by party — {listing}. Which party do you mean?"
+        else:
+            sentence = (f"{best.label}{', ' + str(best.year) if best.year else ''} finns för flera parter — "
+                        f"{listing}. Vilken part avser du?")
+        return FigureResult(figs, sentence, facts)
 
     def _same_row(self, f: Fact) -> list[Fact]:
         return [g for g in self.facts if g.table_id == f.table_id and g.start == f.start and g.kind == "table"]
@@ -314,7 +338,7 @@ class FigureEngine:
         unit = a.unit or b.unit
         formula = f"{format_number(b.value)} − {format_number(a.value)}"
         label = f"Skillnad {_label(a, short=True)} → {_label(b, short=True)}"
-        fig = Figure(label, change, unit, formula, [a, b])
+        fig = Figure(label, change, unit, formula, [b, a])  # cited in the formula's order
         cites = f"{{c:{a.fact_id}}}{{c:{b.fact_id}}}"
         pct = f", {format_number(change / a.value * 100, 1)} %" if a.value and unit != "%" else ""
         if q.lang == "en":

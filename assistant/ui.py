@@ -18,6 +18,13 @@ def render(resp: AskResponse) -> str:
             value = f"{f.value:,.2f}".replace(",", " ").replace(".", ",").rstrip("0").rstrip(",")
             out.append(f"| {f.label} | {value} {f.unit or ''} | {f.formula or '–'} | "
                        f"{', '.join(f'[{c}]' for c in f.citations)} |")
+    rows = _rows_used(resp)
+    if len(rows) >= 2:
+        out.append("\n**Rader som används**\n\n| Rad | Värde | |\n|---|---:|---|")
+        top = max(abs(v) for _, v, _ in rows) or 1
+        for label, value, ref in rows:
+            bar = "█" * max(1, round(abs(value) / top * 20))
+            out.append(f"| {label} [{ref}] | {_fmt(value)} | `{bar}` |")
     if resp.citations:
         out.append("\n**Källor**")
         for c in resp.citations:
@@ -26,6 +33,29 @@ def render(resp: AskResponse) -> str:
             out.append(f"<details><summary>[{c.id}] {html.escape(c.source)} — {html.escape(c.section or c.title)}"
                        f"{page}</summary>\n\n> {quote}\n\n<small>tecken {c.start}–{c.end}</small></details>")
     return "\n".join(out)
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
+    return text.rstrip("0").rstrip(",")
+
+
+def _rows_used(resp: AskResponse) -> list[tuple[str, float, int]]:
+    """The rows a computed figure used, as (label, value, citation) for the table and bar chart."""
+    from ingest.numbers import find_amounts
+
+    out = []
+    cites = {c.id: c for c in resp.citations}
+    for fig in resp.figures:
+        if not fig.formula:
+            continue
+        terms = [a.value for a in find_amounts(fig.formula.replace("×", " "))]
+        for ref, value in zip(fig.citations, terms):
+            c = cites.get(ref)
+            if c:
+                label = c.quote.split("\t")[0].replace("<b>", "").replace("</b>", "")[:60]
+                out.append((label, value, ref))
+    return out
 
 
 def build_ui(assistant: Assistant) -> gr.Blocks:

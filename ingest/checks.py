@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from itertools import combinations
 
-from .model import Discrepancy, Table, TableRow
+from .model import Discrepancy, Fact, Table, TableRow
 from .numbers import format_number
 
 
@@ -136,3 +136,48 @@ def _discrepancy(table: Table, row: TableRow, printed: float, computed: float, f
     return Discrepancy(table.source, table.table_id, table.caption or " > ".join(table.section_path),
                        row.label, printed, computed, f"{formula} = {format_number(computed)}", explanation,
                        unit, row.start, row.end)
+
+
+def cross_check_prose(facts: list[Fact], tables: list[Table]) -> list[Discrepancy]:
+    """An amount stated in the text that nearly, but not exactly, equals a table row about the
+    same thing (a shared word, a compatible year) is most likely a typo in one of them."""
+    from ingest.numbers import MONEY_UNITS, to_unit
+
+    def words(text: str) -> set[str]:  # first five letters: "budgeten" and "budget" are one word
+        return {w.lower()[:5] for w in re.findall(r"[A-Za-zÅÄÖåäö]{5,}", text)}
+
+    def rounded(value: float, like: float) -> float:
+        """A table value rounded as the text rounds (1 982 tkr is "1,98 mkr")."""
+        text = f"{like}"
+        decimals = len(text.split(".")[1].rstrip("0")) if "." in text else 0
+        return round(value, decimals)
+
+    by_id = {t.table_id: t for t in tables}
+    table_facts = [f for f in facts if f.kind == "table" and f.unit in MONEY_UNITS and not f.uncertain]
+    out = []
+    for p in (f for f in facts if f.kind == "text" and f.unit in MONEY_UNITS and not f.superseded_by):
+        pw = words(p.label)
+        same_value = any(abs(to_unit(abs(t.value), t.unit, p.unit) - abs(p.value)) < 1e-6 for t in table_facts)
+        if same_value:
+            continue
+        for t in table_facts:
+            value = rounded(to_unit(abs(t.value), t.unit, p.unit), abs(p.value))
+            if not value or not (0 < abs(value - abs(p.value)) / value <= 0.015):
+                continue
+            if p.year and t.year and p.year != t.year:
+                continue
+            # the row itself is named in the clause, or the column is and the sentence names the row
+            row_named = bool(pw & words(t.label))
+            column_named = bool(pw & words(t.column or "")) and bool(words(p.quote) & words(t.label))
+            if not (row_named or column_named):
+                continue
+            table = by_id.get(t.table_id)
+            u = f" {p.unit}"
+            out.append(Discrepancy(
+                p.source, t.table_id or "", table.caption if table else t.caption, t.label, abs(p.value), value,
+                f"text {format_number(abs(p.value))}{u} ≠ tabell {format_number(value)}{u}",
+                f"Texten anger {format_number(abs(p.value))}{u} ({p.label}), men tabellen anger "
+                f"{format_number(value)}{u} på raden {t.label}" + (f", kolumnen {t.column}" if t.column else "") + ".",
+                p.unit, p.start, p.end))
+            break
+    return out

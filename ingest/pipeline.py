@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .checks import check_table
+from .checks import check_table, cross_check_prose
 from .meeting import extract_structure
 from .facts import table_facts, text_facts
 from .model import Block, Chunk, ParsedDocument, Section, Table
@@ -79,7 +79,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
     for f in facts:
         f.page = raw.page_at(f.start)
         f.fact_id = hashlib.sha1(f"{f.source}:{f.start}:{f.end}:{f.column}:{f.value}".encode()).hexdigest()[:16]
-    discrepancies = [d for t in tables for d in check_table(t)]
+    discrepancies = [d for t in tables for d in check_table(t)] + cross_check_prose(facts, tables)
     structure = extract_structure(text, sections, title)
     _mark_corrected(structure, sections, facts, len(text))
     structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]

@@ -391,6 +391,14 @@ def parse_table(block: Block, source: str, table_no: int, section_path: list[str
         caption = " ".join(captions)
     else:
         first_row = next(i for i, ln in enumerate(lines) if ln.clean and is_number_row(ln.clean))
+        if not numeric_tail(lines[first_row].clean)[0]:
+            # values without a label: the line(s) just above are the row's label, not header
+            j = first_row - 1
+            while j >= 0 and not lines[j].clean:
+                j -= 1
+            while j > 0 and lines[j - 1].clean:
+                j -= 1
+            first_row = max(0, j)
         header = [ln.clean for ln in lines[:first_row]]
         columns, caption, rows, unit = parse_number_rows(lines[first_row:], header)
     if not rows:
