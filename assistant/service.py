@@ -170,7 +170,9 @@ class Assistant:
         if any(len(t) >= 6 for t in missing) and not q.identifiers:
             return True
         top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:5])))
-        covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6))
+        # a word also counts when it is part of a compound there ("drift" in "driftkostnaden")
+        covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6)
+                      or (len(t) >= 4 and any(t in x for x in top_text)))
         return covered / len(terms) < 0.5
 
     def _support(self, hits: list[Hit]) -> dict[str, float]:
@@ -354,9 +356,12 @@ def _sentences(chunk: Chunk) -> list[tuple[int, int, str]]:
 
 
 def _fuzzy_known(term: str, vocab: set[str]) -> bool:
-    """A typo ("Pingstkyrkn") or a compound of known words ("budgettabell") is not unknown."""
+    """A typo ("Pingstkyrkn"), a compound of known words ("budgettabell") or a part of a known
+    compound ("drift" in "driftkostnad") is not unknown."""
     if len(term) < 5:
         return False
+    if any(term in v for v in vocab if len(v) > len(term)):
+        return True
     for i in range(4, len(term) - 3):
         head, tail = term[:i], term[i:]
         if (head in vocab or head.rstrip("s") in vocab) and (tail in vocab or any(v.startswith(tail) for v in vocab

@@ -15,7 +15,7 @@ DATE = r"(\d{4}-\d{2}-\d{2})"
 DNR = re.compile(r"\b(?:Dnr|Diarie\w*)\s*[:.]?\s*([A-ZÅÄÖ]{2,6}[- ]?\d{4}[/-]\d{2,5})", re.I)
 AGENDA_LINE = re.compile(r"^\s*(\d{1,4}/\d{2})\s+(.+?)(?:\t+\s*(\d+))?\s*$")
 NUMBERED_ITEM = re.compile(r"^\s*(\d{1,2})\.\s+(.{3,120}?)\s*$")
-PARAGRAPH = re.compile(r"^§\s*(\d{1,4})$")
+PARAGRAPH = re.compile(r"^§\s*(\d{1,4})\b\s*[-–:.]?\s*(.*)$")
 ATT = re.compile(r"^\s*(?:(\d{1,2})\.\s*)?(att\s.+)$", re.I)
 PERSON = re.compile(r"([A-ZÅÄÖ][\wåäöéü-]+(?: [A-ZÅÄÖ][\wåäöéü-]+)+)\s*\(([-A-ZÅÄÖ]{1,3})\)(?:\s*\(([A-ZÅÄÖ]{1,3})\))?")
 CORRECTION = re.compile(r"Rättelse av (.{0,60}?)beslut\w*\s+" + DATE + r",?\s*§\s*(\d+)", re.I)
@@ -41,11 +41,12 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
     """A JSON-able outline: meeting, agenda, tjänsteskrivelser, paragraphs, corrections."""
     meeting: dict = {}
     head = text[:4000]
-    date = re.search(r"(?:Datum|DATUM)\s*:?\s*" + DATE, head) or re.search(r"sammanträde\w*\s+" + DATE, head) \
+    date = re.search(r"(?:Datum|DATUM)\s*:?\s*" + DATE, head) or re.search(r"(?i:sammanträde\w*)\s*:?\s*" + DATE, head) \
         or re.search(DATE, head)
     if date:
         meeting["date"] = date.group(1)
-    time_ = re.search(r"(?:klockan|kl\.?)\s*(\d{1,2}[.:]\d{2})(?:\s*[-–]\s*(\d{1,2}[.:]\d{2}))?", head)
+    near_date = head[date.start():date.end() + 120] if date else ""  # the time stands by the meeting's date
+    time_ = re.search(r"(?:klockan|kl\.?)\s*(\d{1,2}[.:]\d{2})(?:\s*[-–]\s*(\d{1,2}[.:]\d{2}))?", near_date)
     if time_:
         meeting["time"] = time_.group(1) + (f"–{time_.group(2)}" if time_.group(2) else "")
     place = PLACE.search(head)
@@ -86,8 +87,14 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
             if memo.get("title") or memo.get("att_satser"):
                 memos.append(memo)
         elif PARAGRAPH.match(name):
-            paragraphs.append(_paragraph(PARAGRAPH.match(name).group(1), block, text[max(0, sec.heading_start - 200):
-                                                                                       sec.heading_start]))
+            m = PARAGRAPH.match(name)
+            par = _paragraph(m.group(1), block, text[max(0, sec.heading_start - 200):sec.heading_start])
+            if m.group(2):
+                par["title"] = _clean(m.group(2))  # "§ 12 Budget 2026": the heading names it
+            paragraphs.append(par)
+    for par in paragraphs:
+        if "date" not in par and meeting.get("date"):
+            par["date"] = meeting["date"]  # a protocol's paragraphs share the meeting's date
     corrections = []
     for m in CORRECTION.finditer(text):
         corrections.append({"corrects": f"§ {m.group(3)}", "date": m.group(2), "body": _clean(m.group(1)) or None,
@@ -125,17 +132,21 @@ def _paragraph(number: str, block: str, before: str) -> dict:
     dnr = DNR.search(block[:400])
     if dnr:
         par["diarienummer"] = dnr.group(1)
-    t = re.search(r"^#{2,4}\s+\**(.+?)\**\s*$", block, re.M)
+    t = re.search(r"^#{2,4}\s+\**(?!Beslut|Yrkand|Reservation|Ärende|Proposition)(.+?)\**\s*$", block, re.M)
     if t:
         par["title"] = _clean(t.group(1))
-    par["beslut"] = _att_satser(_between(block, r"#+\s*\**Beslut\**\s*$", r"Reservation|Ärendebeskrivning"))
+    par["beslut"] = _att_satser(_between(block, r"^\s*#*\s*\**Beslut\**\s*$", r"Reservation|Ärendebeskrivning|"
+                                                                              r"^\s*#*\s*\**Yrkande"))
     par["yrkanden"] = []
-    for part in re.split(r"#+\s*\**Yrkanden\**", block)[1:]:
-        part = re.split(r"#+\s*\**Proposition", part)[0]
+    for part in re.split(r"(?m)^\s*#*\s*\**Yrkanden?\**\s*$", block)[1:]:
+        part = re.split(r"(?m)^\s*#*\s*\**(?:Proposition|Reservation|Beslut|Särskilt)", part)[0]
         for line in part.strip().split("\n"):
-            if "–" in line or " - " in line:
-                who, _, what = re.split(r"\s[–-]\s", _clean(line), maxsplit=1)[0], "", _clean(re.split(r"\s[–-]\s", line, 1)[-1])
-                par["yrkanden"].append({"who": _people(who) or [{"name": who, "party": None}], "text": what})
+            m = re.match(r"(.+?\([-A-ZÅÄÖ]{1,3}\)(?:\s*\([A-ZÅÄÖ]{1,3}\))?\**)\s*(?:[–:]|\s-\s)\s*(.+)", _clean(line)) \
+                or re.match(r"(.+?)\s[–-]\s(.+)", _clean(line))
+            if m:
+                who, what = m.group(1), m.group(2)
+                par["yrkanden"].append({"who": _people(who) or [{"name": _clean(who), "party": None}],
+                                        "text": _clean(what)})
     par["reservationer"] = []
     for m in re.finditer(r"^(.{3,200}?)\s+reserverar sig[^\n]*$", block, re.M):
         for p in _people(m.group(1)):

@@ -19,6 +19,7 @@ PARTY_TITLE = re.compile(
     r"(?:överenskommelse|avtal|partnerskap|IOP)[^\n]{0,120}?\bmellan\s+(.{3,60}?)\s+och\s+(.{3,60}?)"
     r"(?=\s+[–-]\s|\*\*|\s*$|[.,;])", re.I)
 HOME_PARTY = re.compile(r"\b(kommun|region|kommunen|regionen|landsting)\b", re.I)
+PARAGRAPH_LINE = re.compile(r"^\s*(?:\*\*)?§\s*\d{1,4}\b[^\n]{0,120}$")
 RESET_ENTITY = re.compile(r"^(tjänsteskrivelse|protokollsutdrag|§\s*\d+|dagordning|kallelse)\b", re.I)
 
 
@@ -67,7 +68,11 @@ def find_headings(text: str, fmt: str) -> list[Heading]:
             prev_blank = True
             continue
         m = MD_HEADING.match(line)
-        if m:
+        par = PARAGRAPH_LINE.match(line)
+        if par and not m:
+            # "§ 12 Budget 2026" opens a paragraph of a protocol in any format
+            headings.append(Heading(1, clean_heading(stripped), start, body_start))
+        elif m:
             title = clean_heading(m.group(2))
             if title:
                 # A tjänsteskrivelse or protokollsutdrag starts a new document inside a meeting book.

@@ -1,0 +1,69 @@
+"""Documents added while the server runs: PDF (with pages), DOCX, and a broken file."""
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api import create_app
+from assistant.settings import Settings
+
+reportlab = pytest.importorskip("reportlab")
+
+
+def make_pdf(path):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.drawString(72, 800, "Kultur- och fritidsnämnden")
+    c.drawString(72, 780, "Sammanträde 2026-03-02")
+    c.showPage()
+    c.drawString(72, 800, "Isbanan vid Gammliavallen")
+    c.drawString(72, 780, "Driftkostnaden för isbanan uppgår till 845 tkr för 2026.")
+    c.showPage()
+    c.save()
+
+
+def make_docx(path):
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Tekniska nämnden", level=1)
+    d.add_heading("Snöröjning", level=2)
+    d.add_paragraph("Budgeten för snöröjning i Holmsund uppgår till 2 300 tkr för 2026.")
+    d.save(path)
+
+
+@pytest.fixture()
+def client(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path / "store"), with_ui=False)) as c:
+        yield c
+
+
+def test_pdf_docx_and_broken_file_while_serving(client, tmp_path):
+    folder = tmp_path / "nya handlingar"
+    folder.mkdir()
+    make_pdf(folder / "KFN protokoll 2026.pdf")
+    make_docx(folder / "Tekniska nämnden – snöröjning.docx")
+    (folder / "trasig.pdf").write_bytes(b"%PDF-1.7\n%garbage without objects")
+    assert client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()["abstained"]
+
+    start = time.perf_counter()
+    report = client.post("/api/ingest", json={"paths": [str(folder)]}).json()
+    assert sorted(report["added"]) == ["KFN protokoll 2026.pdf", "Tekniska nämnden – snöröjning.docx"]
+    assert "trasig.pdf" in report["errors"]["trasig.pdf"]
+
+    body = client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()
+    assert time.perf_counter() - start < 60
+    assert not body["abstained"]
+    assert any(f["value"] == 845 and f["unit"] == "tkr" for f in body["figures"])
+    cite = next(c for c in body["citations"] if c["source"] == "KFN protokoll 2026.pdf")
+    assert cite["page"] == 2
+
+    body = client.post("/api/ask", json={"question": "Hur stor är budgeten för snöröjning i Holmsund?"}).json()
+    assert any(f["value"] == 2300 for f in body["figures"])
+    assert body["citations"][0]["source"] == "Tekniska nämnden – snöröjning.docx"
+
+    assert client.delete("/api/documents/KFN protokoll 2026.pdf").status_code == 200
+    gone = client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()
+    assert gone["abstained"]
