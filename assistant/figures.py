@@ -41,6 +41,7 @@ class FigureResult:
     sentence: str              # the answer text, with {c:<fact_id>} placeholders for citations
     facts: list[Fact]          # every row used, in citation order
     warnings: list[Discrepancy] = field(default_factory=list)
+    corrected: list[Fact] = field(default_factory=list)  # earlier statements a correction replaced
 
 
 MONEY_Q = re.compile(r"hur mycket|kost|betal|budget|belopp|kronor|\bkr\b|tkr|mnkr|finansier|bidr|insats|"
@@ -234,6 +235,7 @@ class FigureEngine:
             res = self._ambiguous(q, best, ranked)
         res = res or self._value(q, best)
         res.warnings = self._warnings(res.facts)
+        res.corrected = self._corrected(res.facts)
         return res
 
     def _ambiguous(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
@@ -372,6 +374,13 @@ class FigureEngine:
         if q.lang == "en":
             sentence = (f"{best.label} is {format_number(share, 1)} % of {denom.label} ({formula}) {cites}.")
         return FigureResult([fig], sentence, [best, denom])
+
+    def _corrected(self, used: list[Fact]) -> list[Fact]:
+        """Superseded statements about the same party (e.g. a decision's att-sats a Rättelse fixed)."""
+        parties = {norm_text(f.entity) for f in used if f.entity}
+        if not parties:
+            return []
+        return [f for f in self.facts if f.superseded_by and any(p in norm_text(f.quote) for p in parties)][:2]
 
     def _warnings(self, used: list[Fact]) -> list[Discrepancy]:
         spans = {(f.source, f.start) for f in used}

@@ -116,6 +116,10 @@ class Assistant:
                 ids = [self._cite_fact(f, cites) for f in fig.facts]
                 figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
                                          citations=ids))
+            for f in result.corrected:
+                ref = self._cite_fact(f, cites)
+                parts.append(f"Obs! Det ursprungliga beslutet angav ”{_clean(f.label)}” [{ref}]; det rättades "
+                             f"genom ”{f.superseded_by}”, och svaret ovan följer rättelsen och avtalets budget.")
             for d in result.warnings:
                 ref = cites.add(d.source, self._titles().get(d.source, d.source), d.table, d.explanation, None,
                                 d.start, d.end)

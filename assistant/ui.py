@@ -5,7 +5,7 @@ import html
 
 import gradio as gr
 
-from .schemas import AskResponse, ChatMessage
+from .schemas import AskResponse, ChatMessage, Filters
 from .service import Assistant
 
 
@@ -58,32 +58,75 @@ def _rows_used(resp: AskResponse) -> list[tuple[str, float, int]]:
     return out
 
 
+def outline(doc: dict | None) -> str:
+    """A document's structure as markdown: meeting, agenda, paragraphs and decisions, memos."""
+    if not doc:
+        return "Välj ett dokument."
+    st = doc.get("structure") or {}
+    out = [f"**{doc['title']}**  \n`{doc['source']}`"]
+    m = st.get("meeting") or {}
+    if m:
+        out.append(" · ".join(x for x in (m.get("body"), m.get("date"), m.get("time"), m.get("place")) if x))
+    if st.get("agenda"):
+        out.append("\n**Dagordning**")
+        group = None
+        for item in st["agenda"]:
+            if item.get("group") and item["group"] != group:
+                group = item["group"]
+                out.append(f"*{group}*")
+            out.append(f"- {item['number']} {item['title']}")
+    for par in st.get("paragraphs", []):
+        out.append(f"\n**{par['paragraph']}** {par.get('title', '')} ({par.get('date', '')})")
+        out.extend(f"- {b}" for b in par.get("beslut", []))
+        if par.get("reservationer"):
+            out.append("Reservationer: " + ", ".join(f"{p['name']} ({p['party']})" for p in par["reservationer"]))
+    if st.get("tjansteskrivelser"):
+        out.append("\n**Tjänsteskrivelser**")
+        out.extend(f"- {t.get('date', '')} {t.get('diarienummer', '')}: {t.get('title', '')}"
+                   for t in st["tjansteskrivelser"])
+    for c in st.get("corrections", []):
+        out.append(f"\n*Rättelse av {c['corrects']} ({c['date']})*")
+    if len(out) == 1:
+        out.extend(f"- {' > '.join(o['path'])}" for o in st.get("outline", [])[:60])
+    return "\n".join(out)
+
+
 def build_ui(assistant: Assistant) -> gr.Blocks:
-    def respond(message: str, history: list[dict]):
+    def sources() -> list[str]:
+        return [d["source"] for d in assistant.index.documents()]
+
+    def respond(message: str, history: list[dict], source: str | None, body: str):
         messages = [ChatMessage(role=m["role"], content=_text(m["content"])) for m in history
                     if m.get("role") in ("user", "assistant")]
         messages.append(ChatMessage(role="user", content=message))
-        resp = assistant.chat(messages)
-        return render(resp)
+        filters = Filters(source=source or None, body=body.strip() or None) if (source or body.strip()) else None
+        return render(assistant.chat(messages, filters))
 
-    def documents():
-        docs = assistant.index.documents()
-        return "\n".join(f"- **{d['source']}** — {d['title']} ({d['chunks']} avsnitt, {d['facts']} siffror)"
-                         for d in docs) or "Inga dokument inlästa."
+    def show(source: str | None) -> str:
+        return outline(assistant.index.document(source) if source else None)
+
+    def refresh():
+        names = sources()
+        return gr.update(choices=names), gr.update(choices=[""] + names)
 
     with gr.Blocks(title="Rådsassistenten") as ui:
         gr.Markdown("# Rådsassistenten\nFråga om sammanträdeshandlingar. Svaren hänvisar till källan; "
                     "beräknade belopp visar formel och rader.")
         with gr.Row():
             with gr.Column(scale=3):
-                gr.ChatInterface(respond, examples=[
-                    "Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?",
-                    "Vilka reserverade sig mot kommunstyrelsens beslut § 76?",
-                    "Hur stor är Umeå kommuns sammanlagda insats till Vän i Umeå 2026–2028?"])
-            with gr.Column(scale=1):
+                with gr.Row():
+                    source = gr.Dropdown([""] + sources(), value="", label="Bara i dokument", scale=2)
+                    body = gr.Textbox(label="Organ (t.ex. KS, IFN)", value="", scale=1)
+                gr.ChatInterface(respond, additional_inputs=[source, body], examples=[
+                    ["Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?", "", ""],
+                    ["Vilka reserverade sig mot kommunstyrelsens beslut § 76?", "", ""],
+                    ["Hur stor är Umeå kommuns sammanlagda insats till Vän i Umeå 2026–2028?", "", ""]])
+            with gr.Column(scale=2):
                 gr.Markdown("### Dokument")
-                docs = gr.Markdown(documents())
-                gr.Button("Uppdatera").click(documents, outputs=docs)
+                pick = gr.Dropdown(sources(), label="Visa struktur")
+                tree = gr.Markdown("Välj ett dokument.")
+                pick.change(show, inputs=pick, outputs=tree)
+                gr.Button("Uppdatera listan").click(refresh, outputs=[pick, source])
     return ui
 
 
