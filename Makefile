@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install ingest serve eval clean
+.PHONY: run test install ingest serve eval bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) saknas; sätt PYTHON=python3"; exit 1; }
@@ -40,3 +40,7 @@ eval: install
 
 clean:
 	rm -rf data/store
+
+BENCH_SCALES ?= 1
+bench: install
+	$(BIN)/python -m eval.bench --scales $(BENCH_SCALES)

@@ -21,7 +21,7 @@ from .analysis import (DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse,
                        content_terms)
 from .figures import FigureEngine, FigureResult
 from .retrieval import Hit, retrieve
-from .structured import StructuredAnswer, agenda_answer, decision_answer, meeting_answer
+from .structured import StructuredAnswer, agenda_answer, decision_answer, dnr_answer, meeting_answer
 from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
 
 FOCUS_MAX_DF = 6
@@ -95,7 +95,7 @@ class Assistant:
             structured = decision_answer(q, docs, self._texts)
         elif q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount):
             structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
-        structured = structured or meeting_answer(q, docs, self._texts)
+        structured = structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
         if structured:
             parts.append(self._render_quotes(structured, cites))
         if q.wants_amount and not parts:
@@ -125,7 +125,7 @@ class Assistant:
                                 d.start, d.end)
                 warnings.append(d.explanation)
                 parts.append(f"Obs! {d.explanation} [{ref}]")
-        evidence = self._evidence(q, hits, cites, limit=1 if result else 3)
+        evidence = self._evidence(q, hits, cites, limit=1 if (result or structured) else 3)
         if evidence:
             lead = "Underlag" if q.lang == "sv" else "Evidence"
             parts.append(("" if not parts else f"{lead}: ") + " ".join(evidence))
@@ -259,9 +259,17 @@ class Assistant:
         return out
 
     def _cite_fact(self, f: Fact, cites: Citations) -> int:
-        section = f.section or ""
-        return cites.add(f.source, self._titles().get(f.source, f.source), section, f.quote, f.page,
-                         f.start if f.kind == "table" else max(0, f.start - 0), f.end)
+        """A table row is cited as printed; an amount in running text by its whole sentence."""
+        start, end, quote = f.start, f.end, f.quote
+        text = self._texts.get(f.source, "")
+        if f.kind == "text" and text:
+            at = text.find(f.quote[:40], max(0, f.start - 600))
+            if 0 <= at <= f.start:  # the sentence the fact was read from
+                start, end, quote = at, f.end, text[at:f.end]
+                stops = [i for i in (text.find(". ", f.end), text.find("\n", f.end)) if i >= 0]
+                end = min(stops) + 1 if stops else len(text)
+                quote = text[start:end]
+        return cites.add(f.source, self._titles().get(f.source, f.source), f.section or "", quote, f.page, start, end)
 
     def _render_quotes(self, answer: StructuredAnswer, cites: Citations) -> str:
         def repl(m: re.Match) -> str:

@@ -33,7 +33,7 @@ class StructuredAnswer:
 
 def _find(doc_text: str, needle: str, after: int = 0) -> tuple[int, int] | None:
     """Locate a cleaned line in the original text (markup and spacing may differ)."""
-    words = re.findall(r"\w+", needle)[:12]
+    words = re.findall(r"\w+", needle)[:40]  # enough words to tell near-identical att-satser apart
     if not words:
         return None
     pattern = r"\W+".join(re.escape(w) for w in words)
@@ -197,3 +197,31 @@ def meeting_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Structu
     if meeting.get("place"):
         text += f", plats: {meeting['place']}"
     return StructuredAnswer(text.strip() + "." + ref, quotes)
+
+
+def dnr_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredAnswer | None:
+    """`KS-2025/00667`: every tjänsteskrivelse and paragraph filed under that diarienummer."""
+    if not q.diarienummer:
+        return None
+    wanted = {d.replace(" ", "-").upper() for d in q.diarienummer}
+    quotes: list[Quote] = []
+    lines = []
+    for doc in docs:
+        st = doc.get("structure") or {}
+        text = texts[doc["source"]]
+        found = [("Tjänsteskrivelse", m) for m in st.get("tjansteskrivelser", [])] + \
+                [(p["paragraph"], p) for p in st.get("paragraphs", [])]
+        seen = set()
+        for kind, item in found:
+            dnr = (item.get("diarienummer") or "").replace(" ", "-").upper()
+            key = (kind, item.get("title"))
+            if dnr not in wanted or key in seen or not item.get("title"):
+                continue
+            seen.add(key)
+            span = _find(text, item["title"])
+            ref = ""
+            if span:
+                quotes.append(Quote(doc["source"], doc["title"], kind, text[span[0]:span[1]], *span))
+                ref = f" {{q:{len(quotes) - 1}}}"
+            lines.append(f"{dnr}: {kind} {item.get('date', '')} – {item['title']}.{ref}")
+    return StructuredAnswer("\n".join(lines), quotes) if lines else None

@@ -96,14 +96,20 @@ def _masked(text: str) -> str:
     return text
 
 
+LIST_ITEM = re.compile(r"\n(?=\s*(?:\d{1,2}\.|[-•*])\s)")
+
+
 def sentences(block: Block) -> list[tuple[int, int, str]]:
-    """Sentences of a paragraph with absolute offsets (PDF line breaks joined)."""
+    """Sentences of a paragraph with absolute offsets (PDF line breaks joined; a numbered or
+    bulleted line, such as an att-sats, is a sentence of its own)."""
     text = block.text
     out, pos = [], 0
-    for part in SENTENCE_END.split(text):
-        idx = text.find(part, pos)
-        out.append((block.start + idx, block.start + idx + len(part), part))
-        pos = idx + len(part)
+    for item in LIST_ITEM.split(text):
+        is_item = bool(re.match(r"\s*(?:\d{1,2}\.|[-•*])\s", item))
+        for part in ([item] if is_item else SENTENCE_END.split(item)):  # an att-sats stays whole
+            idx = text.find(part, pos)
+            out.append((block.start + idx, block.start + idx + len(part), part))
+            pos = idx + len(part)
     return out
 
 
