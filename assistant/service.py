@@ -25,6 +25,12 @@ from .structured import StructuredAnswer, agenda_answer, decision_answer, dnr_an
 from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
 
 FOCUS_MAX_DF = 6
+# questions that can only be answered by a number (others may be answered by a passage)
+NUMERIC_Q = re.compile(r"^\s*(hur (mycket|stor|stort|höga?|många)|vilket belopp|vad kostar|how (much|many))\b|"
+                       r"\b(sammanlag|totalt|summan|skillnad|andel)", re.I)
+# words about the paperwork itself, which documents need not contain to answer
+META_TERMS = {tokens(w, keep_stopwords=True)[0] for w in ("ärendenummer", "diarienummer", "dnr", "paragraf", "dokument", "dokumenten",
+                                     "handling", "handlingarna", "protokoll", "rubrik", "rubriken", "enligt")}
 ABSTAIN_SV = "Det finns inget i de inlästa dokumenten som besvarar frågan."
 ABSTAIN_EN = "The ingested documents do not answer this question."
 
@@ -80,7 +86,14 @@ class Assistant:
             return AskResponse(answer="Inga dokument är inlästa ännu.", abstained=True, question=question)
         q.vector = self.index.query_vector(q.search_text)
         hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
-        if self._should_abstain(q, hits):
+        docs = [d for d in self._docs if sources is None or d["source"] in sources]
+        structured = None
+        if q.intent == "decision":
+            structured = decision_answer(q, docs, self._texts)
+        elif q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount):
+            structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
+        structured = structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
+        if not structured and self._should_abstain(q, hits):
             return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
         cites = Citations()
         parts: list[str] = []
@@ -89,18 +102,11 @@ class Assistant:
         result = None
         if q.intent == "consistency":
             parts.extend(self._consistency(q, hits, cites, warnings))
-        docs = [d for d in self._docs if sources is None or d["source"] in sources]
-        structured = None
-        if q.intent == "decision":
-            structured = decision_answer(q, docs, self._texts)
-        elif q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount):
-            structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
-        structured = structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
         if structured:
             parts.append(self._render_quotes(structured, cites))
         if q.wants_amount and not parts:
             result = self._figures(q, hits, sources)
-            if result is None and q.intent == "figure" and not structured:
+            if result is None and q.intent == "figure" and not structured and NUMERIC_Q.search(q.search_text):
                 # numbers are sacred: no fact states the asked amount, so say so and show what is near
                 cites_near = Citations()
                 near = self._evidence(q, hits, cites_near, limit=2)
@@ -166,14 +172,14 @@ class Assistant:
     def _should_abstain(self, q: Query, hits: list[Hit]) -> bool:
         if not hits:
             return True
-        terms = content_terms(q)
+        terms = [t for t in content_terms(q) if t not in META_TERMS]
         if not terms:
             return not q.identifiers
         vocab = self.index.bm25.vocabulary
         missing = [t for t in terms if t not in vocab and not _fuzzy_known(t, vocab)]
         if any(len(t) >= 6 for t in missing) and not q.identifiers:
             return True
-        top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:5])))
+        top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:8])))
         # a word also counts when it is part of a compound there ("drift" in "driftkostnaden")
         covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6)
                       or (len(t) >= 4 and any(t in x for x in top_text)))

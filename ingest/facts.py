@@ -15,7 +15,9 @@ from .tables import YEAR
 
 COUNT_NOUNS = re.compile(
     r"^\s*(personer|medarbetare|deltagare|platser|st\b|stycken|svar|chefer|tjänster|årsverken|ärenden|"
-    r"anställda|elever|barn|ungdomar|familjer|besökare|medlemmar|ledare|invånare|lägenheter|bostäder)", re.I)
+    r"anställda|elever|barn|ungdomar|familjer|besökare|medlemmar|ledare|invånare|lägenheter|bostäder|"
+    r"volontärer|avtal|ärenden|möten|träffar|deltagartillfällen|aktiviteter|enheter|verksamheter|"
+    r"kommuner|sovplatser|anmälningar|brott|timmar|dagar|veckor|månader)\b", re.I)
 # Numbers that are identifiers or dates, never amounts.
 MASKS = [
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),                     # dates
