@@ -20,7 +20,7 @@ EN_SV = {
     "municipality": "kommun", "municipal": "kommun", "council": "kommunstyrelsen", "pay": "betalar",
     "pays": "betalar", "paid": "betalar", "budget": "budget", "cost": "kostnad", "costs": "kostnader",
     "total": "totalt", "year": "år", "agreement": "avtal", "decision": "beslut", "decided": "beslutade",
-    "meeting": "sammanträde", "agenda": "dagordning", "item": "ärende", "share": "andel", "increase": "ökning",
+    "meeting": "sammanträde stämma möte", "agenda": "dagordning", "item": "ärende", "share": "andel", "increase": "ökning",
     "difference": "skillnad", "reservation": "reservation", "reserved": "reserverade", "who": "vem",
     "funding": "finansiering", "contribution": "insats", "premises": "lokaler", "staff": "personal",
     "salary": "lön", "self-financing": "egenfinansiering", "survey": "enkät", "response": "svarsfrekvens",
@@ -28,7 +28,16 @@ EN_SV = {
     "association": "förening", "volunteers": "volontärer", "volunteer": "volontär", "net": "netto",
     "corrected": "rättelse", "correction": "rättelse", "proposal": "förslag", "proposed": "föreslår",
     "will": "", "much": "", "how": "", "many": "antal", "sum": "summa", "period": "perioden",
+    "individual": "individ", "family": "familj", "families": "familjer", "annual": "års", "general": "",
+    "register": "anmälan", "registration": "anmälan", "deadline": "sista", "last": "sista", "day": "dag",
+    "date": "datum", "place": "plats", "where": "var", "when": "när", "held": "hålls", "representative": "ombud",
+    "represent": "företräda", "paragraph": "paragraf", "minutes": "protokoll", "procurement": "upphandling",
+    "rent": "hyra", "premises": "lokaler", "salaries": "lön", "wage": "lön", "growth": "ökning",
+    "children": "barn", "youth": "ungdomar", "elderly": "äldre", "disability": "funktionshinder",
+    "school": "skola", "housing": "boende", "municipal": "kommunal", "executive": "kommunstyrelsen",
+    "assembly": "kommunfullmäktige", "report": "rapport", "goal": "mål", "goals": "mål", "plan": "plan",
 }
+SV_ABBREVIATIONS = {"mkt": "mycket", "ca": "cirka", "kr": "kronor", "st": "stycken", "resp": "respektive"}
 EN_MARKERS = {"how", "what", "who", "which", "when", "where", "does", "did", "will", "the", "much",
               "many", "is", "are", "municipality", "pay", "in", "of"}
 
@@ -122,7 +131,7 @@ def dates_in(text: str) -> list[str]:
 def analyse(question: str) -> Query:
     text = re.sub(r"\s+", " ", question).strip()
     lang = detect_language(text)
-    base = to_swedish(text) if lang == "en" else text
+    base = to_swedish(text) if lang == "en" else " ".join(SV_ABBREVIATIONS.get(w.lower(), w) for w in text.split())
     search = expand_abbreviations(base)
     years = [int(y) for y in YEAR.findall(search)]
     period = re.search(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", search)

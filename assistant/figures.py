@@ -203,7 +203,8 @@ class FigureEngine:
             return True
         # a sentence speaks for itself; a table row also through its table and section
         around = context if f.kind == "table" else ""
-        text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", around]))
+        text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", around, f.source.replace("_", " ")])) \
+            | self.title_tokens.get(f.source, frozenset())  # words naming the document count too
         # exact or inflected ("volontärinsatserna" ~ "volontärinsatser"), not just a compound's head
         return any(t in text or any(len(x) >= 5 and (x.startswith(t[:6]) or t.startswith(x[:6])) for x in text)
                    for t in focus)

@@ -27,7 +27,7 @@ from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
 FOCUS_MAX_DF = 6
 # questions that can only be answered by a number (others may be answered by a passage)
 NUMERIC_Q = re.compile(r"^\s*(hur (mycket|stor|stort|höga?|många)|vilket belopp|vad kostar|how (much|many))\b|"
-                       r"\b(sammanlag|totalt|summan|skillnad|andel)", re.I)
+                       r"\b(sammanlag|totalt|summan|skillnad|andel|värdet|beloppet|kostnaden)", re.I)
 # words about the paperwork itself, which documents need not contain to answer
 META_TERMS = {tokens(w, keep_stopwords=True)[0] for w in ("ärendenummer", "diarienummer", "dnr", "paragraf", "dokument", "dokumenten",
                                      "handling", "handlingarna", "protokoll", "rubrik", "rubriken", "enligt")}
@@ -84,6 +84,7 @@ class Assistant:
         sources = self._sources(filters)
         if not self.index.chunks:
             return AskResponse(answer="Inga dokument är inlästa ännu.", abstained=True, question=question)
+        self._correct_spelling(q)
         q.vector = self.index.query_vector(q.search_text)
         hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
         docs = [d for d in self._docs if sources is None or d["source"] in sources]
@@ -151,6 +152,24 @@ class Assistant:
         return [(h, h.chunk.text) for h in retrieve(self.index, q, k=k, sources=self._sources(filters))]
 
     # -- steps ------------------------------------------------------------------------
+    def _correct_spelling(self, q: Query) -> None:
+        """Words the documents do not have but nearly do ("Pingstkyrkn", "komunen") are searched
+        as the documents spell them, in addition to how they were typed."""
+        vocab = self.index.bm25.vocabulary
+        fixes = []
+        for t in content_terms(q):
+            if t in vocab or len(t) < 5:
+                continue
+            pool = [v for v in vocab if v[:2] == t[:2] and abs(len(v) - len(t)) <= 2]
+            best = process.extractOne(t, pool, score_cutoff=84) if pool else None
+            if best:
+                fixes.append(best[0])
+        if fixes:
+            extra = " " + " ".join(fixes)
+            q.tokens = q.tokens + fixes
+            q.search_text += extra
+            q.base_text += extra
+
     def _sources(self, filters: Filters | None) -> set[str] | None:
         if not filters:
             return None
@@ -177,6 +196,9 @@ class Assistant:
             return not q.identifiers
         vocab = self.index.bm25.vocabulary
         missing = [t for t in terms if t not in vocab and not _fuzzy_known(t, vocab)]
+        if q.lang == "en":  # English words the glossary does not know say nothing about the documents
+            terms = [t for t in terms if t not in missing] or terms
+            missing = []
         if any(len(t) >= 6 for t in missing) and not q.identifiers:
             return True
         top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:8])))
