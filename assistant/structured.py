@@ -93,12 +93,12 @@ def decision_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Struct
     return StructuredAnswer("\n".join(lines), quotes)
 
 
-def _diarienummer(doc: dict, title: str) -> str | None:
-    """The diarienummer of the tjänsteskrivelse that belongs to an agenda item (same title)."""
+def _memo_for(doc: dict, title: str) -> dict | None:
+    """The tjänsteskrivelse that belongs to an agenda item (same title words)."""
     words = set(tokens(title))
     for memo in (doc.get("structure") or {}).get("tjansteskrivelser", []):
         if memo.get("diarienummer") and len(words & set(tokens(memo.get("title", "")))) >= max(2, len(words) // 2):
-            return memo["diarienummer"]
+            return memo
     return None
 
 
@@ -150,8 +150,15 @@ def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str], strict: boo
         where = f" på {meeting.get('body', 'mötet')} {meeting.get('date', '')}".rstrip()
         page = f", s. {item['page']}" if item.get("page") else ""
         group = f" ({item['group']})" if item.get("group") else ""
-        dnr = _diarienummer(doc, item["title"])
-        dnr = f" Diarienummer {dnr}." if dnr else ""
+        memo = _memo_for(doc, item["title"])
+        dnr = ""
+        if memo:
+            if memo.get("diarienummer"):
+                dnr += f" Diarienummer {memo['diarienummer']}."
+            if memo.get("beredningsansvariga"):
+                dnr += f" Beredningsansvarig: {', '.join(memo['beredningsansvariga'])}."
+            if memo.get("att_satser"):
+                dnr += f" Förslag till beslut: {memo['att_satser'][0]}"
         lines.append(f"Ärende {item['number']}{where}: {item['title']}{group}{page}.{ref}{dnr}")
         if len(lines) >= 8:
             break

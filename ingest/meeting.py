@@ -21,6 +21,8 @@ PERSON = re.compile(r"([A-ZÅÄÖ][\wåäöéü-]+(?: [A-ZÅÄÖ][\wåäöéü-]
 CORRECTION = re.compile(r"Rättelse av (.{0,60}?)beslut\w*\s+" + DATE + r",?\s*§\s*(\d+)", re.I)
 BODY = re.compile(r"\b(Kommunfullmäktige|Kommunstyrelsen|Kommunstyrelsens [\wåäö -]+?utskott|"
                   r"[A-ZÅÄÖ][\wåäö-]*(?: och [\wåäö-]+)?nämnden|Styrelsen|Förbundsstyrelsen)\b")
+GENERIC_TITLE = re.compile(r"^(Beslutsunderlag|För kännedom|Till|Förslag till beslut|Ärendebeskrivning|"
+                           r"Beredningsansvariga|Beslutet ska skickas till)$", re.I)
 PLACE = re.compile(r"^\s*(?:Plats|Lokal)\s*:\s*(.+?)\s*$", re.M)
 
 
@@ -84,7 +86,7 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
         block = text[sec.start:end]
         if name.lower().startswith("tjänsteskrivelse"):
             memo = _memo(block)
-            if memo.get("title") or memo.get("att_satser"):
+            if memo.get("title") and not GENERIC_TITLE.match(memo["title"]):
                 memos.append(memo)
         elif PARAGRAPH.match(name):
             m = PARAGRAPH.match(name)
@@ -115,12 +117,12 @@ def _memo(block: str) -> dict:
     if t:
         memo["title"] = _clean(t.group(1) or t.group(2))
     memo["att_satser"] = _att_satser(_between(block, r"Förslag till beslut", r"Ärendebeskrivning|Beslutsunderlag"))
-    ber = _between(block, r"Beredningsansvarig\w*", r"Beslutet ska skickas|$")
+    ber = _between(block, r"Beredningsansvarig\w*", r"Beslutet ska skickas|^#|\Z")
     if ber.strip():
-        memo["beredningsansvariga"] = [_clean(x) for x in ber.strip().split("\n") if _clean(x)][:4]
-    to = _between(block, r"Beslutet ska skickas till", r"Förnamn|^\d+ av \d+|$")
+        memo["beredningsansvariga"] = [_clean(x) for x in ber.strip().split("\n") if _clean(x).strip("# ")][:4]
+    to = _between(block, r"Beslutet ska skickas till", r"Förnamn|^\d+ av \d+|^#|\Z")
     if to.strip():
-        memo["skickas_till"] = [_clean(x) for x in to.strip().split("\n") if _clean(x)][:6]
+        memo["skickas_till"] = [_clean(x) for x in to.strip().split("\n") if _clean(x).strip("# ")][:6]
     return memo
 
 

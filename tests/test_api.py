@@ -77,4 +77,4 @@ def test_golden_floor(corpus_settings):
     assert summary["score"] >= GOLDEN_FLOOR
 
 
-GOLDEN_FLOOR = 0.52
+GOLDEN_FLOOR = 0.62
