@@ -144,7 +144,9 @@ def analyse(question: str) -> Query:
     dnr = [f"{m.group(1).upper()}-{m.group(2)}/{m.group(3)}" for m in DNR.finditer(search)]
     q = Query(text, search, lang, tokens(search), years, arenden, paragrafer, dnr, base_text=base,
               dates=dates_in(base))
-    if SHARE_WORDS.search(search):
+    if SHARE_WORDS.search(search) and DIFF_WORDS.search(search) and len(set(years)) >= 2:
+        q.operation = "growth"  # "med hur många procent ökar …"
+    elif SHARE_WORDS.search(search):
         q.operation = "share"
     elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|"
                                                                            r"increase|difference", search, re.I)):

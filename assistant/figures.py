@@ -222,13 +222,13 @@ class FigureEngine:
             tables = [x for x in ranked if x[1].kind == "table" and not (q.operation == "share" and x[1].unit == "%")]
             if tables and tables[0][0] >= 4.0:
                 best = tables[0][1]
-        elif q.operation == "diff":
+        elif q.operation in ("diff", "growth"):
             table_best = next((x for x in ranked if x[1].kind == "table"), None)
             if table_best and table_best[0] >= 0.6 * ranked[0][0]:
                 best = table_best[1]
         if q.operation == "share":
             res = self._share(q, best, ranked)
-        elif q.operation == "diff":
+        elif q.operation in ("diff", "growth"):
             res = self._diff(q, best, ranked, support)
         elif q.operation == "sum":
             res = self._sum(q, best, ranked, support)
@@ -342,6 +342,15 @@ class FigureEngine:
         formula = f"{format_number(b.value)} − {format_number(a.value)}"
         label = f"Skillnad {_label(a, short=True)} → {_label(b, short=True)}"
         fig = Figure(label, change, unit, formula, [b, a])  # cited in the formula's order
+        if q.operation == "growth" and a.value:
+            growth = change / a.value * 100
+            formula = f"({format_number(b.value)} − {format_number(a.value)}) / {format_number(a.value)} × 100"
+            fig = Figure(f"Ökning i procent {_label(a, short=True)} → {_label(b, short=True)}", round(growth, 2),
+                         "%", formula, [b, a])
+            cites = f"{{c:{b.fact_id}}}{{c:{a.fact_id}}}"
+            return FigureResult([fig], f"{_label(a, short=True, year=False)} ändras med "
+                                       f"{format_number(growth, 2)} % ({formula} = {format_number(growth, 2)} %) {cites}.",
+                                [b, a])
         cites = f"{{c:{a.fact_id}}}{{c:{b.fact_id}}}"
         pct = f", {format_number(change / a.value * 100, 1)} %" if a.value and unit != "%" else ""
         if q.lang == "en":

@@ -21,7 +21,8 @@ from .analysis import (DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse,
                        content_terms)
 from .figures import FigureEngine, FigureResult
 from .retrieval import Hit, retrieve
-from .structured import StructuredAnswer, agenda_answer, decision_answer, dnr_answer, meeting_answer
+from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
+                         meeting_answer)
 from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
 
 FOCUS_MAX_DF = 6
@@ -93,7 +94,8 @@ class Assistant:
             structured = decision_answer(q, docs, self._texts)
         elif q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount):
             structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
-        structured = structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
+        structured = (structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
+                      or agreement_answer(q, docs, self._texts, self._engine.entities_in(q)))
         if not structured and self._should_abstain(q, hits):
             return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
         cites = Citations()
@@ -105,7 +107,7 @@ class Assistant:
             parts.extend(self._consistency(q, hits, cites, warnings))
         if structured:
             parts.append(self._render_quotes(structured, cites))
-        if q.wants_amount and not parts:
+        if q.wants_amount and (not parts or q.intent == "figure"):
             result = self._figures(q, hits, sources)
             if result is None and q.intent == "figure" and not structured and NUMERIC_Q.search(q.search_text):
                 # numbers are sacred: no fact states the asked amount, so say so and show what is near
@@ -118,7 +120,7 @@ class Assistant:
                 return AskResponse(answer=text, abstained=True, citations=cites_near.items, question=question)
         if result:
             text = self._render(result.sentence, result.facts, cites)
-            parts.append(text)
+            parts.insert(0, text)  # the figure answers first; structure and passages support it
             for fig in result.figures:
                 ids = [self._cite_fact(f, cites) for f in fig.facts]
                 figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,

@@ -232,3 +232,33 @@ def dnr_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredA
                 ref = f" {{q:{len(quotes) - 1}}}"
             lines.append(f"{dnr}: {kind} {item.get('date', '')} – {item['title']}.{ref}")
     return StructuredAnswer("\n".join(lines), quotes) if lines else None
+
+
+AGREEMENT_FIELD = re.compile(r"kontaktperson|org\.?\s*nr|organisationsnummer|avtalsperiod|giltig|vilken period|"
+                             r"vilka parter|contact", re.I)
+
+
+def agreement_answer(q: Query, docs: list[dict], texts: dict[str, str], parties: list[str]) -> StructuredAnswer | None:
+    """Parties, org.nr, contact persons and period of the agreements a question names."""
+    if not AGREEMENT_FIELD.search(q.base_text or q.search_text):
+        return None
+    quotes: list[Quote] = []
+    lines = []
+    for doc in docs:
+        text = texts[doc["source"]]
+        for ag in (doc.get("structure") or {}).get("agreements", []):
+            names = [p["name"] for p in ag["parties"]]
+            if parties and not any(p in names for p in parties):
+                continue
+            span = _find(text, ag["title"], after=max(0, ag.get("start", 0) - 10))
+            ref = ""
+            if span:
+                quotes.append(Quote(doc["source"], doc["title"], "Parter", text[span[0]:span[1]], *span))
+                ref = f" {{q:{len(quotes) - 1}}}"
+            who = "; ".join(
+                p["name"] + "".join(f", {k}: {p[key]}" for k, key in (("org.nr", "org_nr"), ("kontaktperson", "contact"))
+                                    if p.get(key)) for p in ag["parties"] if not parties or p["name"] in parties
+                or re.search(r"vilka parter|parterna", q.base_text, re.I))
+            period = f" Period: {ag['period']}." if ag.get("period") else ""
+            lines.append(f"{ag['title']}: {who}.{period}{ref}")
+    return StructuredAnswer("\n".join(lines[:4]), quotes) if lines else None

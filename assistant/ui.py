@@ -84,6 +84,10 @@ def outline(doc: dict | None) -> str:
         out.append("\n**Tjänsteskrivelser**")
         out.extend(f"- {t.get('date', '')} {t.get('diarienummer', '')}: {t.get('title', '')}"
                    for t in st["tjansteskrivelser"])
+    for ag in st.get("agreements", []):
+        out.append(f"\n**Avtal:** {ag['title']}" + (f" ({ag['period']})" if ag.get("period") else ""))
+        out.extend(f"- {p['name']}" + (f", org.nr {p['org_nr']}" if p.get("org_nr") else "") +
+                   (f", kontakt {p['contact']}" if p.get("contact") else "") for p in ag["parties"])
     for c in st.get("corrections", []):
         out.append(f"\n*Rättelse av {c['corrects']} ({c['date']})*")
     if len(out) == 1:

@@ -102,7 +102,43 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
         corrections.append({"corrects": f"§ {m.group(3)}", "date": m.group(2), "body": _clean(m.group(1)) or None,
                             "start": m.start(), "end": m.end()})
     return {"title": title, "meeting": meeting, "agenda": agenda, "tjansteskrivelser": memos,
-            "paragraphs": paragraphs, "corrections": corrections}
+            "paragraphs": paragraphs, "corrections": corrections, "agreements": _agreements(text, sections)}
+
+
+PERIOD = re.compile(r"(?:avser perioden|för perioden|gäller för perioden)\s+(\d{4}-\d{2}-\d{2}|\d{1,2} \w+ \d{4})\s*(?:–|-|till|t\.o\.m\.)\s*"
+                    r"(\d{4}-\d{2}-\d{2}|\d{1,2} \w+ \d{4})")
+
+
+def _agreements(text: str, sections: list[Section]) -> list[dict]:
+    """Agreements inside a document: parties (with org.nr and contact person) and period."""
+    out: list[dict] = []
+    current: dict | None = None
+    for sec in sections:
+        title = sec.path[0] if sec.path else ""
+        m = re.search(r"mellan\s+(.+?)\s+och\s+(.+?)(?:\s+[–-]\s|$)", title)
+        if len(sec.path) == 1 and m and re.match(r"(överenskommelse|avtal|IOP)", title, re.I):
+            current = {"title": title, "parties": [{"name": _clean(m.group(1))}, {"name": _clean(m.group(2))}],
+                       "start": sec.heading_start}
+            out.append(current)
+            continue
+        if current is None:
+            continue
+        body = text[sec.start:sec.end]
+        if len(sec.path) >= 2 and sec.path[-2].lower() == "parter":
+            party = next((p for p in current["parties"] if p["name"].lower()[:8] == sec.path[-1].lower()[:8]), None)
+            if party is None:
+                party = {"name": sec.path[-1]}
+                current["parties"].append(party)
+            org = re.search(r"Org\.?\s*nr\.?\s*:?\s*([\d–-]{10,13})", body)
+            contact = re.search(r"Kontaktperson\s*:?\s*([^\[\n,]+)", body)
+            if org:
+                party["org_nr"] = org.group(1).replace("–", "-")
+            if contact:
+                party["contact"] = _clean(contact.group(1))
+        period = PERIOD.search(body)
+        if period and "period" not in current:
+            current["period"] = f"{period.group(1)} – {period.group(2)}"
+    return out
 
 
 def _memo(block: str) -> dict:

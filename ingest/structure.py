@@ -78,7 +78,7 @@ def find_headings(text: str, fmt: str) -> list[Heading]:
                 # A tjänsteskrivelse or protokollsutdrag starts a new document inside a meeting book.
                 level = 1 if RESET_ENTITY.match(title) else len(m.group(1))
                 headings.append(Heading(level, title, start, body_start))
-        elif markdown and BOLD_LINE.match(line) and prev_blank:
+        elif markdown and BOLD_LINE.match(line) and (prev_blank or _party(clean_heading(line))):
             title = clean_heading(line)
             if title and not title.endswith("."):
                 # An agreement's title line starts a new document inside a meeting book.

@@ -98,3 +98,22 @@ def test_same_protocol_as_docx(tmp_path):
     path = tmp_path / "Protokoll KF 2025-11-24.docx"
     d.save(path)
     _protocol_checks(structure(path))
+
+
+def test_agreements_with_parties_and_periods(ksnau):
+    ags = {a["parties"][1]["name"]: a for a in ksnau["agreements"]}
+    assert sorted(ags) == ["Pingstkyrkan i Umeå", "Umeå Pastorat", "Vän i Umeå"]
+    pastorat = ags["Umeå Pastorat"]["parties"][1]
+    assert pastorat == {"name": "Umeå Pastorat", "org_nr": "252003-8890", "contact": "Kristina Högdahl"}
+    assert all(a["period"] == "1 maj 2026 – 31 december 2028" for a in ags.values())
+
+
+@pytest.mark.parametrize("name, headings", [
+    ("2026_IFN_verksamhetsplan_och_budget.txt", ["Förord", "Budget"]),
+    ("2022_IOP_Van_i_Umea_forslag.md", ["Integration och inkludering Umeå", "Ekonomi", "Bilaga 1"]),
+    ("2017-02-24_Samordningsforbundet_styrelse_kallelse.txt", ["1.6 Ekonomiskt utfall", "1.6.1 Ekonomisk sammanfattning"]),
+])
+def test_section_outlines(name, headings):
+    outline = [p for o in structure(CORPUS / name)["outline"] for p in o["path"]]
+    for h in headings:
+        assert h in outline, h
