@@ -68,7 +68,8 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
                 if m and not re.fullmatch(r"[-\s]+", m.group(2)):
                     agenda.append({"number": m.group(1), "title": _clean(m.group(2)), "page": int(m.group(3))
                                    if m.group(3) else None, "group": group})
-    if not agenda:  # a kallelse numbers its items: "1. Mötets öppnande"
+    if not agenda and re.search(r"kallelse|föredragningslista|dagordning", head, re.I):
+        # a kallelse numbers its items: "1. Mötets öppnande"
         for line in text[:6000].split("\n"):
             m = NUMBERED_ITEM.match(line)
             if m and not line.strip().endswith("."):
@@ -99,6 +100,8 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
             par["date"] = meeting["date"]  # a protocol's paragraphs share the meeting's date
     corrections = []
     for m in CORRECTION.finditer(text):
+        if any(c["corrects"] == f"§ {m.group(3)}" and c["date"] == m.group(2) for c in corrections):
+            continue  # the agenda and the tjänsteskrivelse name the same correction
         corrections.append({"corrects": f"§ {m.group(3)}", "date": m.group(2), "body": _clean(m.group(1)) or None,
                             "start": m.start(), "end": m.end()})
     return {"title": title, "meeting": meeting, "agenda": agenda, "tjansteskrivelser": memos,
