@@ -32,9 +32,9 @@ EN_SV = {
     "register": "anmälan", "registration": "anmälan", "deadline": "sista", "last": "sista", "day": "dag",
     "date": "datum", "place": "plats", "where": "var", "when": "när", "held": "hålls", "representative": "ombud",
     "represent": "företräda", "paragraph": "paragraf", "minutes": "protokoll", "procurement": "upphandling",
-    "rent": "hyra", "premises": "lokaler", "salaries": "lön", "wage": "lön", "growth": "ökning",
+    "rent": "hyra", "salaries": "lön", "wage": "lön", "growth": "ökning",
     "children": "barn", "youth": "ungdomar", "elderly": "äldre", "disability": "funktionshinder",
-    "school": "skola", "housing": "boende", "municipal": "kommunal", "executive": "kommunstyrelsen",
+    "school": "skola", "housing": "boende", "executive": "kommunstyrelsen",
     "assembly": "kommunfullmäktige", "report": "rapport", "goal": "mål", "goals": "mål", "plan": "plan",
 }
 SV_ABBREVIATIONS = {"mkt": "mycket", "ca": "cirka", "kr": "kronor", "st": "stycken", "resp": "respektive"}

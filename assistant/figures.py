@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from index.text import STOPWORDS, fold, norm_text, tokens
+from index.text import STOPWORDS, norm_text, tokens
 from ingest.model import Discrepancy, Fact
 from ingest.numbers import format_amount, format_number
 
@@ -416,7 +416,3 @@ def _label(f: Fact, year: bool = True, short: bool = False) -> str:
     if f.entity and not short:
         parts.append(f.entity)
     return ", ".join(p for p in parts if p)
-
-
-def fold_eq(a: str, b: str) -> bool:
-    return fold(a.lower()) == fold(b.lower())

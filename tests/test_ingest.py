@@ -1,5 +1,4 @@
 """Ingest on tiny fixtures: incremental manifest, broken files named, removal, live reload."""
-from pathlib import Path
 
 import pytest
 
