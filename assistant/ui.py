@@ -121,13 +121,16 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 with gr.Row():
                     source = gr.Dropdown([""] + sources(), value="", label="Bara i dokument", scale=2)
                     body = gr.Textbox(label="Organ (t.ex. KS, IFN)", value="", scale=1)
-                gr.ChatInterface(respond, additional_inputs=[source, body], examples=[
+                gr.ChatInterface(respond, additional_inputs=[source, body],
+                                 textbox=gr.Textbox(placeholder="Skriv en fråga, t.ex. om ett ärende, ett beslut eller en budget",
+                                                    show_label=False),
+                                 examples=[
                     ["Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?", "", ""],
                     ["Vilka reserverade sig mot kommunstyrelsens beslut § 76?", "", ""],
                     ["Hur stor är Umeå kommuns sammanlagda insats till Vän i Umeå 2026–2028?", "", ""]])
             with gr.Column(scale=2):
                 gr.Markdown("### Dokument")
-                pick = gr.Dropdown(sources(), label="Visa struktur")
+                pick = gr.Dropdown(sources(), value=None, label="Visa struktur")
                 tree = gr.Markdown("Välj ett dokument.")
                 pick.change(show, inputs=pick, outputs=tree)
                 gr.Button("Uppdatera listan").click(refresh, outputs=[pick, source])
