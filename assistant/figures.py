@@ -340,7 +340,10 @@ class FigureEngine:
         change = b.value - a.value
         unit = a.unit or b.unit
         formula = f"{format_number(b.value)} − {format_number(a.value)}"
-        label = f"Skillnad {_label(a, short=True)} → {_label(b, short=True)}"
+        if a.year and b.year and a.year != b.year:
+            label = f"Förändring {a.year} → {b.year}: " + ", ".join(x for x in (a.label, a.entity) if x)
+        else:
+            label = f"Skillnad {_label(a, short=True)} → {_label(b, short=True)}"
         fig = Figure(label, change, unit, formula, [b, a])  # cited in the formula's order
         if q.operation == "growth" and a.value:
             growth = change / a.value * 100
@@ -358,7 +361,12 @@ class FigureEngine:
                         f"{pct}) {cites}.")
         else:
             verb = "ökar med" if change > 0 else ("minskar med" if change < 0 else "är oförändrad:")
-            sentence = (f"{_label(a, short=True, year=False)} {verb} {format_amount(abs(change), unit)} "
+            span = f" från {a.year} till {b.year}" if a.year and b.year and a.year != b.year else ""
+            what = ", ".join(x for x in (a.label, a.entity) if x) if span else _label(a, short=True, year=False)
+            cols = [re.sub(r"\s*\(\**\)\s*$", "", c or "") for c in (a.column, b.column)]
+            if span and all(cols) and not all(re.fullmatch(r"(19|20)\d\d", c) for c in cols):
+                span += f" ({cols[0]} → {cols[1]})"
+            sentence = (f"{what}{span} {verb} {format_amount(abs(change), unit)} "
                         f"({formula} = {format_amount(change, unit)}{pct}) {cites}.")
         return FigureResult([fig], sentence, [a, b])
 

@@ -41,12 +41,21 @@ class Citation(BaseModel):
     end: int
 
 
+class FigureRow(BaseModel):
+    """One term of a figure's formula: the row (and column) it comes from."""
+    label: str
+    value: float
+    unit: str | None
+    citation: int
+
+
 class FigureOut(BaseModel):
     label: str
     value: float
     unit: str | None
     formula: str | None = None
     citations: list[int] = []
+    rows: list[FigureRow] = []
 
 
 class AskResponse(BaseModel):

@@ -23,7 +23,7 @@ from .figures import FigureEngine, FigureResult
 from .retrieval import Hit, retrieve
 from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
                          meeting_answer)
-from .schemas import AskResponse, ChatMessage, Citation, FigureOut, Filters
+from .schemas import AskResponse, ChatMessage, Citation, FigureOut, FigureRow, Filters
 
 FOCUS_MAX_DF = 6
 # questions that can only be answered by a number (others may be answered by a passage)
@@ -123,8 +123,10 @@ class Assistant:
             parts.insert(0, text)  # the figure answers first; structure and passages support it
             for fig in result.figures:
                 ids = [self._cite_fact(f, cites) for f in fig.facts]
+                rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i)
+                        for f, i in zip(fig.facts, ids)]
                 figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
-                                         citations=ids))
+                                         citations=ids, rows=rows))
             for f in result.corrected:
                 ref = self._cite_fact(f, cites)
                 parts.append(f"Obs! Det ursprungliga beslutet angav ”{_clean(f.label)}” [{ref}]; det rättades "
@@ -369,6 +371,14 @@ def _extend_list(chunk: Chunk, start: int, end: int, sent: str) -> tuple[int, in
     if not extra.strip():
         return start, end, sent
     return start, end + len(extra.rstrip()), sent + extra.rstrip()
+
+
+def _row_label(f: Fact) -> str:
+    """`Summa Umeå kommun, 2027 (**), Vän i Umeå` for a cell; the clause for an amount in text."""
+    if f.kind == "text":
+        return _clean(f.label)[:120]
+    column = re.sub(r"\s*\(\**\)\s*$", "", (f.column or "").strip())  # footnote marks such as "(**)"
+    return ", ".join(x for x in (f.label, column, f.entity or "") if x)
 
 
 def _clean(text: str) -> str:

@@ -41,21 +41,8 @@ def _fmt(value: float) -> str:
 
 
 def _rows_used(resp: AskResponse) -> list[tuple[str, float, int]]:
-    """The rows a computed figure used, as (label, value, citation) for the table and bar chart."""
-    from ingest.numbers import find_amounts
-
-    out = []
-    cites = {c.id: c for c in resp.citations}
-    for fig in resp.figures:
-        if not fig.formula:
-            continue
-        terms = [a.value for a in find_amounts(fig.formula.replace("×", " "))]
-        for ref, value in zip(fig.citations, terms):
-            c = cites.get(ref)
-            if c:
-                label = c.quote.split("\t")[0].replace("<b>", "").replace("</b>", "")[:60]
-                out.append((label, value, ref))
-    return out
+    """The rows computed figures used, as (label, value, citation) for the table and bar chart."""
+    return [(r.label, r.value, r.citation) for fig in resp.figures if fig.formula for r in fig.rows]
 
 
 def outline(doc: dict | None) -> str:
