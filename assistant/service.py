@@ -76,7 +76,11 @@ class Assistant:
             self._generation = self.index._loaded_generation
 
     def _titles(self) -> dict[str, str]:
-        return {c.source: c.title for c in self.index.chunks.values()}
+        """Document titles, computed once per index state."""
+        if getattr(self, "_titles_gen", None) != self.index._loaded_generation:
+            self._title_map = {c.source: c.title for c in self.index.chunks.values()}
+            self._titles_gen = self.index._loaded_generation
+        return self._title_map
 
     # -- public -----------------------------------------------------------------------
     def ask(self, question: str, filters: Filters | None = None) -> AskResponse:
