@@ -158,8 +158,8 @@ class FigureEngine:
             s += 1.5
         if f.is_total and label_hits < 1:
             s += 1.0
-        if f.uncertain:
-            s -= 1.0
+        if f.uncertain or (f.kind == "table" and re.match(r"\d", f.label)):
+            s -= 4.0  # a guessed split, or a label starting with a stray number from one
         s += support.get(f.source + f"#{f.start}", 0.0)
         return s
 
@@ -269,8 +269,8 @@ class FigureEngine:
     def _value(self, q: Query, f: Fact) -> FigureResult:
         label = _label(f)
         fig = Figure(label, f.value, f.unit, None, [f])
-        if q.lang == "en":
-            sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
+        if f.kind == "text":  # the document's own words state it
+            sentence = f"{f.label.rstrip('.:; ')} {{c:{f.fact_id}}}."
         else:
             sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
         return FigureResult([fig], sentence, [f])

@@ -346,8 +346,8 @@ class Assistant:
             if len(out) >= limit or (out and score < candidates[0][0] * 0.5):
                 break
             key = re.sub(r"\W+", "", sent.lower())[:80]
-            if key in used:
-                continue
+            if key in used or (chunk.source, start, end) in cites._keys:
+                continue  # already quoted above
             used.add(key)
             start, end, sent = _extend_list(chunk, start, end, sent)
             ref = cites.add(chunk.source, chunk.title, chunk.section, sent, chunk.page, start, end)
