@@ -74,6 +74,9 @@ def decision_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Struct
                 names = ", ".join(f"{p['name']} ({p['party']})" for p in par["reservationer"])
                 lines.append(f"Mot beslutet i {head} reserverade sig {names}." +
                              cite(doc, _reservation_line(texts[doc["source"]], par["reservationer"][0]["name"])))
+            elif re.search(r"proposition|ställde ordförande|voter", q.search_text, re.I) and par.get("propositionsordning"):
+                lines.append(f"Propositionsordning i {head}:")
+                lines.extend(p + cite(doc, p) for p in par["propositionsordning"])
             elif YRK.search(q.search_text) and par.get("yrkanden"):
                 for y in par["yrkanden"]:
                     who = ", ".join(f"{p['name']} ({p['party']})" if p.get("party") else p["name"] for p in y["who"])

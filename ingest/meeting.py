@@ -27,7 +27,8 @@ PLACE = re.compile(r"^\s*(?:Plats|Lokal)\s*:\s*(.+?)\s*$", re.M)
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"</?\w+>|\*\*|(?<!\w)\*(?!\*)", "", text)
+    text = re.sub(r"</?\w+>|\*\*", "", text)
+    text = re.sub(r"\*([^*\n]+)\*", r"\1", text).replace("*", "")  # *emphasis*
     return re.sub(r"\s+", " ", text).strip(" -–")
 
 
@@ -193,6 +194,13 @@ def _paragraph(number: str, block: str, before: str) -> dict:
         for p in _people(m.group(1)):
             if p not in par["reservationer"]:
                 par["reservationer"].append(p)
+    body = BODY.search(_clean(before))
+    if body:
+        par["body"] = body.group(1)  # "Umeå kommun / Kommunstyrelsen / Protokollsutdrag" above the §
+    par["propositionsordning"] = [
+        _clean(x) for part in re.split(r"(?m)^\s*#*\s*\**Propositionsordning[^\n]*$", block)[1:]
+        for x in re.split(r"(?m)^\s*#*\s*\**(?:Reservation|Särskilt|Yrkanden|Kommunstyrelsens|[A-ZÅÄÖ][\w ]+beslutsordning)",
+                          part)[0].strip().split("\n\n") if _clean(x)]
     uttal = _between(block, r"Särskilt uttalande", r"#+\s*\**\w")
     if uttal.strip():
         par["sarskilt_uttalande"] = _clean(uttal)[:500]

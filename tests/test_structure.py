@@ -50,6 +50,8 @@ def test_paragraph_76(ksnau):
     proposers = {p["name"] for y in par["yrkanden"] for p in y["who"]}
     assert {"Hans Lindberg", "Lars Forsgren", "Åsa Bäckström", "Maria Lindvall"} <= proposers
     assert ksnau["corrections"][0]["corrects"] == "§ 76" and ksnau["corrections"][0]["date"] == "2026-04-14"
+    assert par["body"] == "Kommunstyrelsen"
+    assert len(par["propositionsordning"]) == 4 and par["propositionsordning"][1].startswith("Avslag mot bifall")
 
 
 def test_corrected_amounts_are_marked():
