@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from index.text import STOPWORDS, norm_text, tokens
 from ingest.model import Discrepancy, Fact
+from ingest.checks import signed_sum
 from ingest.numbers import format_amount, format_number
 
 from .analysis import Query
@@ -227,14 +228,14 @@ class FigureEngine:
             if table_best and table_best[0] >= 0.6 * ranked[0][0]:
                 best = table_best[1]
         if q.operation == "share":
-            res = self._share(q, best, ranked)
+            res = self._share(q, best)
         elif q.operation in ("diff", "growth"):
-            res = self._diff(q, best, ranked, support)
+            res = self._diff(q, best, ranked)
         elif q.operation == "sum":
-            res = self._sum(q, best, ranked, support)
+            res = self._sum(q, best, ranked)
         else:
             res = self._ambiguous(q, best, ranked)
-        res = res or self._value(q, best)
+        res = res or self._value(best)
         res.warnings = self._warnings(res.facts)
         res.corrected = self._corrected(res.facts)
         return res
@@ -266,7 +267,7 @@ class FigureEngine:
     def _same_row(self, f: Fact) -> list[Fact]:
         return [g for g in self.facts if g.table_id == f.table_id and g.start == f.start and g.kind == "table"]
 
-    def _value(self, q: Query, f: Fact) -> FigureResult:
+    def _value(self, f: Fact) -> FigureResult:
         label = _label(f)
         fig = Figure(label, f.value, f.unit, None, [f])
         if f.kind == "text":  # the document's own words state it
@@ -275,7 +276,7 @@ class FigureEngine:
             sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
         return FigureResult([fig], sentence, [f])
 
-    def _sum(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]], support: dict[str, float]) -> FigureResult | None:
+    def _sum(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         parts: list[Fact] = []
         what = ""
         if best.kind == "table" and (len(set(q.years)) >= 2 or ALL_YEARS.search(q.search_text)):
@@ -300,7 +301,7 @@ class FigureEngine:
             return None
         total = sum(g.value for g in parts)
         unit = best.unit
-        formula = " + ".join(format_number(g.value) for g in parts)
+        formula = signed_sum([g.value for g in parts])
         fig = Figure(f"Summa: {what}", total, unit, formula, parts)
         cites = "".join(f"{{c:{g.fact_id}}}" for g in parts)
         word = "Total" if q.lang == "en" else "Summa"
@@ -309,7 +310,7 @@ class FigureEngine:
             f"{word} for {what}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) {cites}.")
         return FigureResult([fig], sentence, parts)
 
-    def _diff(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]], support: dict[str, float]) -> FigureResult | None:
+    def _diff(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         years = sorted(set(q.years))
         if len(years) >= 2:
             y1, y2 = years[0], years[-1]
@@ -370,7 +371,7 @@ class FigureEngine:
                         f"({formula} = {format_amount(change, unit)}{pct}) {cites}.")
         return FigureResult([fig], sentence, [a, b])
 
-    def _share(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
+    def _share(self, q: Query, best: Fact) -> FigureResult | None:
         if best.unit == "%":
             return None  # the documents state the share; report it as a value
         if best.kind != "table":

@@ -44,7 +44,7 @@ def column_unit(label: str) -> str | None:
     return None
 
 
-def infer_table_unit(table: Table, context: str, document: str) -> tuple[str | None, bool]:
+def infer_table_unit(table: Table, document: str) -> tuple[str | None, bool]:
     """The table's unit and whether it was inferred rather than printed."""
     if table.unit:
         return table.unit, False
@@ -66,10 +66,10 @@ def infer_table_unit(table: Table, context: str, document: str) -> tuple[str | N
     return (units.most_common(1)[0][0], True) if units else (None, False)
 
 
-def table_facts(table: Table, context: str, document: str, section: str) -> list[Fact]:
+def table_facts(table: Table, document: str, section: str) -> list[Fact]:
     if not any(table.columns) and not table.unit and not re.search(r"\b(tkr|mnkr|mkr|kr)\b", table.caption):
         return []  # numbers without a header or unit (page references, list numbers) are not facts
-    unit, inferred = infer_table_unit(table, context, document)
+    unit, inferred = infer_table_unit(table, document)
     caption_years = set(YEAR.findall(table.caption)) or set(YEAR.findall(" ".join(table.section_path[-1:])))
     default_year = int(caption_years.pop()) if len(caption_years) == 1 else None
     facts = []

@@ -72,7 +72,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
                 if t:
                     tables.append(t)
                     block_tables[b.start] = t
-                    facts.extend(table_facts(t, before, text, section_name))
+                    facts.extend(table_facts(t, text, section_name))
             else:
                 facts.extend(text_facts(b, raw.source, section_name, sec.entity))
         chunks.extend(_section_chunks(raw, title, sec, blocks, block_tables))
