@@ -39,7 +39,11 @@ EN_SV = {
 }
 SV_ABBREVIATIONS = {"mkt": "mycket", "ca": "cirka", "kr": "kronor", "st": "stycken", "resp": "respektive"}
 EN_MARKERS = {"how", "what", "who", "which", "when", "where", "does", "did", "will", "the", "much",
-              "many", "is", "are", "municipality", "pay", "in", "of"}
+              "many", "is", "are", "was", "were", "municipality", "pay", "in", "of", "to", "for", "a", "an",
+              "on", "with", "do", "can", "you", "there", "and", "this", "that", "has", "have", "its"}
+SHARED_WORDS = {"budget", "total", "social", "plan", "period", "agenda", "paragraf", "rent", "net"}
+SV_MARKERS = {"vad", "hur", "vilken", "vilket", "vilka", "vem", "nar", "och", "som", "det", "den", "till",
+              "mycket", "fran", "ar", "har", "av", "pa", "med", "om", "i", "kostar", "far", "ska", "var"}
 
 SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|hela perioden|alla tre|"
                        r"samtliga|i alla|de tre|sum|in total|altogether|combined)\b", re.I)
@@ -82,8 +86,9 @@ def detect_language(text: str) -> str:
     ws = [w.lower() for w in words(text)]
     if not ws or re.search(r"[åäö]", text.replace("Umeå", "")):
         return "sv"
-    en = sum(w in EN_MARKERS for w in ws)
-    return "en" if en >= 2 and en / len(ws) >= 0.25 else "sv"
+    en = sum(w in EN_MARKERS or (w in EN_SV and w not in SHARED_WORDS) for w in ws)
+    sv = sum(w in SV_MARKERS for w in ws)  # Swedish typed without å, ä and ö ("vad kostar lokaler for umea")
+    return "en" if en >= 2 and en > sv and en / len(ws) >= 0.2 else "sv"
 
 
 def to_swedish(text: str) -> str:

@@ -17,9 +17,10 @@ from rapidfuzz import fuzz
 from index.text import STOPWORDS, norm_text, tokens
 from ingest.model import Discrepancy, Fact
 from ingest.checks import signed_sum
-from ingest.numbers import format_amount, format_number
+from ingest.numbers import MONEY_UNITS, format_amount, format_number
 
 from .analysis import Query
+from .i18n import say
 
 GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "far", "fran", "enlig"}
 BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbund|utskott|fullmäktige)\w*)")
@@ -352,9 +353,8 @@ class FigureEngine:
             fig = Figure(f"Ökning i procent {_label(a, short=True)} → {_label(b, short=True)}", round(growth, 2),
                          "%", formula, [b, a])
             cites = f"{{c:{b.fact_id}}}{{c:{a.fact_id}}}"
-            return FigureResult([fig], f"{_label(a, short=True, year=False)} ändras med "
-                                       f"{format_number(growth, 2)} % ({formula} = {format_number(growth, 2)} %) {cites}.",
-                                [b, a])
+            return FigureResult([fig], say(q.lang, "growth", what=_label(a, short=True, year=False),
+                                           pct=format_number(growth, 2), formula=formula, cites=cites), [b, a])
         cites = f"{{c:{a.fact_id}}}{{c:{b.fact_id}}}"
         pct = f", {format_number(change / a.value * 100, 1)} %" if a.value and unit != "%" else ""
         if q.lang == "en":
@@ -396,8 +396,8 @@ class FigureEngine:
 
     def _corrected(self, used: list[Fact]) -> list[Fact]:
         """Superseded statements about the same party (e.g. a decision's att-sats a Rättelse fixed)."""
-        parties = {norm_text(f.entity) for f in used if f.entity}
-        if not parties:
+        parties = {norm_text(f.entity) for f in used if f.entity and f.unit in MONEY_UNITS}
+        if not parties:  # only an amount of money can have been replaced by a corrected amount
             return []
         return [f for f in self.facts if f.superseded_by and any(p in norm_text(f.quote) for p in parties)][:2]
 

@@ -13,13 +13,14 @@ from collections import defaultdict
 from rapidfuzz import process
 
 from index.store import CouncilIndex
-from index.text import tokens, words
+from index.text import fold, tokens, words
 from ingest.facts import SENTENCE_END
 from ingest.model import Chunk, Fact
 
-from .analysis import (DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse,
+from .analysis import (DIFF_WORDS, EN_MARKERS, EN_SV, SHARE_WORDS, SUM_WORDS, Query, analyse,
                        content_terms)
 from .figures import FigureEngine, FigureResult
+from .i18n import explain, say
 from .retrieval import Hit, retrieve
 from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
                          meeting_answer)
@@ -32,8 +33,6 @@ NUMERIC_Q = re.compile(r"^\s*(hur (mycket|stor|stort|höga?|många)|vilket belop
 # words about the paperwork itself, which documents need not contain to answer
 META_TERMS = {tokens(w, keep_stopwords=True)[0] for w in ("ärendenummer", "diarienummer", "dnr", "paragraf", "dokument", "dokumenten",
                                      "handling", "handlingarna", "protokoll", "rubrik", "rubriken", "enligt")}
-ABSTAIN_SV = "Det finns inget i de inlästa dokumenten som besvarar frågan."
-ABSTAIN_EN = "The ingested documents do not answer this question."
 
 
 class Citations:
@@ -88,7 +87,7 @@ class Assistant:
         q = analyse(question)
         sources = self._sources(filters)
         if not self.index.chunks:
-            return AskResponse(answer="Inga dokument är inlästa ännu.", abstained=True, question=question)
+            return AskResponse(answer=say(q.lang, "no_documents"), abstained=True, question=question)
         self._correct_spelling(q)
         q.vector = self.index.query_vector(q.search_text)
         hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
@@ -101,7 +100,7 @@ class Assistant:
         structured = (structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
                       or agreement_answer(q, docs, self._texts, self._engine.entities_in(q)))
         if not structured and self._should_abstain(q, hits):
-            return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
+            return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
         cites = Citations()
         parts: list[str] = []
         figures: list[FigureOut] = []
@@ -117,10 +116,7 @@ class Assistant:
                 # numbers are sacred: no fact states the asked amount, so say so and show what is near
                 cites_near = Citations()
                 near = self._evidence(q, hits, cites_near, limit=2)
-                lead = ("Dokumenten anger inget belopp som besvarar frågan." if q.lang == "sv" else
-                        "The documents state no figure that answers the question.")
-                text = lead + ((" Närliggande underlag: " if q.lang == "sv" else " Related passages: ") +
-                               " ".join(near) if near else "")
+                text = say(q.lang, "no_figure") + (say(q.lang, "related") + " ".join(near) if near else "")
                 return AskResponse(answer=text, abstained=True, citations=cites_near.items, question=question)
         if result:
             text = self._render(result.sentence, result.facts, cites)
@@ -133,19 +129,23 @@ class Assistant:
                                          citations=ids, rows=rows))
             for f in result.corrected:
                 ref = self._cite_fact(f, cites)
-                parts.append(f"Obs! Det ursprungliga beslutet angav ”{_clean(f.label)}” [{ref}]; det rättades "
-                             f"genom ”{f.superseded_by}”, och svaret ovan följer rättelsen och avtalets budget.")
+                parts.append(say(q.lang, "note") + " " + say(q.lang, "corrected", quote=_clean(f.label), ref=ref,
+                                                         by=f.superseded_by))
             for d in result.warnings:
                 ref = cites.add(d.source, self._titles().get(d.source, d.source), d.table, d.explanation, None,
                                 d.start, d.end)
                 warnings.append(d.explanation)
-                parts.append(f"Obs! {d.explanation} [{ref}]")
+                parts.append(f"{say(q.lang, 'note')} {explain(d, q.lang)} [{ref}]")
         evidence = self._evidence(q, hits, cites, limit=1 if (result or structured) else 3)
         if evidence:
-            lead = "Underlag" if q.lang == "sv" else "Evidence"
+            lead = say(q.lang, "evidence")
             parts.append(("" if not parts else f"{lead}: ") + " ".join(evidence))
         if not parts:
-            return AskResponse(answer=ABSTAIN_EN if q.lang == "en" else ABSTAIN_SV, abstained=True, question=question)
+            return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
+        absent = [] if q.identifiers else self._unsupported_names(q, cites)
+        if absent:
+            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(absent)), abstained=True,
+                               question=question)
         return AskResponse(answer="\n\n".join(parts), abstained=False, figures=figures, citations=cites.items,
                            warnings=warnings, question=question)
 
@@ -204,16 +204,52 @@ class Assistant:
             return not q.identifiers
         vocab = self.index.bm25.vocabulary
         missing = [t for t in terms if t not in vocab and not _fuzzy_known(t, vocab)]
-        if q.lang == "en":  # English words the glossary does not know say nothing about the documents
+        if q.lang == "en":
+            # English words the glossary does not know say little about the documents, unless most are
+            # unknown ("recommend a good pizza place")
+            if len(missing) >= 2 and len(missing) >= 0.5 * len(terms) and not q.identifiers:
+                return True
             terms = [t for t in terms if t not in missing] or terms
             missing = []
         if any(len(t) >= 6 for t in missing) and not q.identifiers:
+            return True
+        # "månadskort för bussen": one word unknown and the other only made up of known parts
+        only_parts = [t for t in terms if t not in vocab and t not in missing and _compound_only(t, vocab)]
+        if only_parts and any(len(t) >= 4 for t in missing) and not q.identifiers:
             return True
         top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:8])))
         # a word also counts when it is part of a compound there ("drift" in "driftkostnaden")
         covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6)
                       or (len(t) >= 4 and any(t in x for x in top_text)))
         return covered / len(terms) < 0.5
+
+    def _unsupported_names(self, q: Query, cites: Citations) -> list[str]:
+        """Names in the question (a municipality, a nämnd, an organisation) that none of the cited
+        passages or their documents' titles mention: the answer would be about something else
+        ("sjukpenningtalet i Robertsfors" answered with the figure for the whole country)."""
+        names = [(w, stem) for w, stem in named_terms(q.text)
+                 if q.lang != "en" or (w.lower() not in EN_SV and w.lower() not in EN_MARKERS)]
+        if not names or not cites.items:
+            return []
+        context = [fold(c.source.replace("_", " ")) for c in cites.items]  # the file name names its body
+        for c in cites.items:
+            context.append(c.quote + " " + c.title + " " + (c.section or ""))
+            chunk = self._chunk_at(c.source, c.start)
+            if chunk is not None:
+                context.append(chunk.index_text())
+        seen = set(tokens(" ".join(context)))
+        return [w for w, stem in names if not any(x.startswith(stem[:6]) for x in seen)]
+
+    def _chunk_at(self, source: str, pos: int) -> Chunk | None:
+        if getattr(self, "_chunks_gen", None) != self._generation:
+            by_source: dict[str, list[Chunk]] = defaultdict(list)
+            for c in self.index.chunks.values():
+                by_source[c.source].append(c)
+            self._chunks_by_source = {k: sorted(v, key=lambda c: c.start) for k, v in by_source.items()}
+            self._chunks_gen = self._generation
+        chunks = self._chunks_by_source.get(source, [])
+        i = bisect.bisect_right([c.start for c in chunks], pos) - 1
+        return chunks[i] if i >= 0 else None
 
     def _support(self, hits: list[Hit]) -> dict[str, float]:
         support: dict[str, float] = {}
@@ -291,7 +327,7 @@ class Assistant:
                             self.index.document_text(d.source)[d.start:d.end] if self.index.document_text(d.source)
                             else d.explanation, None, d.start, d.end)
             warnings.append(d.explanation)
-            out.append(f"Nej. {d.explanation} Beräknat: {d.formula}. [{ref}]")
+            out.append(say(q.lang, "consistency_no", explanation=explain(d, q.lang), formula=d.formula) + f" [{ref}]")
         return out
 
     def _cite_fact(self, f: Fact, cites: Citations) -> int:
@@ -425,6 +461,30 @@ def _fuzzy_known(term: str, vocab: set[str]) -> bool:
             return True
     pool = [v for v in vocab if v[:2] == term[:2] and abs(len(v) - len(term)) <= 3]
     return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
+
+
+NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)
+NOT_NAMES = {"umeå", "umea", "kommun", "kommunen", "kommuns", "sverige", "riket"}
+
+
+def named_terms(text: str) -> list[tuple[str, str]]:
+    """Proper names (capitalised, not first in the question, not an abbreviation) and bodies
+    ("äldrenämndens") in a question, with their stems."""
+    out = []
+    for i, m in enumerate(re.finditer(r"[\wÅÄÖåäö][\w\-ÅÄÖåäö]*", text)):
+        w = m.group(0)
+        proper = i > 0 and w[0].isupper() and not w.split("-")[0].isupper() and len(w) >= 4 and not text[:m.start()].rstrip().endswith((".", "?", "!"))
+        if (proper or NAME_WORD.fullmatch(w)) and w.lower() not in NOT_NAMES and not w.lower().startswith("umeå"):
+            stem = tokens(w.split("-")[0])
+            if stem:
+                out.append((w, stem[0]))
+    return out
+
+
+def _compound_only(term: str, vocab: set[str]) -> bool:
+    """Known only as a compound of known words, never as itself or inside a longer word."""
+    return len(term) >= 5 and not any(term in v for v in vocab if len(v) > len(term)) and any(
+        (term[:i] in vocab or term[:i].rstrip("s") in vocab) and term[i:] in vocab for i in range(4, len(term) - 3))
 
 
 FOLLOW_UP = re.compile(r"^(och|men|samt|and|what about|how about|vilka|vem|vad)\b", re.I)

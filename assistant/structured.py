@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from index.text import tokens
 
 from .analysis import Query
+from .i18n import say
 
 RESERV = re.compile(r"reserv", re.I)
 YRK = re.compile(r"yrka|yrkande|förslag(?!et till beslut)|föreslog", re.I)
@@ -69,27 +70,27 @@ def decision_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Struct
         pars = [p for p in st.get("paragraphs", []) if p.get("paragraph") in wanted]
         corrections = [c for c in st.get("corrections", []) if c["corrects"] in wanted]
         for par in pars:
-            head = f"{par['paragraph']} ({par.get('date', 'datum saknas')}): {par.get('title', '')}".strip()
+            head = f"{par['paragraph']} ({par.get('date') or say(q.lang, 'no_date')}): {par.get('title', '')}".strip()
             if RESERV.search(q.search_text) and par.get("reservationer"):
                 names = ", ".join(f"{p['name']} ({p['party']})" for p in par["reservationer"])
-                lines.append(f"Mot beslutet i {head} reserverade sig {names}." +
+                lines.append(say(q.lang, "reserved", head=head, names=names) +
                              cite(doc, _reservation_line(texts[doc["source"]], par["reservationer"][0]["name"])))
             elif re.search(r"proposition|ställde ordförande|voter", q.search_text, re.I) and par.get("propositionsordning"):
-                lines.append(f"Propositionsordning i {head}:")
+                lines.append(say(q.lang, "propositions", head=head))
                 lines.extend(p + cite(doc, p) for p in par["propositionsordning"])
             elif YRK.search(q.search_text) and par.get("yrkanden"):
                 for y in par["yrkanden"]:
                     who = ", ".join(f"{p['name']} ({p['party']})" if p.get("party") else p["name"] for p in y["who"])
                     lines.append(f"{who}: {y['text']}" + cite(doc, y["text"]))
             elif par.get("beslut") and not CORR.search(q.search_text):
-                lines.append(f"Beslut i {head}:")
+                lines.append(say(q.lang, "decision_in", head=head))
                 lines.extend(f"{b}" + cite(doc, b) for b in par["beslut"])
         if corrections or (pars and CORR.search(q.search_text)):
             for memo in st.get("tjansteskrivelser", []):
                 if "rättelse" in memo.get("title", "").lower() and any(w in memo["title"] for w in wanted | {
                         w.replace(" ", "") for w in wanted}):
-                    lines.append(f"Beslutet rättades: {memo['title']} ({memo.get('diarienummer', '')}, "
-                                 f"{memo.get('date', '')}).")
+                    lines.append(say(q.lang, "decision_corrected", title=memo["title"],
+                                   dnr=memo.get("diarienummer", ""), date=memo.get("date", "")))
                     lines.extend(b + cite(doc, b) for b in memo.get("att_satser", []))
     if not lines:
         return None
@@ -150,19 +151,20 @@ def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str], strict: boo
                                 text[span[0]:span[1]], *span))
             ref = f" {{q:{len(quotes) - 1}}}"
         meeting = (doc.get("structure") or {}).get("meeting", {})
-        where = f" på {meeting.get('body', 'mötet')} {meeting.get('date', '')}".rstrip()
-        page = f", s. {item['page']}" if item.get("page") else ""
+        where = say(q.lang, "item_where", body=meeting.get("body", "mötet"), date=meeting.get("date", "")).rstrip()
+        page = say(q.lang, "page", page=item["page"]) if item.get("page") else ""
         group = f" ({item['group']})" if item.get("group") else ""
         memo = _memo_for(doc, item["title"])
         dnr = ""
         if memo:
             if memo.get("diarienummer"):
-                dnr += f" Diarienummer {memo['diarienummer']}."
+                dnr += say(q.lang, "dnr", dnr=memo["diarienummer"])
             if memo.get("beredningsansvariga"):
-                dnr += f" Beredningsansvarig: {', '.join(memo['beredningsansvariga'])}."
+                dnr += say(q.lang, "prepared_by", names=", ".join(memo["beredningsansvariga"]))
             if memo.get("att_satser"):
-                dnr += f" Förslag till beslut: {memo['att_satser'][0]}"
-        lines.append(f"Ärende {item['number']}{where}: {item['title']}{group}{page}.{ref}{dnr}")
+                dnr += say(q.lang, "proposal", text=memo["att_satser"][0])
+        lines.append(say(q.lang, "item", number=item["number"], where=where, title=item["title"], group=group,
+                       page=page) + f"{ref}{dnr}")
         if len(lines) >= 8:
             break
     return StructuredAnswer("\n".join(lines), quotes)
@@ -201,11 +203,11 @@ def meeting_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> Structu
                                 texts[doc["source"]][line_start:span[1]], line_start, span[1]))
             ref = " {q:0}"
     body = meeting.get("body", "Sammanträdet")
-    text = f"{body} sammanträder {meeting.get('date', '')}"
+    text = say(q.lang, "meets", body=body, date=meeting.get("date", ""))
     if meeting.get("time"):
-        text += f" klockan {meeting['time']}"
+        text += say(q.lang, "at_time", time=meeting["time"])
     if meeting.get("place"):
-        text += f", plats: {meeting['place']}"
+        text += say(q.lang, "place", place=meeting["place"])
     return StructuredAnswer(text.strip() + "." + ref, quotes)
 
 
@@ -219,7 +221,7 @@ def dnr_answer(q: Query, docs: list[dict], texts: dict[str, str]) -> StructuredA
     for doc in docs:
         st = doc.get("structure") or {}
         text = texts[doc["source"]]
-        found = [("Tjänsteskrivelse", m) for m in st.get("tjansteskrivelser", [])] + \
+        found = [(say(q.lang, "memo"), m) for m in st.get("tjansteskrivelser", [])] + \
                 [(p["paragraph"], p) for p in st.get("paragraphs", [])]
         seen = set()
         for kind, item in found:
@@ -259,9 +261,9 @@ def agreement_answer(q: Query, docs: list[dict], texts: dict[str, str], parties:
                 quotes.append(Quote(doc["source"], doc["title"], "Parter", text[span[0]:span[1]], *span))
                 ref = f" {{q:{len(quotes) - 1}}}"
             who = "; ".join(
-                p["name"] + "".join(f", {k}: {p[key]}" for k, key in (("org.nr", "org_nr"), ("kontaktperson", "contact"))
+                p["name"] + "".join(f", {k}: {p[key]}" for k, key in (("org.nr", "org_nr"), (say(q.lang, "contact"), "contact"))
                                     if p.get(key)) for p in ag["parties"] if not parties or p["name"] in parties
                 or re.search(r"vilka parter|parterna", q.base_text, re.I))
-            period = f" Period: {ag['period']}." if ag.get("period") else ""
+            period = say(q.lang, "period", period=ag["period"]) if ag.get("period") else ""
             lines.append(f"{ag['title']}: {who}.{period}{ref}")
     return StructuredAnswer("\n".join(lines[:4]), quotes) if lines else None
