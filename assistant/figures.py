@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -72,6 +73,52 @@ def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | No
     return hits
 
 
+def _partial(q: str, f: str) -> bool:
+    """An inflection or compound of the same word ("årsbudget" ~ "budget", "volontärinsatserna")."""
+    return len(q) >= 5 and len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5]) or f.endswith(q)
+                                            or q.endswith(f))
+
+
+def _match_sets(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float],
+                partials: dict[str, frozenset[str]]) -> float:
+    """`_match` with each question word's partial matches looked up once per question (fast path)."""
+    hits = 0.0
+    for q in qtoks:
+        if q in ftoks:
+            hits += weight.get(q, 1.0)
+            continue
+        p = partials.get(q)
+        if p and ftoks:
+            inter = p & ftoks
+            if inter:
+                hits += 0.6 * min(weight.get(q, 1.0), max(weight.get(f, 1.0) for f in inter))
+    return hits
+
+
+EMPTY: frozenset[str] = frozenset()
+
+
+class _Scoring(NamedTuple):
+    """What scoring a fact needs to know about the question, computed once per question."""
+    qtoks: set[str]
+    row_tokens: frozenset[str]      # the question's words minus those naming a party
+    entities: list[str]
+    entity_norms: list[str]
+    years: set[int]
+    support: dict[str, float]
+    named: set[str]
+    partials: dict[str, frozenset[str]]
+    money: bool
+    share_words: bool
+    share_words_sv: bool
+    count_words: bool
+
+
+@lru_cache(maxsize=4096)
+def _norm_name(name: str) -> str:
+    return norm_text(name)
+
+
 class FigureEngine:
     def __init__(self, facts: list[Fact], discrepancies: list[Discrepancy], titles: dict[str, str] | None = None,
                  vectors=None) -> None:
@@ -89,6 +136,45 @@ class FigureEngine:
                 df[t] = df.get(t, 0) + 1
         n = max(1, len(facts))
         self.weight = {t: 1.0 + math.log(n / (1 + c)) / 2.5 for t, c in df.items()}
+        # each fact's words per field, computed once (an archive repeats the same labels), and an
+        # inverted index of the row fields so a question only scores the facts that share a word
+        cache: dict[str, frozenset[str]] = {}
+
+        def tk(text: str) -> frozenset[str]:
+            v = cache.get(text)
+            if v is None:
+                v = cache[text] = frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit()
+                                            and "-" not in t)
+            return v
+
+        self._fields: list[tuple[frozenset[str], ...]] = []
+        postings: dict[str, list[int]] = {}
+        vocab: set[str] = set()
+        for i, f in enumerate(facts):
+            label = tk(f"{f.label} {f.group}")
+            col = tk(f.column or "")
+            cap = tk(f.caption) if f.kind == "table" else EMPTY
+            quote = tk(f.quote) if f.kind == "text" else EMPTY
+            ctx = tk(" ".join([f.section, f.entity or "", f.source.replace("_", " ")])) | \
+                self.title_tokens.get(f.source, EMPTY)
+            own = self.body_tokens.get(f.source, EMPTY) | (tk(f.entity) if f.entity else EMPTY)
+            self._fields.append((label, col, cap, quote, ctx, own))
+            for t in label | col | cap | quote:
+                postings.setdefault(t, []).append(i)
+            vocab |= ctx
+        vocab |= postings.keys()
+        self._postings = postings
+        self._vocab = vocab
+        self._partials: dict[str, frozenset[str]] = {}
+        self._names: dict[int, str] = {}
+
+    def _partials_of(self, qtoks: set[str]) -> dict[str, frozenset[str]]:
+        out = {}
+        for q in qtoks:
+            if q not in self._partials:
+                self._partials[q] = frozenset(f for f in self._vocab if f != q and _partial(q, f))
+            out[q] = self._partials[q]
+        return out
 
     # -- matching ---------------------------------------------------------------------
     def entities_in(self, q: Query) -> list[str]:
@@ -107,62 +193,64 @@ class FigureEngine:
         """Documents whose own body the question names ("individ- och familjenämndens …")."""
         return {src for src, body in self.body_tokens.items() if body and body <= qtoks}
 
-    def score(self, f: Fact, q: Query, qtoks: set[str], entities: list[str], support: dict[str, float],
-              named: set[str] = frozenset()) -> float:
-        w = self.weight
-        own = self.body_tokens.get(f.source, frozenset()) | (_tok(f.entity) if f.entity else frozenset())
+    def score(self, i: int, c: "_Scoring") -> float:
+        f = self.facts[i]
+        if c.years and f.year is not None and f.year not in c.years:
+            return -1.0  # a figure for another year never answers
+        if f.unit == "%" and c.money and not c.share_words:
+            return -1.0  # "hur mycket" asks for an amount, not a share
+        entity_bonus = 0.0
+        if c.entities:
+            names = self._names.get(i)
+            if names is None:
+                names = self._names[i] = norm_text(" ".join([f.entity or "", f.caption, f.column or "", f.quote,
+                                                             f.source.replace("_", " ")]))
+            if f.entity and f.entity in c.entities:
+                entity_bonus = 4.0
+            elif any(e in names for e in c.entity_norms):
+                entity_bonus = 2.5
+            elif f.entity:
+                return -1.0  # another party's figure never answers
+            else:
+                entity_bonus = -4.0
+        w, partials = self.weight, c.partials
+        label, col, cap, quote, ctx, own = self._fields[i]
         # words naming the party or body select the document, not the row
-        row_q = qtoks - own - self._entity_tokens(entities)
-        label_hits = _match(row_q, _tok(f"{f.label} {f.group}"), w)
-        col_hits = _match(row_q, _tok(f.column or ""), w)
-        cap_hits = _match(row_q, _tok(f.caption), w) if f.kind == "table" else 0.0
-        ctx_hits = _match(qtoks, _tok(" ".join([f.section, f.entity or "", f.source.replace("_", " ")]))
-                          | self.title_tokens.get(f.source, frozenset()), w)
-        sent_hits = _match(row_q, _tok(f.quote), w) if f.kind == "text" else 0.0
+        row_q = c.row_tokens - own
+        label_hits = _match_sets(row_q, label, w, partials)
+        col_hits = _match_sets(row_q, col, w, partials)
+        cap_hits = _match_sets(row_q, cap, w, partials) if f.kind == "table" else 0.0
+        sent_hits = _match_sets(row_q, quote, w, partials) if f.kind == "text" else 0.0
+        if label_hits + col_hits + sent_hits + cap_hits == 0:
+            return -1.0
+        ctx_hits = _match_sets(c.qtoks, ctx, w, partials)
         if f.kind == "table":
             s = 3.0 * label_hits + 1.5 * col_hits + 1.5 * cap_hits + 0.5 * ctx_hits
         else:
             s = 2.0 * label_hits + 0.4 * sent_hits + 0.5 * ctx_hits - 3.0  # rows carry more structure
-        if label_hits + col_hits + sent_hits + cap_hits == 0:
-            return -1.0
+        s += entity_bonus
         if f.superseded_by:
             s -= 8.0
-        if named and f.source not in named:
+        if c.named and f.source not in c.named:
             s -= 4.0
-        if entities:
-            names = norm_text(" ".join([f.entity or "", f.caption, f.column or "", f.quote, f.source.replace("_", " ")]))
-            if f.entity and f.entity in entities:
-                s += 4
-            elif any(norm_text(e) in names for e in entities):
+        if c.years:
+            if f.year in c.years:
                 s += 2.5
-            elif f.entity:
-                return -1.0  # another party's figure never answers
-            else:
-                s -= 4
-        if q.years:
-            if f.year in q.years:
-                s += 2.5
-            elif f.year is not None:
-                return -1.0  # a figure for another year never answers
-            elif any(str(y) in f.quote or str(y) in f.caption for y in q.years):
+            elif any(str(y) in f.quote or str(y) in f.caption for y in c.years):
                 s += 1
             else:
                 s -= 3.0
-        money = MONEY_Q.search(q.search_text)
-        if f.unit is None and money:
+        if f.unit is None and c.money:
             s -= 4.0
-        if f.unit == "%" and money and not re.search(r"procent|andel|%|percent|share|svarsfrekvens|löneökning",
-                                                     q.search_text, re.I):
-            return -1.0  # "hur mycket" asks for an amount, not a share
-        if f.unit == "%" and re.search(r"procent|andel|%|svarsfrekvens|löneökning", q.search_text, re.I):
+        if f.unit == "%" and c.share_words_sv:
             s += 1.5
-        if f.unit == "st" and re.search(r"hur många|antal", q.search_text, re.I):
+        if f.unit == "st" and c.count_words:
             s += 1.5
         if f.is_total and label_hits < 1:
             s += 1.0
-        if f.uncertain or (f.kind == "table" and re.match(r"\d", f.label)):
+        if f.uncertain or (f.kind == "table" and f.label[:1].isdigit()):
             s -= 4.0  # a guessed split, or a label starting with a stray number from one
-        s += support.get(f.source + f"#{f.start}", 0.0)
+        s += c.support.get(f.source + f"#{f.start}", 0.0)
         return s
 
     @staticmethod
@@ -177,12 +265,23 @@ class FigureEngine:
         qtoks = set(_tok(q.base_text))
         entities = self.entities_in(q)
         meaning = self._meaning(q)
-        named = self.named_documents(qtoks)
+        partials = self._partials_of(qtoks)
+        text = q.search_text
+        c = _Scoring(qtoks, frozenset(qtoks - self._entity_tokens(entities)), entities,
+                     [_norm_name(e) for e in entities], set(q.years), support, self.named_documents(qtoks),
+                     partials, bool(MONEY_Q.search(text)),
+                     bool(re.search(r"procent|andel|%|percent|share|svarsfrekvens|löneökning", text, re.I)),
+                     bool(re.search(r"procent|andel|%|svarsfrekvens|löneökning", text, re.I)),
+                     bool(re.search(r"hur många|antal", text, re.I)))
+        candidates: set[int] = set()
+        for t in qtoks:  # a fact sharing no word with the question in its row scores nothing
+            for v in (t, *partials[t]):
+                candidates.update(self._postings.get(v, ()))
         scored = []
-        for i, f in enumerate(self.facts):
-            s = self.score(f, q, qtoks, entities, support, named)
+        for i in sorted(candidates):
+            s = self.score(i, c)
             if s > 0:
-                scored.append((s + meaning[i], f))
+                scored.append((s + meaning[i], self.facts[i]))
         return sorted(scored, key=lambda x: -x[0])
 
     def _meaning(self, q: Query):
@@ -192,7 +291,7 @@ class FigureEngine:
             return [0.0] * len(self.facts)
         sims = self.vectors @ q.vector
         z = (sims - sims.mean()) / (sims.std() + 1e-9)
-        return list(2.0 * z.clip(-2.0, 3.0))
+        return (2.0 * z.clip(-2.0, 3.0)).tolist()
 
     # -- operations -------------------------------------------------------------------
     def answers_focus(self, f: Fact, q: Query, focus: list[str], context: str) -> bool:
