@@ -153,7 +153,7 @@ def analyse(question: str) -> Query:
         q.operation = "growth"  # "med hur många procent ökar …"
     elif SHARE_WORDS.search(search):
         q.operation = "share"
-    elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|"
+    elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|förändr|jämför|"
                                                                            r"increase|difference", search, re.I)):
         q.operation = "diff"
     elif SUM_WORDS.search(search):

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from index.text import STOPWORDS, norm_text, tokens
 from ingest.model import Discrepancy, Fact
 from ingest.checks import signed_sum
-from ingest.numbers import MONEY_UNITS, format_amount, format_number
+from ingest.numbers import MONEY_UNITS, format_amount, format_number, to_unit
 
 from .analysis import Query
 from .i18n import say
@@ -96,6 +96,8 @@ def _match_sets(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float]
 
 
 EMPTY: frozenset[str] = frozenset()
+ACTOR = re.compile(r"\b(bidr|finansier|betal|satsa|insats|ger\b|gav\b|får\b|fick\b)\w*\W+(?:\w+\W+){0,3}?kommun\w*|"
+                   r"\bkommun\w*\W+(?:\w+\W+){0,2}?(bidr|finansier|betal|satsa|insats|ekonomisk)\w*", re.I)
 
 
 class _Scoring(NamedTuple):
@@ -112,6 +114,7 @@ class _Scoring(NamedTuple):
     share_words: bool
     share_words_sv: bool
     count_words: bool
+    actor: frozenset[str]           # "Umeå kommun bidrog …": the payer an amount must name
 
 
 @lru_cache(maxsize=4096)
@@ -229,6 +232,8 @@ class FigureEngine:
         else:
             s = 2.0 * label_hits + 0.4 * sent_hits + 0.5 * ctx_hits - 3.0  # rows carry more structure
         s += entity_bonus
+        if c.actor and f.unit in MONEY_UNITS and not c.actor & (label | col | cap | quote):
+            s -= 2.5  # the kommun's contribution, not the whole budget it is part of
         if f.superseded_by:
             s -= 8.0
         if c.named and f.source not in c.named:
@@ -272,7 +277,8 @@ class FigureEngine:
                      partials, bool(MONEY_Q.search(text)),
                      bool(re.search(r"procent|andel|%|percent|share|svarsfrekvens|löneökning", text, re.I)),
                      bool(re.search(r"procent|andel|%|svarsfrekvens|löneökning", text, re.I)),
-                     bool(re.search(r"hur många|antal", text, re.I)))
+                     bool(re.search(r"hur många|antal", text, re.I)),
+                     frozenset({"kommun"}) if ACTOR.search(q.base_text) else EMPTY)
         candidates: set[int] = set()
         for t in qtoks:  # a fact sharing no word with the question in its row scores nothing
             for v in (t, *partials[t]):
@@ -330,7 +336,7 @@ class FigureEngine:
         if q.operation == "share":
             res = self._share(q, best)
         elif q.operation in ("diff", "growth"):
-            res = self._diff(q, best, ranked)
+            res = self._diff(q, best, ranked) or self._across_documents(q, best, ranked)
         elif q.operation == "sum":
             res = self._sum(q, best, ranked)
         else:
@@ -470,6 +476,45 @@ class FigureEngine:
                         f"({formula} = {format_amount(change, unit)}{pct}) {cites}.")
         return FigureResult([fig], sentence, [a, b])
 
+    def _across_documents(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
+        """"Hur har finansieringen förändrats mellan perioderna?" with no years named: the same
+        kind of amount in another document (an earlier agreement, last year's budget), side by side.
+        A table row is shown for every year it has; one value on each side also gets its difference."""
+        top = ranked[0][0]
+        money = best.unit in MONEY_UNITS
+        fits = [f for sc, f in ranked if sc >= 0.6 * top and f.source != best.source and not f.superseded_by
+                and (f.unit == best.unit or (money and f.unit in MONEY_UNITS))]
+        other = next((f for f in fits if f.kind == "table"), None) or next(iter(fits), None)
+        if other is None:
+            return None
+        sides = []
+        for f in sorted([best, other], key=lambda f: (f.year or _doc_year(f.source) or 0)):
+            row = {}
+            if f.kind == "table" and f.year:
+                key = _series_key(f)
+                for g in self.facts:
+                    if g.source == f.source and g.kind == "table" and g.year and _series_key(g) == key:
+                        row.setdefault(g.year, g)
+            sides.append([row[y] for y in sorted(row)] or [f])
+        figs = [Figure(_label(g), g.value, g.unit, None, [g]) for side in sides for g in side]
+        listing = "; ".join(
+            f"{_label(side[0], year=False)}: " + ", ".join(
+                (f"{g.year}: " if len(side) > 1 else "") + f"{format_amount(g.value, g.unit)} {{c:{g.fact_id}}}"
+                for g in side) for side in sides)
+        facts = [g for side in sides for g in side]
+        if all(len(side) == 1 for side in sides):
+            a, b = sides[0][0], sides[1][0]
+            va = to_unit(a.value, a.unit, b.unit) if money else a.value
+            formula = f"{format_number(b.value)} − {format_number(va)}"
+            ya, yb = a.year or _doc_year(a.source), b.year or _doc_year(b.source)
+            figs.append(Figure(f"Förändring {ya} → {yb}" if ya and yb else "Skillnad", b.value - va, b.unit,
+                               formula, [b, a]))
+            sentence = say(q.lang, "across_documents_change", listing=listing, formula=formula,
+                           change=format_amount(b.value - va, b.unit))
+        else:
+            sentence = say(q.lang, "across_documents", listing=listing)
+        return FigureResult(figs, sentence, facts)
+
     def _share(self, q: Query, best: Fact) -> FigureResult | None:
         if best.unit == "%":
             return None  # the documents state the share; report it as a value
@@ -503,6 +548,16 @@ class FigureEngine:
     def _warnings(self, used: list[Fact]) -> list[Discrepancy]:
         spans = {(f.source, f.start) for f in used}
         return [d for d in self.discrepancies if (d.source, d.start) in spans]
+
+
+def _series_key(f: Fact) -> tuple:
+    """The same amount for another year: same row label, party and column bar the year."""
+    return (norm_text(f.label), f.entity, re.sub(r"[\W\d_]+", "", norm_text(f.column or "")), f.unit)
+
+
+def _doc_year(source: str) -> int | None:
+    m = re.match(r"((?:19|20)\d\d)", source)
+    return int(m.group(1)) if m else None
 
 
 def _words(text: str) -> list[str]:

@@ -47,7 +47,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "memo": ("Tjänsteskrivelse", "Memo (tjänsteskrivelse)"),
     "growth": ("{what} ändras med {pct} % ({formula} = {pct} %) {cites}.",
                "{what} changes by {pct} % ({formula} = {pct} %) {cites}."),
-    "compare_periods": ("{what} jämfört mellan dokumenten:", "{what} compared across the documents:"),
+    "from_document": ("Ur {title}:", "From {title}:"),
+    "across_documents_change": ("Dokumenten anger {listing}. Förändring: {formula} = {change}.",
+                                "The documents state {listing}. Change: {formula} = {change}."),
+    "across_documents": ("Dokumenten anger, per år: {listing}.", "The documents state, by year: {listing}."),
 }
 
 

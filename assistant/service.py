@@ -140,6 +140,12 @@ class Assistant:
         if evidence:
             lead = say(q.lang, "evidence")
             parts.append(("" if not parts else f"{lead}: ") + " ".join(evidence))
+        # a question that names documents ("programrapporten 2024 … nämndens budget 2026") hears from each
+        for src in self._named_documents(q, sources) - {c.source for c in cites.items}:
+            more = self._evidence(q, retrieve(self.index, q, k=4, sources={src}), cites, limit=1)
+            if more:
+                title = next((d["title"] for d in self._docs if d["source"] == src), src)
+                parts.append(say(q.lang, "from_document", title=title) + " " + " ".join(more))
         if not parts:
             return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
         absent = [] if q.identifiers else self._unsupported_names(q, cites)
@@ -222,6 +228,29 @@ class Assistant:
         covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6)
                       or (len(t) >= 4 and any(t in x for x in top_text)))
         return covered / len(terms) < 0.5
+
+    def _named_documents(self, q: Query, sources: set[str] | None) -> set[str]:
+        """Documents the question names by their kind and year ("programrapporten 2024",
+        "IOP-förslaget 2022"): a word of the file name or title that few documents share, with the
+        document's year or a second such word."""
+        docs = [d for d in self._docs if sources is None or d["source"] in sources]
+        if len(docs) < 2:
+            return set()
+        words_of = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
+                                  if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC} for d in docs}
+        df: dict[str, int] = defaultdict(int)
+        for ws in words_of.values():
+            for w in ws:
+                df[w] += 1
+        qt = [t for t in tokens(q.base_text) if len(t) >= 3 and not t.isdigit()]
+        named = set()
+        for src, ws in words_of.items():
+            rare = {w for w in ws if df[w] <= max(1, len(docs) // 5)}
+            hits = {w for w in rare for t in qt if t == w or (len(t) >= 6 and len(w) >= 6 and t[:6] == w[:6])}
+            year = re.match(r"((?:19|20)\d\d)", src)
+            if hits and ((year and int(year.group(1)) in q.years) or len(hits) >= 2):
+                named.add(src)
+        return named
 
     def _unsupported_names(self, q: Query, cites: Citations) -> list[str]:
         """Names in the question (a municipality, a nämnd, an organisation) that none of the cited
@@ -361,7 +390,8 @@ class Assistant:
             seen.add(n)
             return f"[{n}]"
 
-        return re.sub(r"\{c:(\w+)\}", repl, sentence)
+        text = re.sub(r"\{c:(\w+)\}", repl, sentence)
+        return re.sub(r" +([,;.])(?=\s|$)", r"\1", text)  # a row already cited leaves no gap
 
     def _evidence(self, q: Query, hits: list[Hit], cites: Citations, limit: int) -> list[str]:
         """The best sentences of the best passages, each cited."""
@@ -463,6 +493,7 @@ def _fuzzy_known(term: str, vocab: set[str]) -> bool:
     return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
 
 
+DOC_GENERIC = {"ume", "umea", "kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
 NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)
 NOT_NAMES = {"umeå", "umea", "kommun", "kommunen", "kommuns", "sverige", "riket"}
 

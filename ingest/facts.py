@@ -98,6 +98,7 @@ def _masked(text: str) -> str:
     return text
 
 
+YEAR_AFTER = re.compile(r"\s*\((?:år\s+)?((?:19|20)\d\d)\)")
 LIST_ITEM = re.compile(r"\n(?=\s*(?:\d{1,2}\.|[-•*])\s)")
 
 
@@ -133,6 +134,9 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
             in_clause = {int(y) for y in YEAR.findall(clause)} - {int(amount.value)} if amount.unit else \
                 {int(y) for y in YEAR.findall(clause)}
             year = in_clause.pop() if len(in_clause) == 1 else None
+            after = YEAR_AFTER.match(masked, amount.end)  # "1,98 mkr (2022) och 2,6 mkr (2023)"
+            if after:
+                year = int(after.group(1))
             facts.append(Fact(
                 source=source, section=section, entity=entity, label=_clause(sent, amount.start, amount.end),
                 column=None,
@@ -146,6 +150,7 @@ def _clause(sentence: str, start: int, end: int) -> str:
     left = sentence[max(0, start - 90):start]
     cut = max(left.rfind(". "), left.rfind("; "), left.rfind(", "), left.rfind("("))
     left = left[cut + 1:] if cut >= 0 else left
+    left = re.sub(r"^[^()]*\)\s*", "", left)  # the tail of an earlier parenthesis: "2022) och "
     right = sentence[end:end + 50]
     stop = min([i for i in (right.find(","), right.find("."), right.find(";"), right.find("(")) if i >= 0] or [len(right)])
     return re.sub(r"\s+", " ", (left + sentence[start:end] + right[:stop])).strip()
