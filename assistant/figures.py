@@ -385,12 +385,25 @@ class FigureEngine:
     def _sum(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         parts: list[Fact] = []
         what = ""
+        parties = PLURAL_PARTIES.search(q.search_text) or len(self.entities_in(q)) >= 2
         if best.kind == "table" and (len(set(q.years)) >= 2 or ALL_YEARS.search(q.search_text)):
-            row = [g for g in self._same_row(best) if g.year is not None]
-            parts = [g for g in row if not q.years or g.year in q.years]
+            # the same amount for each year (one row's year columns, or one table per year), and with
+            # "alla tre parter" for each party too
+            keys = {_series_key(best)}
+            if parties and best.entity:
+                keys |= {(k[0], g.entity, k[2], k[3]) for k in list(keys) for _, g in ranked
+                         if g.entity and _series_key(g)[0] == k[0] and g.source == best.source}
+            series: dict[tuple, Fact] = {}
+            for g in self.facts:
+                if g.source == best.source and g.kind == "table" and g.year and (not q.years or g.year in q.years) \
+                        and not g.superseded_by and _series_key(g) in keys:
+                    series.setdefault((g.entity, g.year), g)
+            parts = [series[k] for k in sorted(series, key=lambda k: (k[0] or "", k[1]))]
             years = sorted({g.year for g in parts})
-            what = f"{_label(best, year=False)}, {years[0]}–{years[-1]}" if years else _label(best)
-        elif best.kind == "table" and (PLURAL_PARTIES.search(q.search_text) or len(self.entities_in(q)) >= 2):
+            names = sorted({g.entity for g in parts if g.entity})
+            what = (f"{best.label}" + (f", {', '.join(names)}" if len(names) > 1 else
+                                       f", {names[0]}" if names else "") + (f", {years[0]}–{years[-1]}" if years else ""))
+        elif best.kind == "table" and parties:
             key = (norm_text(best.label), best.year, norm_text(best.column or ""))
             by_entity: dict[str, Fact] = {}
             for _, g in ranked:
@@ -432,9 +445,9 @@ class FigureEngine:
             if second is None:
                 return None
             a, b = first, second
+        elif best.kind == "text":
+            return self._from_to(q, best)
         else:
-            if best.kind != "table":
-                return None
             row = self._same_row(best)
             qtoks = set(_tok(q.search_text))
             named = [g for g in row if g.column and _match(qtoks, _tok(g.column)) > 0]
@@ -475,6 +488,23 @@ class FigureEngine:
             sentence = (f"{what}{span} {verb} {format_amount(abs(change), unit)} "
                         f"({formula} = {format_amount(change, unit)}{pct}) {cites}.")
         return FigureResult([fig], sentence, [a, b])
+
+    def _from_to(self, q: Query, best: Fact) -> FigureResult | None:
+        """"… kommer att öka från 1 905 till 2 293 medarbetare": the change one sentence states."""
+        pair = [f for f in self.facts if f.source == best.source and f.kind == "text" and f.quote == best.quote
+                and f.unit == best.unit]
+        pair.sort(key=lambda f: f.start)
+        for a, b in zip(pair, pair[1:]):
+            between = a.quote[a.quote.find(a.label[:20]):] if a.label[:20] in a.quote else ""
+            if re.search(r"\bfrån\s+[\d\s,.]+\w*\s+till\s", between) or re.search(r"\bfrån\b", a.label):
+                change = b.value - a.value
+                formula = f"{format_number(b.value)} − {format_number(a.value)}"
+                fig = Figure(f"Förändring: {_label(a, short=True)}", change, b.unit, formula, [b, a])
+                cites = f"{{c:{a.fact_id}}}"
+                sentence = say(q.lang, "from_to", frm=format_amount(a.value, a.unit), to=format_amount(b.value, b.unit),
+                               formula=formula, change=format_amount(change, b.unit), cites=cites)
+                return FigureResult([fig], sentence, [a, b])
+        return None
 
     def _across_documents(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         """"Hur har finansieringen förändrats mellan perioderna?" with no years named: the same

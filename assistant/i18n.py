@@ -48,6 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "growth": ("{what} ändras med {pct} % ({formula} = {pct} %) {cites}.",
                "{what} changes by {pct} % ({formula} = {pct} %) {cites}."),
     "from_document": ("Ur {title}:", "From {title}:"),
+    "from_to": ("Från {frm} till {to}: en förändring med {change} ({formula} = {change}) {cites}.",
+                "From {frm} to {to}: a change of {change} ({formula} = {change}) {cites}."),
     "across_documents_change": ("Dokumenten anger {listing}. Förändring: {formula} = {change}.",
                                 "The documents state {listing}. Change: {formula} = {change}."),
     "across_documents": ("Dokumenten anger, per år: {listing}.", "The documents state, by year: {listing}."),

@@ -92,12 +92,14 @@ class Assistant:
         q.vector = self.index.query_vector(q.search_text)
         hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
         docs = [d for d in self._docs if sources is None or d["source"] in sources]
-        structured = None
-        if q.intent == "decision":
+        structured = meeting_answer(q, docs, self._texts)  # "i vilken lokal sammanträder …" is about the meeting
+        if structured is None and q.intent == "decision":
             structured = decision_answer(q, docs, self._texts)
-        elif q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount):
+            if structured is None and ITEM_NUMBER_Q.search(q.search_text):  # "vilket ärendenummer har rättelsen …"
+                structured = agenda_answer(q, docs, self._texts)
+        elif structured is None and (q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount)):
             structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
-        structured = (structured or meeting_answer(q, docs, self._texts) or dnr_answer(q, docs, self._texts)
+        structured = (structured or dnr_answer(q, docs, self._texts)
                       or agreement_answer(q, docs, self._texts, self._engine.entities_in(q)))
         if not structured and self._should_abstain(q, hits):
             return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
@@ -253,21 +255,26 @@ class Assistant:
         return named
 
     def _unsupported_names(self, q: Query, cites: Citations) -> list[str]:
-        """Names in the question (a municipality, a nämnd, an organisation) that none of the cited
-        passages or their documents' titles mention: the answer would be about something else
-        ("sjukpenningtalet i Robertsfors" answered with the figure for the whole country)."""
+        """Names in the question (a municipality, a nämnd, an organisation, a person) that no cited
+        document mentions anywhere: the answer would be about someone else ("äldrenämndens
+        SAM-uppföljning" answered with kommunstyrelsens). Checked per document, not per passage,
+        so a name retrieval merely missed does not turn an answer into a refusal."""
         names = [(w, stem) for w, stem in named_terms(q.text)
                  if q.lang != "en" or (w.lower() not in EN_SV and w.lower() not in EN_MARKERS)]
         if not names or not cites.items:
             return []
-        context = [fold(c.source.replace("_", " ")) for c in cites.items]  # the file name names its body
-        for c in cites.items:
-            context.append(c.quote + " " + c.title + " " + (c.section or ""))
-            chunk = self._chunk_at(c.source, c.start)
-            if chunk is not None:
-                context.append(chunk.index_text())
-        seen = set(tokens(" ".join(context)))
+        seen: set[str] = set()
+        for src in {c.source for c in cites.items}:
+            seen |= self._document_words(src)
         return [w for w, stem in names if not any(x.startswith(stem[:6]) for x in seen)]
+
+    def _document_words(self, source: str) -> set[str]:
+        if getattr(self, "_doc_words_gen", None) != self._generation:
+            self._doc_words, self._doc_words_gen = {}, self._generation
+        if source not in self._doc_words:
+            self._doc_words[source] = set(tokens(" ".join([self._texts.get(source, ""), source.replace("_", " "),
+                                                           self._titles().get(source, "")])))
+        return self._doc_words[source]
 
     def _chunk_at(self, source: str, pos: int) -> Chunk | None:
         if getattr(self, "_chunks_gen", None) != self._generation:
@@ -493,6 +500,7 @@ def _fuzzy_known(term: str, vocab: set[str]) -> bool:
     return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
 
 
+ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)
 DOC_GENERIC = {"ume", "umea", "kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
 NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)
 NOT_NAMES = {"umeå", "umea", "kommun", "kommunen", "kommuns", "sverige", "riket"}

@@ -136,7 +136,8 @@ def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str], strict: boo
         return None
     best.sort(key=lambda x: -x[0])
     top = best[0][0]
-    if strict and top < 3:
+    dated = any((d.get("structure") or {}).get("meeting", {}).get("date") in q.dates for d in docs)
+    if strict and top < (2 if dated else 3):  # a question naming the meeting's date needs less
         return None
     quotes: list[Quote] = []
     lines = []
