@@ -47,7 +47,7 @@ SV_MARKERS = {"vad", "hur", "vilken", "vilket", "vilka", "vem", "nar", "och", "s
 
 SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|hela perioden|alla tre|"
                        r"samtliga|i alla|de tre|sum|in total|altogether|combined)\b", re.I)
-DIFF_WORDS = re.compile(r"\b(ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
+DIFF_WORDS = re.compile(r"\b(öka|minska|ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
                         r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(andel|hur stor del|procent|share|percentage|proportion)\b", re.I)
 AMOUNT_WORDS = re.compile(r"\b(hur mycket|hur stor|hur många|belopp|kostar|kostnad|budget\w*|uppgår|"
@@ -153,7 +153,7 @@ def analyse(question: str) -> Query:
         q.operation = "growth"  # "med hur många procent ökar …"
     elif SHARE_WORDS.search(search):
         q.operation = "share"
-    elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"ökar|ökade|skillnad|differens|förändr|jämför|"
+    elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"\böka\b|ökar|ökade|\bminska\b|skillnad|differens|förändr|jämför|"
                                                                            r"increase|difference", search, re.I)):
         q.operation = "diff"
     elif SUM_WORDS.search(search):

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
-PARSER_VERSION = "19"
+PARSER_VERSION = "20"
 
 
 @dataclass

@@ -98,6 +98,7 @@ def _masked(text: str) -> str:
     return text
 
 
+FROM_TO = re.compile(r"\s+(till|–|-)\s+")
 YEAR_AFTER = re.compile(r"\s*\((?:år\s+)?((?:19|20)\d\d)\)")
 LIST_ITEM = re.compile(r"\n(?=\s*(?:\d{1,2}\.|[-•*])\s)")
 
@@ -121,12 +122,17 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
     for s_start, s_end, sent in sentences(block):
         masked = _masked(sent)
         flat = re.sub(r"\s+", " ", sent).strip()
-        for amount in find_amounts(masked):
+        amounts = find_amounts(masked)
+        for k, amount in enumerate(amounts):
             unit = amount.unit
             if unit is None:
                 if COUNT_NOUNS.match(masked[amount.end:]):
                     unit = "st"
-                else:
+                elif k + 1 < len(amounts) and FROM_TO.fullmatch(masked[amount.end:amounts[k + 1].start]):
+                    # "öka från 1 905 till 2 293 medarbetare": the first number has the second's unit
+                    nxt = amounts[k + 1]
+                    unit = nxt.unit or ("st" if COUNT_NOUNS.match(masked[nxt.end:]) else None)
+                if unit is None:
                     continue
             if unit != "%" and YEAR.fullmatch(amount.text.strip()) and unit == "st":
                 continue
