@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from index.text import STOPWORDS, norm_text, tokens
@@ -96,6 +97,7 @@ def _match_sets(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float]
 
 
 EMPTY: frozenset[str] = frozenset()
+MAX_SCORED = 1500  # facts scored in full per question (the rest are clearly worse by words and meaning)
 ACTOR = re.compile(r"\b(bidr|finansier|betal|satsa|insats|ger\b|gav\b|får\b|fick\b)\w*\W+(?:\w+\W+){0,3}?kommun\w*|"
                    r"\bkommun\w*\W+(?:\w+\W+){0,2}?(bidr|finansier|betal|satsa|insats|ekonomisk)\w*", re.I)
 
@@ -166,9 +168,14 @@ class FigureEngine:
                 postings.setdefault(t, []).append(i)
             vocab |= ctx
         vocab |= postings.keys()
-        self._postings = postings
+        self._postings = {t: np.asarray(ix, dtype=np.int64) for t, ix in postings.items()}
+        self._years = np.asarray([f.year or 0 for f in facts], dtype=np.int64)
         self._vocab = vocab
         self._partials: dict[str, frozenset[str]] = {}
+        self._entities_memo: dict[tuple[str, str], list[str]] = {}
+        self._superseded = [(f, norm_text(f.quote)) for f in facts if f.superseded_by]
+        self._entity_words = [(e, [w for w in re.findall(r"\w+", norm_text(e)) if len(w) >= 3])
+                              for e in self.entities]
         self._names: dict[int, str] = {}
 
     def _partials_of(self, qtoks: set[str]) -> dict[str, frozenset[str]]:
@@ -182,13 +189,19 @@ class FigureEngine:
     # -- matching ---------------------------------------------------------------------
     def entities_in(self, q: Query) -> list[str]:
         """Parties named in the question, tolerating typos and missing diacritics."""
+        key = (q.text, q.search_text)
+        if key not in self._entities_memo:
+            self._entities_memo = {key: self._entities_in(q)}  # the last question's (asked several times)
+        return list(self._entities_memo[key])
+
+    def _entities_in(self, q: Query) -> list[str]:
         qwords = re.findall(r"\w+", norm_text(q.text + " " + q.search_text))
         found = []
-        for e in self.entities:
-            ewords = [w for w in re.findall(r"\w+", norm_text(e)) if len(w) >= 3]
+        for e, ewords in self._entity_words:
             if ewords and all(any(w == x or (len(w) >= 5 and fuzz.ratio(w, x) >= 80) or
                                   x.startswith(w if len(w) < 5 else w[:5]) for x in qwords) for w in ewords):
-                if not any(norm_text(e) in norm_text(f) for f in found):
+                norm = _norm_name(e)
+                if not any(norm in _norm_name(f) for f in found):
                     found.append(e)
         return found
 
@@ -279,25 +292,38 @@ class FigureEngine:
                      bool(re.search(r"procent|andel|%|svarsfrekvens|löneökning", text, re.I)),
                      bool(re.search(r"hur många|antal", text, re.I)),
                      frozenset({"kommun"}) if ACTOR.search(q.base_text) else EMPTY)
-        candidates: set[int] = set()
-        for t in qtoks:  # a fact sharing no word with the question in its row scores nothing
-            for v in (t, *partials[t]):
-                candidates.update(self._postings.get(v, ()))
+        # a fact sharing no word with the question in its row scores nothing; in a large archive only
+        # the most promising (by words, year and meaning) are scored in full
+        pre = np.zeros(len(self.facts), dtype=np.float32)
+        for t in qtoks:
+            wt = self.weight.get(t, 1.0)
+            if t in self._postings:
+                pre[self._postings[t]] += wt
+            for v in partials[t]:
+                if v in self._postings:
+                    pre[self._postings[v]] += 0.6 * min(wt, self.weight.get(v, 1.0))
+        candidates = np.flatnonzero(pre)
+        if q.years:
+            years = self._years[candidates]
+            candidates = candidates[(years == 0) | np.isin(years, list(c.years))]
+        if len(candidates) > MAX_SCORED:
+            promise = 3.0 * pre[candidates] + meaning[candidates]
+            candidates = np.sort(candidates[np.argpartition(-promise, MAX_SCORED)[:MAX_SCORED]])
         scored = []
-        for i in sorted(candidates):
+        for i in candidates.tolist():
             s = self.score(i, c)
             if s > 0:
-                scored.append((s + meaning[i], self.facts[i]))
+                scored.append((s + float(meaning[i]), self.facts[i]))
         return sorted(scored, key=lambda x: -x[0])
 
     def _meaning(self, q: Query):
         """How close each fact's descriptor is to the question by embedding (z-scored bonus):
         it finds "1,1 mkr i form av volontärinsatser" for "vad är volontärinsatserna värda"."""
         if self.vectors is None or q.vector is None or not len(self.facts):
-            return [0.0] * len(self.facts)
+            return np.zeros(len(self.facts), dtype=np.float32)
         sims = self.vectors @ q.vector
         z = (sims - sims.mean()) / (sims.std() + 1e-9)
-        return (2.0 * z.clip(-2.0, 3.0)).tolist()
+        return 2.0 * z.clip(-2.0, 3.0)
 
     # -- operations -------------------------------------------------------------------
     def answers_focus(self, f: Fact, q: Query, focus: list[str], context: str) -> bool:
@@ -573,7 +599,7 @@ class FigureEngine:
         parties = {norm_text(f.entity) for f in used if f.entity and f.unit in MONEY_UNITS}
         if not parties:  # only an amount of money can have been replaced by a corrected amount
             return []
-        return [f for f in self.facts if f.superseded_by and any(p in norm_text(f.quote) for p in parties)][:2]
+        return [f for f, quote in self._superseded if any(p in quote for p in parties)][:2]
 
     def _warnings(self, used: list[Fact]) -> list[Discrepancy]:
         spans = {(f.source, f.start) for f in used}

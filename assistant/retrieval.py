@@ -22,6 +22,19 @@ class Hit:
     dense_score: float = 0.0
 
 
+def _numbers_index(index: CouncilIndex) -> dict[str, set[str]]:
+    """Every number in a passage or its section path → the passages (built once per index state)."""
+    cached = getattr(index, "_numbers_cache", None)
+    if cached and cached[0] == index._loaded_generation:
+        return cached[1]
+    out: dict[str, set[str]] = {}
+    for cid, chunk in index.chunks.items():
+        for n in set(re.findall(r"\d+", chunk.text + " " + chunk.section)):
+            out.setdefault(n.lstrip("0") or n, set()).add(cid)
+    index._numbers_cache = (index._loaded_generation, out)
+    return out
+
+
 def _id_pattern(identifier: str) -> re.Pattern:
     if identifier.startswith("§"):
         return re.compile(r"§\s*" + re.escape(identifier[1:].strip()) + r"\b")
@@ -47,7 +60,13 @@ def retrieve(index: CouncilIndex, q: Query, k: int = 8, sources: set[str] | None
         h.score += 1.0 / (RRF_K + rank)
     if q.identifiers:
         patterns = [_id_pattern(i) for i in q.identifiers]
-        for cid, chunk in index.chunks.items():
+        numbers = _numbers_index(index)
+        maybe: set[str] = set()
+        for ident in q.identifiers:  # only passages holding the identifier's number can hold it
+            core = max(re.findall(r"\d+", ident) or [""], key=len)
+            maybe |= numbers.get(core.lstrip("0") or core, set())
+        for cid in sorted(maybe):
+            chunk = index.chunks[cid]
             if sources and chunk.source not in sources:
                 continue
             n = sum(bool(p.search(chunk.text) or p.search(chunk.section)) for p in patterns)

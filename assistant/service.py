@@ -238,8 +238,8 @@ class Assistant:
         docs = [d for d in self._docs if sources is None or d["source"] in sources]
         if len(docs) < 2:
             return set()
-        words_of = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
-                                  if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC} for d in docs}
+        every = self._document_name_words()
+        words_of = {d["source"]: every[d["source"]] for d in docs}
         df: dict[str, int] = defaultdict(int)
         for ws in words_of.values():
             for w in ws:
@@ -252,7 +252,16 @@ class Assistant:
             year = re.match(r"((?:19|20)\d\d)", src)
             if hits and ((year and int(year.group(1)) in q.years) or len(hits) >= 2):
                 named.add(src)
-        return named
+        return named if len(named) <= MAX_NAMED_DOCUMENTS else set()  # many alike: the words name no one
+
+    def _document_name_words(self) -> dict[str, set[str]]:
+        """The words of each document's file name and title (once per index state)."""
+        if getattr(self, "_name_words_gen", None) != self._generation:
+            self._name_words = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
+                                              if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC}
+                                for d in self._docs}
+            self._name_words_gen = self._generation
+        return self._name_words
 
     def _unsupported_names(self, q: Query, cites: Citations) -> list[str]:
         """Names in the question (a municipality, a nämnd, an organisation, a person) that no cited
@@ -500,6 +509,7 @@ def _fuzzy_known(term: str, vocab: set[str]) -> bool:
     return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
 
 
+MAX_NAMED_DOCUMENTS = 3
 ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)
 DOC_GENERIC = {"ume", "umea", "kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
 NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)
