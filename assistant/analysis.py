@@ -83,11 +83,14 @@ class Query:
 
 
 def detect_language(text: str) -> str:
-    ws = [w.lower() for w in words(text)]
-    if not ws or re.search(r"[åäö]", text.replace("Umeå", "")):
+    raw = words(text)
+    ws = [w.lower() for w in raw]
+    if not ws:
         return "sv"
     en = sum(w in EN_MARKERS or (w in EN_SV and w not in SHARED_WORDS) for w in ws)
-    sv = sum(w in SV_MARKERS for w in ws)  # Swedish typed without å, ä and ö ("vad kostar lokaler for umea")
+    # Swedish function words, also typed without å, ä and ö ("vad kostar lokaler for umea"), and
+    # lower-case words with å, ä or ö (a name such as "Vän i Umeå" says nothing about the language)
+    sv = sum(w in SV_MARKERS for w in ws) + sum(1 for w in raw if not w[0].isupper() and re.search(r"[åäö]", w))
     return "en" if en >= 2 and en > sv and en / len(ws) >= 0.2 else "sv"
 
 

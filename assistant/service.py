@@ -18,7 +18,7 @@ from ingest.facts import SENTENCE_END
 from ingest.model import Chunk, Fact
 
 from .analysis import (DIFF_WORDS, EN_MARKERS, EN_SV, SHARE_WORDS, SUM_WORDS, Query, analyse,
-                       content_terms)
+                       content_terms, detect_language)
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
 from .retrieval import Hit, retrieve
@@ -82,9 +82,11 @@ class Assistant:
         return self._title_map
 
     # -- public -----------------------------------------------------------------------
-    def ask(self, question: str, filters: Filters | None = None) -> AskResponse:
+    def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
         self._sync()
         q = analyse(question)
+        if reply_lang:  # a follow-up in English about a Swedish question is answered in English
+            q.lang = reply_lang
         sources = self._sources(filters)
         if not self.index.chunks:
             return AskResponse(answer=say(q.lang, "no_documents"), abstained=True, question=question)
@@ -158,9 +160,25 @@ class Assistant:
                            warnings=warnings, question=question)
 
     def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> AskResponse:
+        """The last user message, read in the light of the conversation: each follow-up is resolved
+        against the resolved question before it ("Och 2028?" → "… 2028", "Och för Umeå Pastorat?")."""
+        self._sync()
         users = [m.content for m in messages if m.role == "user"]
-        question = resolve_follow_up(users[:-1], users[-1])
-        return self.ask(question, filters)
+        question = users[0]
+        for current in users[1:]:
+            question = self._resolve(question, current)
+        return self.ask(question, filters, reply_lang=detect_language(users[-1]))
+
+    def _resolve(self, last: str, current: str) -> str:
+        now, before = self._engine.entities_in(analyse(current)), self._engine.entities_in(analyse(last))
+        others = [t for t in content_terms(analyse(current)) if not t.isdigit()
+                  and t not in self._engine._entity_tokens(now)]
+        if now and before and set(now) != set(before) and len(others) <= 1:  # "Och för Umeå Pastorat?"
+            for e in before:
+                m = re.search(re.escape(e), last, re.I)
+                if m:
+                    return last[:m.start()] + now[0] + last[m.end():]
+        return resolve_follow_up([last], current)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[Hit, str]]:
         self._sync()

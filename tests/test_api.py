@@ -64,6 +64,47 @@ def test_chat_follow_up(client):
     assert any(f["value"] == 2703968 for f in body["figures"])
 
 
+def test_chat_swaps_party_and_follows_the_language(client):
+    turns = ["Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?", "Och 2028?",
+             "Och för Umeå Pastorat?", "And in 2026?"]
+    messages = []
+    answers = []
+    for t in turns:
+        messages.append({"role": "user", "content": t})
+        body = client.post("/api/chat", json={"messages": messages}).json()
+        messages.append({"role": "assistant", "content": body["answer"]})
+        answers.append(body)
+    assert any(f["value"] == 1077067 for f in answers[1]["figures"])
+    assert any("Umeå Pastorat" in f["label"] for f in answers[2]["figures"])
+    last = answers[3]
+    assert any(f["value"] == 672000 and "Umeå Pastorat" in f["label"] for f in last["figures"])
+    assert "Obs!" not in last["answer"] and "Underlag" not in last["answer"]  # written in English
+
+
+def test_english_question_gets_english_answer_with_the_same_citations(client):
+    en = client.post("/api/ask", json={"question": "What did the committee decide in § 76?"}).json()
+    sv = client.post("/api/ask", json={"question": "Vad beslutade kommunstyrelsen i § 76?"}).json()
+    assert en["answer"].startswith("Decision in § 76") and sv["answer"].startswith("Beslut i § 76")
+    assert [c["quote"] for c in en["citations"]][:5] == [c["quote"] for c in sv["citations"]][:5]
+
+
+def test_near_miss_body_abstains_but_the_right_body_answers(client):
+    miss = client.post("/api/ask", json={
+        "question": "Hur hög var svarsfrekvensen i äldrenämndens årliga SAM-uppföljning 2025?"}).json()
+    hit = client.post("/api/ask", json={
+        "question": "Hur hög var svarsfrekvensen i kommunstyrelsens årliga SAM-uppföljning 2025?"}).json()
+    assert miss["abstained"] and "äldrenämndens" in miss["answer"]
+    assert not hit["abstained"] and "95,7" in hit["answer"]
+
+
+def test_change_across_documents_shows_both_periods(client):
+    body = client.post("/api/ask", json={
+        "question": "Hur har Umeå kommuns finansiering av Vän i Umeå förändrats mellan IOP-perioderna?"}).json()
+    sources = {c["source"] for c in body["citations"]}
+    assert {"2022_IOP_Van_i_Umea_forslag.md", "2026-05-19_KSNAU_motesbok.md"} <= sources
+    assert any(f["value"] == 1982 for f in body["figures"]) and any(f["value"] == 1687050 for f in body["figures"])
+
+
 def test_golden_floor(corpus_settings):
     """The project's golden set must not drop below the level reached (see README)."""
     from assistant.service import Assistant
@@ -77,4 +118,4 @@ def test_golden_floor(corpus_settings):
     assert summary["score"] >= GOLDEN_FLOOR
 
 
-GOLDEN_FLOOR = 0.62
+GOLDEN_FLOOR = 0.72
