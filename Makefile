@@ -41,6 +41,6 @@ eval: install
 clean:
 	rm -rf data/store
 
-BENCH_SCALES ?= 1
+BENCH_SCALES ?= 1,10,100
 bench: install
 	$(BIN)/python -m eval.bench --scales $(BENCH_SCALES)

@@ -50,9 +50,9 @@ SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|
 DIFF_WORDS = re.compile(r"\b(öka|minska|ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
                         r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(andel|hur stor del|procent|share|percentage|proportion)\b", re.I)
-AMOUNT_WORDS = re.compile(r"\b(hur mycket|hur stor|hur många|belopp|kostar|kostnad|budget\w*|uppgår|"
+AMOUNT_WORDS = re.compile(r"\b(hur mycket|hur stor|hur många|hur hög\w*|belopp|kostar|kostnad|budget\w*|uppgår|"
                           r"summa|värd\w*|bidr\w*|finansier\w*|insats|betala\w*|how much|how many|"
-                          r"andel|svarsfrekvens|procent|antal|skillnad|ökar|ökade|nettokostnad|löneökning)\b", re.I)
+                          r"andel|svarsfrekvens\w*|procent|antal|skillnad|ökar|ökade|nettokostnad|löneökning)\b", re.I)
 DECISION_WORDS = re.compile(r"\b(beslut\w*|yrkand\w*|yrkade|reserv\w*|rätta\w*|rättelse|att-sats\w*|"
                             r"proposition\w*|särskilt uttalande|bifall|avslag|återremi\w*)\b", re.I)
 AGENDA_WORDS = re.compile(r"\b(dagordning\w*|ärendenummer|ärende\w*|föredragningslist\w*|möte\w*|"

@@ -67,8 +67,7 @@ def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | No
             hits += weight.get(q, 1.0)
             continue
         # inflections and compounds ("årsbudget" answers "budget"): worth the rarer of the two words
-        partial = [f for f in ftoks if len(q) >= 5 and len(f) >= 5 and (
-            f.startswith(q[:5]) or q.startswith(f[:5]) or f.endswith(q) or q.endswith(f))]
+        partial = [f for f in ftoks if _partial(q, f)]
         if partial:
             hits += 0.6 * min(weight.get(q, 1.0), max(weight.get(f, 1.0) for f in partial))
     return hits

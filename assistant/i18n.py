@@ -11,10 +11,9 @@ from ingest.numbers import format_number
 MESSAGES: dict[str, tuple[str, str]] = {
     "abstain": ("Det finns inget i de inlästa dokumenten som besvarar frågan.",
                 "The ingested documents do not answer this question."),
-    "abstain_partial": ("Dokumenten nämner inte {missing} i det sammanhang frågan gäller, så frågan kan inte "
-                        "besvaras utifrån dem.",
-                        "The documents do not mention {missing} in the context the question is about, so they "
-                        "cannot answer it."),
+    "abstain_partial": ("De dokument som rör frågan nämner inte {missing}, så den kan inte besvaras utifrån dem.",
+                        "The documents that concern the question do not mention {missing}, so they cannot "
+                        "answer it."),
     "no_documents": ("Inga dokument är inlästa ännu.", "No documents have been ingested yet."),
     "no_figure": ("Dokumenten anger inget belopp som besvarar frågan.",
                   "The documents state no figure that answers the question."),

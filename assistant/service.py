@@ -13,7 +13,7 @@ from collections import defaultdict
 from rapidfuzz import process
 
 from index.store import CouncilIndex
-from index.text import fold, tokens, words
+from index.text import tokens, words
 from ingest.facts import SENTENCE_END
 from ingest.model import Chunk, Fact
 
@@ -302,17 +302,6 @@ class Assistant:
             self._doc_words[source] = set(tokens(" ".join([self._texts.get(source, ""), source.replace("_", " "),
                                                            self._titles().get(source, "")])))
         return self._doc_words[source]
-
-    def _chunk_at(self, source: str, pos: int) -> Chunk | None:
-        if getattr(self, "_chunks_gen", None) != self._generation:
-            by_source: dict[str, list[Chunk]] = defaultdict(list)
-            for c in self.index.chunks.values():
-                by_source[c.source].append(c)
-            self._chunks_by_source = {k: sorted(v, key=lambda c: c.start) for k, v in by_source.items()}
-            self._chunks_gen = self._generation
-        chunks = self._chunks_by_source.get(source, [])
-        i = bisect.bisect_right([c.start for c in chunks], pos) - 1
-        return chunks[i] if i >= 0 else None
 
     def _support(self, hits: list[Hit]) -> dict[str, float]:
         support: dict[str, float] = {}
