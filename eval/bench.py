@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.runner import append_history
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -185,6 +187,7 @@ def main() -> int:
     for s in sorted(scales):
         rows.append(bench(s, embedder, args.questions, reuse=not args.no_reuse_vectors))
         out.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        append_history({"run": out.name, "bench": rows[-1]})
         print(json.dumps(rows[-1]), flush=True)
     keys = list(rows[0])
     print(" | ".join(keys))

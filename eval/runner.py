@@ -139,6 +139,16 @@ def summarise(results: list[dict], latencies: list[float]) -> dict:
     }
 
 
+HISTORY = Path(__file__).resolve().parent / "results" / "history.jsonl"
+
+
+def append_history(row: dict) -> None:
+    """One line per run in a tracked file, so trends survive beside the (untracked) full results."""
+    HISTORY.parent.mkdir(parents=True, exist_ok=True)
+    with HISTORY.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **row}, ensure_ascii=False) + "\n")
+
+
 def main(args) -> int:
     questions = [json.loads(line) for line in open(args.questions, encoding="utf-8") if line.strip()]
     if args.base_url:
@@ -155,6 +165,8 @@ def main(args) -> int:
         time.strftime("%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    append_history({"run": out.name, "questions": Path(args.questions).name,
+                    **{k: v for k, v in summary.items() if k != "results"}})
     for r in summary["results"]:
         if args.verbose or not r["ok"]:
             print(f"{r['id']:5} {r['kind']:12} {'PASS' if r['ok'] else 'FAIL'} {'; '.join(r['failures'])}")
