@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -58,21 +58,6 @@ def _tok(text: str) -> frozenset[str]:
     return frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit() and "-" not in t)
 
 
-def _match(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float] | None = None) -> float:
-    """Weighted share of the question's words found in a descriptor (prefix match for compounds)."""
-    hits = 0.0
-    weight = weight or {}
-    for q in qtoks:
-        if q in ftoks:
-            hits += weight.get(q, 1.0)
-            continue
-        # inflections and compounds ("årsbudget" answers "budget"): worth the rarer of the two words
-        partial = [f for f in ftoks if _partial(q, f)]
-        if partial:
-            hits += 0.6 * min(weight.get(q, 1.0), max(weight.get(f, 1.0) for f in partial))
-    return hits
-
-
 def _partial(q: str, f: str) -> bool:
     """An inflection or compound of the same word ("årsbudget" ~ "budget", "volontärinsatserna")."""
     return len(q) >= 5 and len(f) >= 5 and (f.startswith(q[:5]) or q.startswith(f[:5]) or f.endswith(q)
@@ -81,7 +66,9 @@ def _partial(q: str, f: str) -> bool:
 
 def _match_sets(qtoks: set[str], ftoks: frozenset[str], weight: dict[str, float],
                 partials: dict[str, frozenset[str]]) -> float:
-    """`_match` with each question word's partial matches looked up once per question (fast path)."""
+    """Weighted share of the question's words found in a descriptor. An inflection or compound
+    ("årsbudget" answers "budget") counts 0.6 of the rarer word; `partials` holds each question
+    word's partial matches, looked up once per question."""
     hits = 0.0
     for q in qtoks:
         if q in ftoks:
@@ -325,7 +312,8 @@ class FigureEngine:
         return 2.0 * z.clip(-2.0, 3.0)
 
     # -- operations -------------------------------------------------------------------
-    def answers_focus(self, f: Fact, q: Query, focus: list[str], context: str) -> bool:
+    def answers_focus(self, f: Fact, q: Query, focus: list[str],
+                      context: Callable[[Fact], str] | None = None) -> bool:
         """The fact is about what the question is about: its rarest word (e.g. "pistmaskin",
         "budgetram") stands in the fact, its table, section, document title or passage; and a
         question for a year is answered by a figure for that year."""
@@ -334,7 +322,7 @@ class FigureEngine:
         if not focus:
             return True
         # a sentence speaks for itself; a table row also through its table and section
-        around = context if f.kind == "table" else ""
+        around = context(f) if context and f.kind == "table" else ""
         text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", around, f.source.replace("_", " ")])) \
             | self.title_tokens.get(f.source, frozenset())  # words naming the document count too
         # exact or inflected ("volontärinsatserna" ~ "volontärinsatser"), not just a compound's head
@@ -342,10 +330,9 @@ class FigureEngine:
                    for t in focus)
 
     def answer(self, q: Query, support: dict[str, float], focus: list[str] | None = None,
-               context: dict[str, str] | None = None) -> FigureResult | None:
+               context: Callable[[Fact], str] | None = None) -> FigureResult | None:
         ranked = self.ranked(q, support)
-        ranked = [x for x in ranked if self.answers_focus(x[1], q, focus or [],
-                                                          (context or {}).get(x[1].fact_id, ""))]
+        ranked = [x for x in ranked if self.answers_focus(x[1], q, focus or [], context)]
         if not ranked or ranked[0][0] < 4.0:
             return None
         best = ranked[0][1]
@@ -475,7 +462,8 @@ class FigureEngine:
         else:
             row = self._same_row(best)
             qtoks = set(_tok(q.search_text))
-            named = [g for g in row if g.column and _match(qtoks, _tok(g.column)) > 0]
+            partials = self._partials_of(qtoks)
+            named = [g for g in row if g.column and _match_sets(qtoks, _tok(g.column), {}, partials) > 0]
             if len(named) < 2:
                 return None
             # "skillnaden mellan budget och utfall": in the order the question names them

@@ -19,20 +19,6 @@ class Hit:
     score: float
     bm25_rank: int | None = None
     dense_rank: int | None = None
-    dense_score: float = 0.0
-
-
-def _numbers_index(index: CouncilIndex) -> dict[str, set[str]]:
-    """Every number in a passage or its section path → the passages (built once per index state)."""
-    cached = getattr(index, "_numbers_cache", None)
-    if cached and cached[0] == index._loaded_generation:
-        return cached[1]
-    out: dict[str, set[str]] = {}
-    for cid, chunk in index.chunks.items():
-        for n in set(re.findall(r"\d+", chunk.text + " " + chunk.section)):
-            out.setdefault(n.lstrip("0") or n, set()).add(cid)
-    index._numbers_cache = (index._loaded_generation, out)
-    return out
 
 
 def _id_pattern(identifier: str) -> re.Pattern:
@@ -54,13 +40,13 @@ def retrieve(index: CouncilIndex, q: Query, k: int = 8, sources: set[str] | None
         h = hits.setdefault(cid, Hit(index.chunks[cid], 0.0))
         h.bm25_rank = rank
         h.score += 1.0 / (RRF_K + rank)
-    for rank, (cid, sim) in enumerate(dense):
+    for rank, (cid, _) in enumerate(dense):
         h = hits.setdefault(cid, Hit(index.chunks[cid], 0.0))
-        h.dense_rank, h.dense_score = rank, sim
+        h.dense_rank = rank
         h.score += 1.0 / (RRF_K + rank)
     if q.identifiers:
         patterns = [_id_pattern(i) for i in q.identifiers]
-        numbers = _numbers_index(index)
+        numbers = index.numbers_index()
         maybe: set[str] = set()
         for ident in q.identifiers:  # only passages holding the identifier's number can hold it
             core = max(re.findall(r"\d+", ident) or [""], key=len)

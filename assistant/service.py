@@ -13,7 +13,7 @@ from collections import defaultdict
 from rapidfuzz import process
 
 from index.store import CouncilIndex
-from index.text import tokens, words
+from index.text import fold, tokens, words
 from ingest.facts import SENTENCE_END
 from ingest.model import Chunk, Fact
 
@@ -59,27 +59,29 @@ class Assistant:
         self._facts_by_source: dict[str, list[Fact]] = {}
         self._docs: list[dict] = []
         self._texts: dict[str, str] = {}
+        # derived once per index state (reset in _sync), filled on first use
+        self._title_map: dict[str, str] = {}
+        self._fact_chunks: dict[str, Chunk] | None = None
+        self._name_words: dict[str, set[str]] | None = None
+        self._doc_words: dict[str, set[str]] = {}
+        self._engines: dict[frozenset[str], FigureEngine] = {}  # for filtered questions
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> None:
         self.index.refresh()
         if self._generation != self.index._loaded_generation or self._engine is None:
-            self._engine = FigureEngine(self.index.facts, self.index.discrepancies, self._titles(),
-                                        self.index.fact_vectors)
+            self._fact_chunks, self._name_words, self._doc_words, self._engines = None, None, {}, {}
+
             by_source = defaultdict(list)
             for f in self.index.facts:
                 by_source[f.source].append(f)
             self._facts_by_source = {s: sorted(v, key=lambda f: f.start) for s, v in by_source.items()}
             self._docs = [d for d in (self.index.document(x["source"]) for x in self.index.documents()) if d]
             self._texts = {d["source"]: self.index.document_text(d["source"]) or "" for d in self._docs}
+            self._title_map = {d["source"]: d["title"] for d in self._docs}
+            self._engine = FigureEngine(self.index.facts, self.index.discrepancies, self._title_map,
+                                        self.index.fact_vectors)
             self._generation = self.index._loaded_generation
-
-    def _titles(self) -> dict[str, str]:
-        """Document titles, computed once per index state."""
-        if getattr(self, "_titles_gen", None) != self.index._loaded_generation:
-            self._title_map = {c.source: c.title for c in self.index.chunks.values()}
-            self._titles_gen = self.index._loaded_generation
-        return self._title_map
 
     # -- public -----------------------------------------------------------------------
     def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
@@ -136,7 +138,7 @@ class Assistant:
                 parts.append(say(q.lang, "note") + " " + say(q.lang, "corrected", quote=_clean(f.label), ref=ref,
                                                          by=f.superseded_by))
             for d in result.warnings:
-                ref = cites.add(d.source, self._titles().get(d.source, d.source), d.table, d.explanation, None,
+                ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table, d.explanation, None,
                                 d.start, d.end)
                 warnings.append(d.explanation)
                 parts.append(f"{say(q.lang, 'note')} {explain(d, q.lang)} [{ref}]")
@@ -148,7 +150,7 @@ class Assistant:
         for src in self._named_documents(q, sources) - {c.source for c in cites.items}:
             more = self._evidence(q, retrieve(self.index, q, k=4, sources={src}), cites, limit=1)
             if more:
-                title = next((d["title"] for d in self._docs if d["source"] == src), src)
+                title = self._title_map.get(src, src)
                 parts.append(say(q.lang, "from_document", title=title) + " " + " ".join(more))
         if not parts:
             return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
@@ -207,7 +209,7 @@ class Assistant:
     def _sources(self, filters: Filters | None) -> set[str] | None:
         if not filters:
             return None
-        docs = self.index.documents()
+        docs = self._docs
         names = {d["source"] for d in docs}
         if filters.source:
             wanted = [filters.source] if isinstance(filters.source, str) else filters.source
@@ -216,9 +218,9 @@ class Assistant:
             names &= {d["source"] for d in docs if d["format"] == filters.doc_type.lower().lstrip(".")}
         if filters.body:
             body = re.compile(r"\b" + re.escape(filters.body) + r"\b", re.I)
-            names &= {s for s in names if body.search(self.index.document_text(s) or "")}
+            names &= {s for s in names if body.search(self._texts.get(s, ""))}
         if filters.date_from or filters.date_to:
-            names &= {s for s in names if _within(_doc_date(s, self.index.document_text(s) or ""),
+            names &= {s for s in names if _within(_doc_date(s, self._texts.get(s, "")),
                                                    filters.date_from, filters.date_to)}
         return names
 
@@ -274,11 +276,15 @@ class Assistant:
 
     def _document_name_words(self) -> dict[str, set[str]]:
         """The words of each document's file name and title (once per index state)."""
-        if getattr(self, "_name_words_gen", None) != self._generation:
-            self._name_words = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
-                                              if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC}
-                                for d in self._docs}
-            self._name_words_gen = self._generation
+        if self._name_words is None:
+            words_of = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
+                                      if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC}
+                        for d in self._docs}
+            # a word nearly every document uses (the municipality's name) names none of them
+            texts = [fold(t.lower()) for t in self._texts.values()]
+            common = {w for w in set().union(*words_of.values())
+                      if len(texts) >= 3 and sum(w in t for t in texts) >= 0.8 * len(texts)}
+            self._name_words = {src: ws - common for src, ws in words_of.items()}
         return self._name_words
 
     def _unsupported_names(self, q: Query, cites: Citations) -> list[str]:
@@ -296,11 +302,9 @@ class Assistant:
         return [w for w, stem in names if not any(x.startswith(stem[:6]) for x in seen)]
 
     def _document_words(self, source: str) -> set[str]:
-        if getattr(self, "_doc_words_gen", None) != self._generation:
-            self._doc_words, self._doc_words_gen = {}, self._generation
         if source not in self._doc_words:
             self._doc_words[source] = set(tokens(" ".join([self._texts.get(source, ""), source.replace("_", " "),
-                                                           self._titles().get(source, "")])))
+                                                           self._title_map.get(source, "")])))
         return self._doc_words[source]
 
     def _support(self, hits: list[Hit]) -> dict[str, float]:
@@ -318,10 +322,7 @@ class Assistant:
 
     def _focus(self, q: Query, engine: FigureEngine) -> list[str]:
         """The question's rarest content word(s) beyond the party and body it names."""
-        measure = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_WORDS)) +
-                             r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
-                             r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
-        kept = " ".join(w for w in words(q.base_text) if not measure.fullmatch(w) and not measure.search(w + " "))
+        kept = " ".join(w for w in words(q.base_text) if not MEASURE.fullmatch(w) and not MEASURE.search(w + " "))
         qtoks = set(content_terms(Query(kept, kept, q.lang, [], [], base_text=kept)))
         qtoks -= engine._entity_tokens(engine.entities_in(q))
         for src in engine.named_documents(set(tokens(q.base_text))):
@@ -337,30 +338,33 @@ class Assistant:
     def _figures(self, q: Query, hits: list[Hit], sources: set[str] | None) -> FigureResult | None:
         engine = self._engine
         if sources is not None:
-            keep = [i for i, f in enumerate(self.index.facts) if f.source in sources]
-            vectors = self.index.fact_vectors[keep] if len(self.index.fact_vectors) == len(self.index.facts) else None
-            engine = FigureEngine([self.index.facts[i] for i in keep], self.index.discrepancies, self._titles(), vectors)
+            key = frozenset(sources)
+            if key not in self._engines:
+                keep = [i for i, f in enumerate(self.index.facts) if f.source in sources]
+                vectors = (self.index.fact_vectors[keep] if len(self.index.fact_vectors) == len(self.index.facts)
+                           else None)
+                self._engines[key] = FigureEngine([self.index.facts[i] for i in keep], self.index.discrepancies,
+                                                  self._title_map, vectors)
+            engine = self._engines[key]
+        chunks = self._chunks_of_facts()
         return engine.answer(q, self._support(hits), focus=self._focus(q, engine),
-                             context=self._chunk_text_of_facts(engine))
+                             context=lambda f: c.index_text() if (c := chunks.get(f.fact_id)) else "")
 
-    def _chunk_text_of_facts(self, engine: FigureEngine) -> dict[str, str]:
-        """Each fact's surrounding passage (for the focus check), built once per index state."""
-        if getattr(self, "_ctx_gen", None) == self._generation and engine is self._engine:
-            return self._ctx
-        by_source: dict[str, list[Chunk]] = defaultdict(list)
-        for c in self.index.chunks.values():
-            by_source[c.source].append(c)
-        ctx = {}
-        for src, facts in self._facts_by_source.items():
-            chunks = sorted(by_source.get(src, []), key=lambda c: c.start)
-            starts = [c.start for c in chunks]
-            for f in facts:
-                i = bisect.bisect_right(starts, f.start) - 1
-                if i >= 0:
-                    ctx[f.fact_id] = chunks[i].index_text()
-        if engine is self._engine:
-            self._ctx, self._ctx_gen = ctx, self._generation
-        return ctx
+    def _chunks_of_facts(self) -> dict[str, Chunk]:
+        """Each fact's surrounding passage (for the focus check), found once per index state."""
+        if self._fact_chunks is None:
+            by_source: dict[str, list[Chunk]] = defaultdict(list)
+            for c in self.index.chunks.values():
+                by_source[c.source].append(c)
+            self._fact_chunks = {}
+            for src, facts in self._facts_by_source.items():
+                chunks = sorted(by_source.get(src, []), key=lambda c: c.start)
+                starts = [c.start for c in chunks]
+                for f in facts:
+                    i = bisect.bisect_right(starts, f.start) - 1
+                    if i >= 0:
+                        self._fact_chunks[f.fact_id] = chunks[i]
+        return self._fact_chunks
 
     def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:
         qt = set(tokens(q.search_text))
@@ -375,9 +379,9 @@ class Assistant:
         top = max(s for s, _ in scored)
         out = []
         for _, d in sorted([x for x in scored if x[0] == top], key=lambda x: x[1].start)[:3]:
-            ref = cites.add(d.source, self._titles().get(d.source, d.source), d.table,
-                            self.index.document_text(d.source)[d.start:d.end] if self.index.document_text(d.source)
-                            else d.explanation, None, d.start, d.end)
+            text = self._texts.get(d.source, "")
+            ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table,
+                            text[d.start:d.end] if text else d.explanation, None, d.start, d.end)
             warnings.append(d.explanation)
             out.append(say(q.lang, "consistency_no", explanation=explain(d, q.lang), formula=d.formula) + f" [{ref}]")
         return out
@@ -393,7 +397,7 @@ class Assistant:
                 stops = [i for i in (text.find(". ", f.end), text.find("\n", f.end)) if i >= 0]
                 end = min(stops) + 1 if stops else len(text)
                 quote = text[start:end]
-        return cites.add(f.source, self._titles().get(f.source, f.source), f.section or "", quote, f.page, start, end)
+        return cites.add(f.source, self._title_map.get(f.source, f.source), f.section or "", quote, f.page, start, end)
 
     def _render_quotes(self, answer: StructuredAnswer, cites: Citations) -> str:
         def repl(m: re.Match) -> str:
@@ -516,11 +520,15 @@ def _fuzzy_known(term: str, vocab: set[str]) -> bool:
     return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
 
 
+# words that say what is measured or computed, not what about ("betalar", "sammanlagt")
+MEASURE = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_WORDS)) +
+                     r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
+                     r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
 MAX_NAMED_DOCUMENTS = 3
 ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)
-DOC_GENERIC = {"ume", "umea", "kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
+DOC_GENERIC = {"kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
 NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)
-NOT_NAMES = {"umeå", "umea", "kommun", "kommunen", "kommuns", "sverige", "riket"}
+NOT_NAMES = {"kommun", "kommunen", "kommuns", "sverige", "riket"}
 
 
 def named_terms(text: str) -> list[tuple[str, str]]:
@@ -530,7 +538,7 @@ def named_terms(text: str) -> list[tuple[str, str]]:
     for i, m in enumerate(re.finditer(r"[\wÅÄÖåäö][\w\-ÅÄÖåäö]*", text)):
         w = m.group(0)
         proper = i > 0 and w[0].isupper() and not w.split("-")[0].isupper() and len(w) >= 4 and not text[:m.start()].rstrip().endswith((".", "?", "!"))
-        if (proper or NAME_WORD.fullmatch(w)) and w.lower() not in NOT_NAMES and not w.lower().startswith("umeå"):
+        if (proper or NAME_WORD.fullmatch(w)) and w.lower() not in NOT_NAMES:
             stem = tokens(w.split("-")[0])
             if stem:
                 out.append((w, stem[0]))

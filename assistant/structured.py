@@ -13,7 +13,6 @@ from .i18n import say
 RESERV = re.compile(r"reserv", re.I)
 YRK = re.compile(r"yrka|yrkande|förslag(?!et till beslut)|föreslog", re.I)
 CORR = re.compile(r"rätta|rättelse|korriger|corrected|correction", re.I)
-BESLUT = re.compile(r"beslut|beslöt|decided|att-sats", re.I)
 
 
 @dataclass
@@ -114,13 +113,17 @@ def _reservation_line(text: str, name: str) -> str:
 def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str], strict: bool = False) -> StructuredAnswer | None:
     """An item by its number, the items whose titles the question names, or a group of the
     agenda ("under rubriken Information"). `strict` (for lookup questions) needs a clear match."""
-    qt = set(tokens(q.base_text or q.search_text)) - {"arend", "arendenumm", "mot", "nummer", "vilket", "har",
-                                                      "dagordning", "rubrik", "stå", "sta", "ksnau"}
+    qt = set(tokens(q.base_text or q.search_text)) - {"arend", "arendenumm", "nummer", "dagordning", "rubrik",
+                                                      "stå", "sta"}
     best: list[tuple[float, dict, dict]] = []
+    dated = False
     for doc in docs:
         st = doc.get("structure") or {}
         meeting = st.get("meeting", {})
         on_date = bool(meeting.get("date") and meeting["date"] in q.dates)
+        dated = dated or on_date
+        # words naming the meeting's body or document ("KSNAU:s möte") select the document, not an item
+        item_q = qt - set(tokens(" ".join([doc["title"], meeting.get("body", ""), doc["source"].replace("_", " ")])))
         for item in st.get("agenda", []):
             if item["number"] in q.arenden:
                 best.append((100.0, doc, item))
@@ -129,14 +132,13 @@ def agenda_answer(q: Query, docs: list[dict], texts: dict[str, str], strict: boo
             if group and re.search(r"\b" + re.escape(group) + r"\b", q.base_text, re.I):
                 best.append((50.0, doc, item))
                 continue
-            overlap = len(qt & set(tokens(item["title"])))
+            overlap = len(item_q & set(tokens(item["title"])))
             if overlap:
                 best.append((overlap + (1.0 if on_date else 0.0), doc, item))
     if not best:
         return None
     best.sort(key=lambda x: -x[0])
     top = best[0][0]
-    dated = any((d.get("structure") or {}).get("meeting", {}).get("date") in q.dates for d in docs)
     if strict and top < (2 if dated else 3):  # a question naming the meeting's date needs less
         return None
     quotes: list[Quote] = []

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.runner import append_history
+from eval.runner import append_history, load_questions, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +64,10 @@ class ReplicaEmbedder:
         self.reuse = False
         self.embedded = self.reused = 0
         self.embed_seconds = 0.0
+        self.seen: set[str] = set()  # texts met in this scale's ingest (a fresh store would embed each once)
+
+    def start_scale(self, reuse: bool) -> None:
+        self.reuse, self.embedded, self.reused, self.embed_seconds, self.seen = reuse, 0, 0, 0.0, set()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         out: list[np.ndarray | None] = []
@@ -71,11 +76,12 @@ class ReplicaEmbedder:
             v = self.exact.get(t)
             if v is None and self.reuse:
                 v = self.skeletons.get(_skeleton(t))
-                if v is not None:
-                    self.reused += 1
+            if v is not None and t not in self.seen:
+                self.reused += 1  # a fresh store would embed this text (once) in this scale
             if v is None:
                 missing.append(i)
             out.append(v)
+            self.seen.add(t)
         if missing:
             t0 = time.perf_counter()
             fresh = self.inner.embed_passages([texts[i] for i in missing])
@@ -105,7 +111,7 @@ def serve_probe(data_dir: str, questions_path: str) -> dict:
     from assistant.settings import Settings
     from index.store import CouncilIndex
 
-    questions = [json.loads(line) for line in open(questions_path, encoding="utf-8") if line.strip()]
+    questions = load_questions(questions_path)
     t = time.perf_counter()
     assistant = Assistant(CouncilIndex(Settings(data_dir=Path(data_dir))))
     assistant.ask("uppvärmning")  # the first call loads lazily-built state
@@ -116,8 +122,8 @@ def serve_probe(data_dir: str, questions_path: str) -> dict:
         assistant.ask(q["question"])
         lat.append(time.perf_counter() - t)
     lat.sort()
-    pct = lambda p: lat[min(len(lat) - 1, int(round(p * (len(lat) - 1))))] * 1000  # noqa: E731
-    return {"load_s": round(load, 1), "answer_p50_ms": round(pct(0.5), 1), "answer_p95_ms": round(pct(0.95), 1),
+    return {"load_s": round(load, 1), "answer_p50_ms": round(statistics.median(lat) * 1000, 1),
+            "answer_p95_ms": round(percentile(lat, 0.95) * 1000, 1),
             "answer_max_ms": round(lat[-1] * 1000, 1), "server_rss_mb": round(_rss_mb())}
 
 
@@ -129,9 +135,7 @@ def bench(scale: int, embedder: ReplicaEmbedder, questions_path: str, reuse: boo
     try:
         docs = replicate(ROOT / "data" / "corpus", work / "corpus", scale)
         settings = Settings(data_dir=work / "store", corpus_dir=work / "corpus")
-        embedder.reuse = reuse and scale > 1
-        embedder.embedded = embedder.reused = 0
-        embedder.embed_seconds = 0.0
+        embedder.start_scale(reuse and scale > 1)
         index = CouncilIndex(settings, embedder=embedder)
         t = time.perf_counter()
         report = index.ingest_paths([settings.corpus_dir], sync_dir=settings.corpus_dir)
@@ -179,7 +183,7 @@ def main() -> int:
 
     embedder = ReplicaEmbedder(make_embedder(Settings()))
     scales = [int(s) for s in args.scales.split(",")]
-    if not args.no_reuse_vectors and scales[0] != 1 and 1 not in scales:
+    if not args.no_reuse_vectors and 1 not in scales:
         scales = [1] + scales  # the 1× run embeds the originals the replicas re-use
     rows = []
     out = ROOT / "eval" / "results" / time.strftime("bench-%Y%m%d-%H%M%S.json")

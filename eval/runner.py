@@ -103,12 +103,13 @@ def run(questions: list[dict], ask, search=None) -> dict:
             resp, failures = {}, [f"request failed: {exc}"]
         latencies.append(time.perf_counter() - start)
         rank = None
-        if search and q.get("source") and not q.get("abstain"):
-            sources = [s for s in search(q["question"])]
-            rank = next((i + 1 for i, s in enumerate(sources) if s.endswith(q["source"])), None)
-        cited = any(str(c.get("source", "")).endswith(q.get("source", "\0")) for c in resp.get("citations") or [])
+        searched = bool(search and q.get("source") and not q.get("abstain"))
+        if searched:
+            rank = next((i + 1 for i, s in enumerate(search(q["question"])) if s.endswith(q["source"])), None)
+        cited = bool(q.get("source")) and any(str(c.get("source", "")).endswith(q["source"])
+                                               for c in resp.get("citations") or [])
         results.append({"id": q["id"], "kind": q["kind"], "ok": not failures, "failures": failures,
-                        "cited_source": cited, "source_rank": rank,
+                        "cited_source": cited, "source_rank": rank, "searched": searched,
                         "abstained": bool(resp.get("abstained")), "answer": (resp.get("answer") or "")[:400]})
     return summarise(results, latencies)
 
@@ -121,8 +122,11 @@ def summarise(results: list[dict], latencies: list[float]) -> dict:
         k[1] += 1
     lat = sorted(latencies)
     answerable = [r for r in results if r["kind"] != "abstain"]
-    ranked = [r for r in answerable if r["source_rank"] is not None or "source_rank" in r]
-    hit = lambda k: sum(1 for r in ranked if r["source_rank"] and r["source_rank"] <= k) / max(1, len(ranked))
+    ranked = [r for r in answerable if r["searched"]]  # a miss (no rank) counts against hit@k and MRR
+
+    def hit(k: int) -> float | None:
+        return round(sum(1 for r in ranked if r["source_rank"] and r["source_rank"] <= k) / len(ranked), 3) \
+            if ranked else None
     return {
         "passed": sum(r["ok"] for r in results), "total": len(results),
         "score": round(sum(r["ok"] for r in results) / max(1, len(results)), 3),
@@ -131,12 +135,22 @@ def summarise(results: list[dict], latencies: list[float]) -> dict:
         "abstained_when_answerable": sum(r["abstained"] for r in answerable),
         "abstain_correct": f"{sum(r['ok'] for r in results if r['kind'] == 'abstain')}/"
                            f"{sum(1 for r in results if r['kind'] == 'abstain')}",
-        "retrieval_hit@1": round(hit(1), 3), "retrieval_hit@5": round(hit(5), 3),
-        "retrieval_mrr": round(sum(1 / r["source_rank"] for r in ranked if r["source_rank"]) / max(1, len(ranked)), 3),
+        "retrieval_hit@1": hit(1), "retrieval_hit@5": hit(5),  # None over HTTP (no search to rank)
+        "retrieval_mrr": round(sum(1 / r["source_rank"] for r in ranked if r["source_rank"]) / len(ranked), 3)
+        if ranked else None,
         "latency_p50_s": round(statistics.median(lat), 3) if lat else None,
-        "latency_p95_s": round(lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))], 3) if lat else None,
+        "latency_p95_s": round(percentile(lat, 0.95), 3) if lat else None,
         "results": results,
     }
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list (p95: `percentile(xs, 0.95)`)."""
+    return sorted_values[min(len(sorted_values) - 1, int(round(p * (len(sorted_values) - 1))))]
+
+
+def load_questions(path) -> list[dict]:
+    return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
 
 
 HISTORY = Path(__file__).resolve().parent / "results" / "history.jsonl"
@@ -150,7 +164,7 @@ def append_history(row: dict) -> None:
 
 
 def main(args) -> int:
-    questions = [json.loads(line) for line in open(args.questions, encoding="utf-8") if line.strip()]
+    questions = load_questions(args.questions)
     if args.base_url:
         summary = run(questions, lambda q: _ask_http(args.base_url, q))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import re
 import logging
 import sqlite3
 import threading
@@ -82,6 +83,7 @@ class CouncilIndex:
         self._embedder = embedder
         self._collection = None
         self._loaded_generation = -1
+        self._numbers: dict[str, set[str]] | None = None
         self.chunks: dict[str, Chunk] = {}
         self.facts: list[Fact] = []
         self.discrepancies: list[Discrepancy] = []
@@ -140,6 +142,7 @@ class CouncilIndex:
             ids = list(chunks)
             self.bm25 = BM25Index(ids, [chunks[i].index_text() for i in ids])
             self.fact_vectors = self._fact_vectors()
+            self._numbers = None
             self._loaded_generation = gen
             return True
 
@@ -151,11 +154,21 @@ class CouncilIndex:
         vectors = self._embed([f.descriptor(titles.get(f.source, "")) for f in self.facts])
         return np.vstack(vectors).astype(np.float32)
 
+    def numbers_index(self) -> dict[str, set[str]]:
+        """Every number in a passage or its section path → those passages (for pinning `191/26`,
+        `§ 76`), built on first use after each refresh."""
+        if self._numbers is None:
+            self._numbers = {}
+            for cid, chunk in self.chunks.items():
+                for n in set(re.findall(r"\d+", chunk.text + " " + chunk.section)):
+                    self._numbers.setdefault(n.lstrip("0") or n, set()).add(cid)
+        return self._numbers
+
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed_query(text)
 
     def documents(self) -> list[dict]:
-        rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, path FROM documents "
+        rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at FROM documents "
                                 "ORDER BY source").fetchall()
         return [dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5])
                 for r in rows]
@@ -232,7 +245,7 @@ class CouncilIndex:
             root = str(Path(sync_dir).resolve())
             for source, path in self._db.execute("SELECT source, path FROM documents").fetchall():
                 if path and path.startswith(root) and source not in present:
-                    self.remove(source)
+                    self._remove(source)  # refreshed once below
                     report.removed.append(source)
         self.refresh()
         report.seconds = round(time.perf_counter() - start, 3)
@@ -252,14 +265,13 @@ class CouncilIndex:
     def rebuild_vectors(self) -> int:
         """Recreate the Chroma collection from SQLite (embeddings come from the cache)."""
         with self._writing():
-            rows = self._db.execute('SELECT chunk_id FROM chunks').fetchall()
             self.refresh(force=True)
             try:
                 self.collection._client.delete_collection(self.settings.collection)
             except Exception:  # noqa: BLE001 - absent or unreadable: it is recreated below
                 log.warning("could not delete collection %s; recreating", self.settings.collection)
             self._collection = None
-            chunks = [self.chunks[r[0]] for r in rows if r[0] in self.chunks]
+            chunks = list(self.chunks.values())
             vectors = self._embed([c.index_text() for c in chunks])
             self._add_vectors(chunks, vectors)
         return len(chunks)
@@ -319,6 +331,12 @@ class CouncilIndex:
             self._db.execute(f"DELETE FROM {table} WHERE source=?", (source,))
 
     def remove(self, source: str) -> bool:
+        removed = self._remove(source)
+        if removed:
+            self.refresh()
+        return removed
+
+    def _remove(self, source: str) -> bool:
         with self._writing():
             exists = self._db.execute("SELECT 1 FROM documents WHERE source=?", (source,)).fetchone()
             if not exists:
@@ -327,7 +345,6 @@ class CouncilIndex:
             with self._db:
                 self._delete_rows(source)
                 self._bump_generation()
-        self.refresh()
         return True
 
 

@@ -2,7 +2,7 @@
 
 Table cells become facts with their row label, column label, year and unit; amounts in
 running text ("Föreningsbidraget för 2026 uppgår till 1 126 tkr") become facts labelled by
-their sentence. Units the table does not print are inferred and the inference is explicit.
+their sentence. Units the table does not print are inferred from its numbers and the text.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .tables import YEAR
 COUNT_NOUNS = re.compile(
     r"^\s*(personer|medarbetare|deltagare|platser|st\b|stycken|svar|chefer|tjänster|årsverken|ärenden|"
     r"anställda|elever|barn|ungdomar|familjer|besökare|medlemmar|ledare|invånare|lägenheter|bostäder|"
-    r"volontärer|avtal|ärenden|möten|träffar|deltagartillfällen|aktiviteter|enheter|verksamheter|"
+    r"volontärer|avtal|möten|träffar|deltagartillfällen|aktiviteter|enheter|verksamheter|"
     r"kommuner|sovplatser|anmälningar|brott|timmar|dagar|veckor|månader)\b", re.I)
 # Numbers that are identifiers or dates, never amounts.
 MASKS = [
@@ -44,32 +44,32 @@ def column_unit(label: str) -> str | None:
     return None
 
 
-def infer_table_unit(table: Table, document: str) -> tuple[str | None, bool]:
-    """The table's unit and whether it was inferred rather than printed."""
+def infer_table_unit(table: Table, document: str) -> str | None:
+    """The table's unit: printed in its caption or header, else inferred from its numbers and the text."""
     if table.unit:
-        return table.unit, False
+        return table.unit
     caption = table.caption if len(table.caption) <= 80 and not table.caption.endswith(".") else ""
     printed = " ".join([caption, *table.columns, *table.section_path[-1:]])
     m = re.search(r"\b(tkr|mnkr|mkr|mdkr|tusen kronor|miljoner kronor)\b", printed, re.I)
     if m:
-        return normalise_unit(m.group(1)), False
+        return normalise_unit(m.group(1))
     values = [v for r in table.rows for v in r.values if v is not None]
     if not values or not any(table.columns):
-        return None, False  # without a header the numbers could be page numbers or counts
+        return None  # without a header the numbers could be page numbers or counts
     decimals = any(abs(v - round(v)) > 1e-9 for v in values)
     big = max(abs(v) for v in values)
     if decimals and big < 1e5 and re.search(r"\b(mnkr|mkr|mknr)\b", document):
-        return "mnkr", True
+        return "mnkr"
     if not decimals and big >= 1e5:
-        return "kr", True
+        return "kr"
     units = Counter(a.unit for a in find_amounts(document) if a.unit in ("kr", "tkr", "mnkr"))
-    return (units.most_common(1)[0][0], True) if units else (None, False)
+    return units.most_common(1)[0][0] if units else None
 
 
 def table_facts(table: Table, document: str, section: str) -> list[Fact]:
     if not any(table.columns) and not table.unit and not re.search(r"\b(tkr|mnkr|mkr|kr)\b", table.caption):
         return []  # numbers without a header or unit (page references, list numbers) are not facts
-    unit, inferred = infer_table_unit(table, document)
+    unit = infer_table_unit(table, document)
     caption_years = set(YEAR.findall(table.caption)) or set(YEAR.findall(" ".join(table.section_path[-1:])))
     default_year = int(caption_years.pop()) if len(caption_years) == 1 else None
     facts = []
@@ -137,8 +137,9 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
             if unit != "%" and YEAR.fullmatch(amount.text.strip()) and unit == "st":
                 continue
             clause = _clause(masked, amount.start, amount.end)
-            in_clause = {int(y) for y in YEAR.findall(clause)} - {int(amount.value)} if amount.unit else \
-                {int(y) for y in YEAR.findall(clause)}
+            in_clause = {int(y) for y in YEAR.findall(clause)}
+            if amount.unit:  # "2 026 tkr" is no year
+                in_clause.discard(int(amount.value))
             year = in_clause.pop() if len(in_clause) == 1 else None
             after = YEAR_AFTER.match(masked, amount.end)  # "1,98 mkr (2022) och 2,6 mkr (2023)"
             if after:

@@ -80,11 +80,11 @@ def extract_structure(text: str, sections: list[Section], title: str) -> dict:
     for i, sec in enumerate(sections):
         if not sec.path:
             continue
+        if len(sec.path) != 1:
+            continue
         name = sec.path[0]
         end = next((s.heading_start for s in sections[i + 1:] if s.path and s.path[0] != name
                     and len(s.path) == 1), len(text))
-        if len(sec.path) != 1:
-            continue
         block = text[sec.start:end]
         if name.lower().startswith("tjänsteskrivelse"):
             memo = _memo(block)

@@ -45,6 +45,7 @@ def test_tables_match_snapshot(parsed, source):
     for i, (g, e) in enumerate(zip(got["tables"], expected["tables"])):
         assert g == e, f"{source} table {i + 1} ({e['caption']!r}) changed"
     assert got["discrepancies"] == expected["discrepancies"]
+    assert got["facts"] == expected["facts"]
 
 
 if __name__ == "__main__" and "--update" in sys.argv:
