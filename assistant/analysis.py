@@ -45,7 +45,7 @@ SHARED_WORDS = {"budget", "total", "social", "plan", "period", "agenda", "paragr
 SV_MARKERS = {"vad", "hur", "vilken", "vilket", "vilka", "vem", "nar", "och", "som", "det", "den", "till",
               "mycket", "fran", "ar", "har", "av", "pa", "med", "om", "i", "kostar", "far", "ska", "var"}
 
-SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|hela perioden|alla tre|"
+SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|hela perioden|alla (?:två|tre|fyra|fem)|"
                        r"samtliga|i alla|de tre|sum|in total|altogether|combined)\b", re.I)
 DIFF_WORDS = re.compile(r"\b(öka|minska|ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
                         r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)
@@ -175,7 +175,7 @@ def analyse(question: str) -> Query:
 
 def content_terms(q: Query) -> list[str]:
     """Stems that carry the question's meaning (for abstention and sentence ranking)."""
-    generic = {"umea", "kommun", "kommunen", "kommuns", "fråg", "dokument", "år", "ar"}
+    generic = {"kommun", "kommunen", "kommuns", "fråg", "dokument", "år", "ar"}
     out = []
     for w in words(q.base_text or q.search_text):
         for part in w.lower().split("-"):  # "SUS-stödjare", "IOP-perioderna": the parts carry the meaning

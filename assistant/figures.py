@@ -26,7 +26,8 @@ from .i18n import say
 
 GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "far", "fran", "enlig"}
 BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbund|utskott|fullmäktige)\w*)")
-PLURAL_PARTIES = re.compile(r"\b(parter\w*|alla tre|samtliga|de tre|alla parter|all parties|three)\b", re.I)
+PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
+                            r"(?:all|the) (?:two|three|four|five))\b", re.I)
 ALL_YEARS = re.compile(r"\b(hela perioden|alla år|under perioden|whole period|entire period)\b", re.I)
 
 

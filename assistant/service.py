@@ -280,8 +280,10 @@ class Assistant:
             words_of = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
                                       if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC}
                         for d in self._docs}
-            # a word nearly every document uses (the municipality's name) names none of them
-            texts = [fold(t.lower()) for t in self._texts.values()]
+            # a word nearly every document uses (the municipality's name) names none of them; judged
+            # on an even sample, so a large archive costs no more than a few dozen documents
+            every = list(self._texts.values())
+            texts = [fold(t.lower()) for t in every[::max(1, len(every) // COMMON_SAMPLE)]]
             common = {w for w in set().union(*words_of.values())
                       if len(texts) >= 3 and sum(w in t for t in texts) >= 0.8 * len(texts)}
             self._name_words = {src: ws - common for src, ws in words_of.items()}
@@ -525,6 +527,7 @@ MEASURE = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_W
                      r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
                      r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
 MAX_NAMED_DOCUMENTS = 3
+COMMON_SAMPLE = 40
 ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)
 DOC_GENERIC = {"kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
 NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)

@@ -33,10 +33,13 @@ _FOLD = str.maketrans("åäöÅÄÖéÉèÈüÜáÁ", "aaoAAOeEeEuUaA")
 
 def fold(text: str) -> str:
     """Remove diacritics: Umeå → Umea (keeps the letters, drops the marks)."""
-    quick = text.translate(_FOLD)  # the Swedish letters in C; anything rarer through Unicode
+    quick = text.translate(_FOLD)  # in C; each other non-ASCII character is decomposed once, then cached
     if quick.isascii():
         return quick
-    return "".join(c for c in unicodedata.normalize("NFKD", quick) if not unicodedata.combining(c))
+    for ch in set(quick):
+        if not ch.isascii() and ord(ch) not in _FOLD:
+            _FOLD[ord(ch)] = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return quick.translate(_FOLD)
 
 
 STOPWORDS |= {fold(w) for w in STOPWORDS}  # "fran", "far" typed without å/ä/ö are still stopwords
