@@ -1,95 +1,263 @@
-"""FastAPI JSON API and the Gradio chat, served from one process."""
+"""FastAPI JSON API and the Gradio chat, served from one process.
+
+Access is decided in `security.py`: reads see only the access levels of the caller's key,
+writes need the editor (ingest, upload, remove) or admin role (reindex), always. The Gradio
+UI sits behind the same check (`gate.py`), not beside it.
+"""
 from __future__ import annotations
 
+import json
 import logging
+import os
+import time
 from dataclasses import asdict
-from pathlib import Path
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.store import CouncilIndex
+from index.files import FileTarget, PathRejected, check_upload_id
+from index.jobs import Job, JobQueue, QueueFull
+from index.store import CouncilIndex, IngestReport
 
-from .schemas import AskRequest, AskResponse, ChatRequest, IngestRequest
+from .audit import AuditLog
+from .gate import AccessGate, BodyLimit
+from .limits import WorkLimiter
+from .schemas import (UPLOAD_ROOT, AskRequest, AskResponse, ChatRequest, DocumentOut, ErrorOut, IngestRequest,
+                      Level, OptionalSafeQuery, SafeQuery)
+from .security import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, Security, get_principal, require_role
 from .service import Assistant
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+NOT_FOUND = {404: {"model": ErrorOut}}
 
-def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
+
+def create_app(settings: Settings | None = None, with_ui: bool = True, index: CouncilIndex | None = None) -> FastAPI:
     settings = settings or get_settings()
-    index = CouncilIndex(settings)
+    index = index or CouncilIndex(settings)
     assistant = Assistant(index)
+    security = Security(KeyRing.parse(settings.api_keys), settings.anonymous_read, settings.session_secret)
     app = FastAPI(title="Rådsassistenten", version="0.1.0",
                   description="Frågor och svar över kommunala sammanträdeshandlingar, med källhänvisningar "
-                              "och beräknade budgetsiffror.")
+                              "och beräknade budgetsiffror. Läsning: API-nyckel (X-API-Key eller "
+                              "Authorization: Bearer) eller anonymt när det är tillåtet; skrivning kräver "
+                              "rollen editor eller admin.")
+    audit = AuditLog(settings.audit_path, settings.audit_retention_days, settings.audit_max_rows, settings.audit)
     app.state.index = index
     app.state.assistant = assistant
+    app.state.security = security
+    app.state.settings = settings
+    app.state.audit = audit
+    limiter = WorkLimiter(settings.answer_slots, settings.request_timeout_s, settings.queue_wait_s)
+    busy = {503: {"model": ErrorOut}, 504: {"model": ErrorOut}}
+    jobs = JobQueue(max_pending=settings.max_pending_jobs)
+    app.state.jobs = jobs
+    if settings.reconcile_on_start:
+        index.reconcile(full=True)  # a previous run killed mid-write leaves nothing behind
+
+    def pinned(fn):
+        """Run `fn` on one consistent index state (a write meanwhile does not mix states)."""
+        def run():
+            with index.snapshot():
+                return fn()
+        return run
+
+    def submit(kind: str, principal: Principal, work, wait: float) -> JSONResponse:
+        try:
+            job = jobs.submit(kind, principal.key_id, work)
+        except QueueFull:
+            raise HTTPException(503, "För många skrivjobb i kö; försök igen senare.", headers={"Retry-After": "30"})
+        if wait > 0:
+            jobs.wait(job, wait)
+        return JSONResponse(job.to_dict(), status_code=200 if job.state in ("done", "failed") else 202)
+
+    def job_report(kind: str, principal: Principal, what: str, run) -> callable:
+        def work(progress) -> dict:
+            report = run(progress).to_dict()
+            changed(principal, kind, what, report)
+            return report
+        return work
+
+    def answered(principal: Principal, action: str, question: str, resp: AskResponse, started: float) -> AskResponse:
+        audit.record(key_id=principal.key_id, role=principal.role, action=action, question=question,
+                     answer=resp.answer, citations=[c.source for c in resp.citations], abstained=resp.abstained,
+                     latency_ms=(time.perf_counter() - started) * 1000)
+        return resp
+
+    def changed(principal: Principal, action: str, what: str, result: dict | None = None, status: int = 200) -> None:
+        audit.record(key_id=principal.key_id, role=principal.role, action=action, question=what,
+                     answer=None if result is None else json.dumps(result, ensure_ascii=False), status=status)
+    reader = Depends(get_principal)
+    editor = Depends(require_role("editor"))
+    admin = Depends(require_role("admin"))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         errors = [{"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg")}
                   for e in exc.errors()]
         message = "Ogiltig begäran: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse(status_code=422, content={"detail": message, "errors": errors})
+        return JSONResponse(status_code=422, content={"detail": _printable(message)[:2000], "errors": errors[:20]})
 
-    def require_key(x_api_key: str | None = Header(None)) -> None:
-        if settings.api_keys and x_api_key not in settings.api_keys:
-            raise HTTPException(status_code=401, detail="Saknar eller ogiltig X-API-Key.")
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(UnicodeError)
+    async def _unicode(request: Request, exc: UnicodeError):
+        return JSONResponse(status_code=422, content={"detail": "Ogiltig begäran: texten innehåller ogiltiga tecken."})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):  # logged in full; the caller learns nothing internal
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "Internt fel; händelsen är loggad."})
 
     @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok", "documents": len(index.documents()), "chunks": len(index.chunks)}
+    def healthz(principal: Principal = reader) -> dict:
+        docs = index.documents(principal.levels)
+        return {"status": "ok", "documents": len(docs), "chunks": sum(d["chunks"] for d in docs)}
 
-    @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(require_key)])
-    def ask(req: AskRequest) -> AskResponse:
-        return assistant.ask(req.question, req.filters)
+    @app.post("/api/ask", response_model=AskResponse, responses={**ERRORS, **busy})
+    async def ask(req: AskRequest, principal: Principal = reader) -> AskResponse:
+        started = time.perf_counter()  # the audit row is written in the worker thread, off the event loop
+        return await limiter.run(pinned(lambda: answered(principal, "ask", req.question, assistant.ask(
+            req.question, req.filters, levels=principal.levels), started)))
 
-    @app.post("/api/chat", response_model=AskResponse, dependencies=[Depends(require_key)])
-    def chat(req: ChatRequest) -> AskResponse:
-        if req.messages[-1].role != "user":
-            raise HTTPException(status_code=422, detail="Sista meddelandet måste komma från användaren (role=user).")
-        return assistant.chat(req.messages, req.filters)
+    @app.post("/api/chat", response_model=AskResponse, responses={**ERRORS, **busy})
+    async def chat(req: ChatRequest, principal: Principal = reader) -> AskResponse:
+        started = time.perf_counter()
+        return await limiter.run(pinned(lambda: answered(principal, "chat", req.messages[-1].content, assistant.chat(
+            req.messages, req.filters, levels=principal.levels), started)))
 
-    @app.get("/api/documents", dependencies=[Depends(require_key)])
-    def documents() -> list[dict]:
-        index.refresh()
-        return index.documents()
+    @app.get("/api/documents", response_model=list[DocumentOut], responses=ERRORS)
+    def documents(principal: Principal = reader, limit: int = Query(1000, ge=1, le=10000),
+                  offset: int = Query(0, ge=0, le=10_000_000)) -> list[dict]:
+        return index.documents(principal.levels)[offset:offset + limit]
 
-    @app.get("/api/documents/{source}", dependencies=[Depends(require_key)])
-    def document(source: str) -> dict:
-        doc = index.document(source)
+    @app.get("/api/documents/{source:path}", responses={**ERRORS, **NOT_FOUND})
+    def document(source: SafeQuery, principal: Principal = reader) -> dict:
+        doc = index.document(source, principal.levels)
         if not doc:
-            raise HTTPException(status_code=404, detail=f"Dokumentet {source} finns inte i indexet.")
+            raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet "
+                                                        "(ange id:t som /api/documents listar).")
         return doc
 
-    @app.delete("/api/documents/{source}", dependencies=[Depends(require_key)])
-    def remove(source: str) -> dict:
-        if not index.remove(source):
-            raise HTTPException(status_code=404, detail=f"Dokumentet {source} finns inte i indexet.")
-        return {"removed": source}
+    @app.delete("/api/documents/{source:path}", responses={**ERRORS, **NOT_FOUND})
+    def remove(source: SafeQuery, principal: Principal = editor) -> JSONResponse:
+        if not index.document(source, principal.levels):  # a key removes only what it may read
+            raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet.")
 
-    @app.post("/api/ingest", dependencies=[Depends(require_key)])
-    def ingest(req: IngestRequest) -> dict:
-        report = index.ingest_paths([Path(p) for p in req.paths])
-        return report.to_dict()
+        def work(progress) -> dict:
+            result = {"removed": source if index.remove(source) else None}
+            changed(principal, "remove", source, result)
+            return result
 
-    @app.get("/api/search", dependencies=[Depends(require_key)])
-    def search(q: str = Query(..., min_length=1, max_length=2000), k: int = Query(10, ge=1, le=50)) -> list[dict]:
+        resp = submit("remove", principal, work, settings.request_timeout_s)
+        job = jobs.get(json.loads(resp.body)["id"])
+        if job and job.state == "done":
+            if not job.result["removed"]:
+                raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet.")
+            return JSONResponse(job.result)
+        return resp  # still queued behind a long write: 202 with the job to follow
+
+    @app.post("/api/ingest", status_code=202, responses=ERRORS)
+    def ingest(req: IngestRequest, principal: Principal = editor,
+               wait: float = Query(0, ge=0, le=60, description="Seconds to wait for the job to finish.")):
+        """Starts an ingest job (one writer at a time); `GET /api/jobs/{id}` follows it."""
+        # an editor writes only under the roots and only documents of levels their key may read
+        return submit("ingest", principal, job_report("ingest", principal, "\n".join(req.paths), lambda progress: (
+            index.ingest_paths(req.paths, confined=True, allowed_levels=principal.levels, on_progress=progress))),
+            wait)
+
+    @app.post("/api/upload", status_code=202, responses=ERRORS, openapi_extra={"x-body-limit": "COUNCIL_MAX_FILE_MB"})
+    def upload(file: UploadFile = File(..., description="The document: .txt, .md, .html, .pdf or .docx"),
+               level: Level = Form("public", description="Who may read it: public or internal."),
+               doc_id: str | None = Form(None, alias="id", max_length=200,
+                                         description="Its id under uploads/ (default: the file name)."),
+               wait: float = Query(0, ge=0, le=60, description="Seconds to wait for the job to finish."),
+               principal: Principal = editor):
+        """Stores the file and starts its ingest job; a file that cannot be read is not kept."""
+        if level not in principal.levels:
+            raise HTTPException(403, f"Nyckeln {principal.key_id} får inte skriva dokument på nivån {level}.")
+        try:
+            name = check_upload_id(doc_id or file.filename or "")
+        except PathRejected as exc:
+            raise HTTPException(422, f"Ogiltig uppladdning: {exc}") from None
+        max_bytes = int(settings.max_file_mb * 1024 * 1024)
+        data = file.file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise HTTPException(413, f"Filen är större än {settings.max_file_mb:g} MB (COUNCIL_MAX_FILE_MB).")
+        if not data.strip():
+            raise HTTPException(422, "Ogiltig uppladdning: filen är tom.")
+        target = settings.data_dir / UPLOAD_ROOT / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".upload-{os.urandom(6).hex()}-{target.name}")  # keeps its file type
+        staged.write_bytes(data)
+        source = f"{UPLOAD_ROOT}/{name}"
+
+        def run(progress) -> IngestReport:
+            report = index.ingest_targets([FileTarget(staged, source, level, UPLOAD_ROOT)], IngestReport(),
+                                          on_progress=progress)
+            if report.errors:
+                staged.unlink(missing_ok=True)  # the file and the index keep their last good version
+            else:
+                os.replace(staged, target)
+            return report
+
+        resp = submit("upload", principal, job_report("upload", principal, f"{source} ({level})", run), wait)
+        job = json.loads(resp.body)
+        if job["state"] == "done" and job["result"]["errors"] and not (job["result"]["added"] or job["result"]["updated"]):
+            raise HTTPException(422, "; ".join(job["result"]["errors"].values()))
+        return resp
+
+    @app.post("/api/reindex", status_code=202, responses=ERRORS)
+    def reindex(principal: Principal = admin, wait: float = Query(0, ge=0, le=60)):
+        """Rebuilds the vector index from SQLite (after changing the embedding model)."""
+        def work(progress) -> dict:
+            result = {"chunks": index.rebuild_vectors()}
+            changed(principal, "reindex", None, result)
+            return result
+
+        return submit("reindex", principal, work, wait)
+
+    @app.get("/api/jobs/{job_id}", responses={**ERRORS, **NOT_FOUND})
+    def job_status(job_id: str = Path_(..., max_length=64), principal: Principal = editor) -> dict:
+        job: Job | None = jobs.get(job_id)
+        if job is None or (job.owner != principal.key_id and not principal.has_role("admin")):
+            raise HTTPException(404, "Jobbet finns inte (eller tillhör en annan nyckel).")
+        return job.to_dict()
+
+    @app.get("/api/search", responses={**ERRORS, **busy})
+    async def search(q: SafeQuery = Query(..., min_length=1, max_length=2000), k: int = Query(10, ge=1, le=50),
+                     principal: Principal = reader) -> list[dict]:
+        def work():
+            audit.record(key_id=principal.key_id, role=principal.role, action="search", question=q)
+            return assistant.search(q, k, levels=principal.levels)
+
+        found = await limiter.run(pinned(work))
         return [{"chunk_id": h.chunk.chunk_id, "source": h.chunk.source, "title": h.chunk.title,
                  "section": h.chunk.section, "page": h.chunk.page, "start": h.chunk.start, "end": h.chunk.end,
                  "score": round(h.score, 5), "bm25_rank": h.bm25_rank, "dense_rank": h.dense_rank, "text": text}
-                for h, text in assistant.search(q, k)]
+                for h, text in found]
 
-    @app.get("/api/facts", dependencies=[Depends(require_key)])
-    def facts(source: str | None = None, entity: str | None = None, label: str | None = None,
-              year: int | None = None, limit: int = Query(500, ge=1, le=10000)) -> list[dict]:
-        index.refresh()
+    @app.get("/api/facts", responses=ERRORS)
+    def facts(source: OptionalSafeQuery = Query(None, max_length=300),
+              entity: OptionalSafeQuery = Query(None, max_length=300),
+              label: OptionalSafeQuery = Query(None, max_length=300), year: int | None = Query(None, ge=1000, le=9999),
+              limit: int = Query(500, ge=1, le=10000), principal: Principal = reader) -> list[dict]:
+        with index.snapshot():
+            visible = index.visible_sources(principal.levels)
+            facts = index.facts
         out = []
-        for f in index.facts:
-            if source and not f.source.endswith(source):
+        for f in facts:
+            if visible is not None and f.source not in visible:
+                continue
+            if source and not (f.source == source or f.source.endswith("/" + source)):
                 continue
             if entity and (not f.entity or entity.lower() not in f.entity.lower()):
                 continue
@@ -102,15 +270,50 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
                 break
         return out
 
-    @app.get("/api/checks", dependencies=[Depends(require_key)])
-    def checks() -> list[dict]:
-        index.refresh()
-        return [asdict(d) for d in index.discrepancies]
+    @app.get("/api/checks", responses=ERRORS)
+    def checks(principal: Principal = reader) -> list[dict]:
+        with index.snapshot():
+            visible = index.visible_sources(principal.levels)
+            return [asdict(d) for d in index.discrepancies if visible is None or d.source in visible]
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form() -> str:
+        return LOGIN_PAGE.format(message="")
+
+    @app.post("/login", include_in_schema=False)
+    def login(key: str = Form(..., max_length=500)):
+        principal = security.keys.lookup(key) if security.keys else None
+        if principal is None:
+            return HTMLResponse(LOGIN_PAGE.format(message="<p>Fel nyckel.</p>"), status_code=401)
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(SESSION_COOKIE, security.session_token(principal), max_age=SESSION_SECONDS,
+                        httponly=True, samesite="strict")
+        return resp
+
+    @app.get("/logout", include_in_schema=False)
+    def logout():
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE)
+        return resp
 
     if with_ui:
         import gradio as gr
 
         from .ui import build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(assistant), path="/")
+        app = gr.mount_gradio_app(app, build_ui(assistant, security, audit), path="/")
+    app.add_middleware(AccessGate, security=security)
+    app.add_middleware(BodyLimit, default_bytes=settings.max_body_kb * 1024,
+                       upload_bytes=int((settings.max_file_mb + 1) * 1024 * 1024))
     return app
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+LOGIN_PAGE = """<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Rådsassistenten – logga in</title>
+</head><body style="font-family:sans-serif;max-width:30em;margin:4em auto">
+<h1>Rådsassistenten</h1>{message}<form method="post" action="/login">
+<label>API-nyckel <input type="password" name="key" autocomplete="current-password" required></label>
+<button type="submit">Logga in</button></form></body></html>"""

@@ -24,8 +24,8 @@ def _server(settings) -> str | None:
 def _call(base: str, method: str, path: str, payload: dict | None = None, timeout: float = 3600) -> dict:
     settings = get_settings()
     headers = {"Content-Type": "application/json"}
-    if settings.api_keys:
-        headers["X-API-Key"] = settings.api_keys[0]
+    if settings.client_key:
+        headers["X-API-Key"] = settings.client_key
     data = json.dumps(payload).encode() if payload is not None else None
     req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
     with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -43,17 +43,54 @@ def _print_report(report: dict) -> int:
     return 1 if report.get("errors") else 0
 
 
+def _refused(exc: urllib.error.HTTPError) -> int:
+    try:
+        detail = json.loads(exc.read().decode()).get("detail")
+    except (ValueError, OSError):
+        detail = exc.reason
+    print(f"FEL: servern svarade {exc.code}: {detail}", file=sys.stderr)
+    if exc.code in (401, 403):
+        print("Sätt COUNCIL_CLIENT_KEY till en nyckel med rollen editor, eller stoppa servern och kör "
+              "`council ingest --local`.", file=sys.stderr)
+    return 1
+
+
+def _follow(base: str, job: dict) -> dict:
+    """Wait for a server-side write job, showing its progress; its report."""
+    import time
+
+    shown = None
+    while job.get("state") not in ("done", "failed"):
+        time.sleep(0.5)
+        job = _call(base, "GET", f"/api/jobs/{job['id']}")
+        if job.get("total") and (job["done"], job["total"]) != shown:
+            shown = (job["done"], job["total"])
+            print(f"\r{job['done']}/{job['total']} {job.get('current') or ''}"[:100].ljust(100), end="", file=sys.stderr)
+    if shown:
+        print(file=sys.stderr)
+    if job["state"] == "failed":
+        return {"errors": {"(jobb)": job.get("error") or "jobbet misslyckades"}}
+    return job.get("result") or {}
+
+
 def cmd_ingest(args) -> int:
     settings = get_settings()
     paths = [str(Path(p).resolve()) for p in args.paths]
     base = None if args.local else _server(settings)
     if base:
-        return _print_report(_call(base, "POST", "/api/ingest", {"paths": paths}))
+        try:
+            return _print_report(_follow(base, _call(base, "POST", "/api/ingest", {"paths": paths})))
+        except urllib.error.HTTPError as exc:
+            return _refused(exc)
     from index.store import CouncilIndex
 
     index = CouncilIndex(settings)
+    index.reconcile(full=False)  # repairs what a killed earlier run left half-written
     sync = Path(args.paths[0]) if args.sync and len(args.paths) == 1 else None
-    return _print_report(index.ingest_paths([Path(p) for p in paths], progress=True, sync_dir=sync).to_dict())
+    # the operator at the machine may ingest any folder (a folder outside the roots is its own root)
+    report = index.ingest_paths([Path(p) for p in paths], progress=True, sync_dir=sync, confined=False,
+                                level=args.level)
+    return _print_report(report.to_dict())
 
 
 def cmd_remove(args) -> int:
@@ -63,8 +100,7 @@ def cmd_remove(args) -> int:
         try:
             _call(base, "DELETE", "/api/documents/" + urllib.request.quote(args.source))
         except urllib.error.HTTPError as exc:
-            print(f"FEL: {args.source}: {exc.code}", file=sys.stderr)
-            return 1
+            return _refused(exc)
         print(f"borttagen: {args.source}")
         return 0
     from index.store import CouncilIndex
@@ -79,18 +115,36 @@ def cmd_remove(args) -> int:
 def cmd_reindex(args) -> int:
     from index.store import CouncilIndex
 
-    n = CouncilIndex(get_settings()).rebuild_vectors()
+    settings = get_settings()
+    base = _server(settings)
+    if base:
+        try:
+            n = _follow(base, _call(base, "POST", "/api/reindex")).get("chunks", 0)
+        except urllib.error.HTTPError as exc:
+            return _refused(exc)
+    else:
+        n = CouncilIndex(settings).rebuild_vectors()
     print(f"vektorindexet återskapat: {n} avsnitt")
     return 0
 
 
 def cmd_ask(args) -> int:
-    from index.store import CouncilIndex
-
-    from .service import Assistant
+    from .schemas import AskResponse
     from .ui import render
 
-    resp = Assistant(CouncilIndex(get_settings())).ask(args.question)
+    settings = get_settings()
+    base = _server(settings)  # a running server owns the index: ask it (with the client key's access)
+    if base:
+        try:
+            resp = AskResponse(**_call(base, "POST", "/api/ask", {"question": args.question}, timeout=120))
+        except urllib.error.HTTPError as exc:
+            return _refused(exc)
+    else:
+        from index.store import CouncilIndex
+
+        from .service import Assistant
+
+        resp = Assistant(CouncilIndex(settings)).ask(args.question)
     if args.json:
         print(json.dumps(resp.model_dump(), ensure_ascii=False, indent=1))
     else:
@@ -103,9 +157,46 @@ def cmd_serve(args) -> int:
 
     from .api import create_app
 
+    from .security import KeyRing, check_bind
+
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info")
+    host = args.host or settings.host
+    check_bind(host, KeyRing.parse(settings.api_keys), args.insecure)
+    uvicorn.run(create_app(settings), host=host, port=args.port or settings.port, log_level="info",
+                timeout_graceful_shutdown=5)
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from .audit import AuditLog
+
+    settings = get_settings()
+    log = AuditLog(settings.audit_path, settings.audit_retention_days, settings.audit_max_rows,
+                   enabled=settings.audit_path.exists())
+    rows = log.entries(limit=args.limit, since=args.since, key_id=args.key, action=args.action)
+    for r in rows:
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False))
+            continue
+        flag = " (avstod)" if r["abstained"] else ""
+        latency = f" {r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else ""
+        print(f"{r['at']}  {r['key_id']} ({r['role']})  {r['action']}{latency}  status {r['status']}{flag}")
+        if r["question"]:
+            print(f"  fråga: {r['question']}")
+        if r["answer"]:
+            print(f"  svar:  {r['answer'][:300]}")
+        if r["citations"]:
+            print(f"  källor: {', '.join(r['citations'])}")
+    return 0
+
+
+def cmd_key(args) -> int:
+    from .security import new_key
+
+    key, digest = new_key()
+    levels = args.levels.split(",") if args.levels else (["public"] if args.role == "reader" else ["public", "internal"])
+    print(f"nyckel (visas en gång): {key}")
+    print("COUNCIL_API_KEYS-post: " + json.dumps({args.id: {"sha256": digest, "role": args.role, "levels": levels}}))
     return 0
 
 
@@ -121,9 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("ingest", help="läs in filer eller mappar")
     p.add_argument("paths", nargs="+")
     p.add_argument("--sync", action="store_true", help="ta bort dokument som försvunnit ur mappen")
-    p.add_argument("--local", action="store_true", help="skriv direkt till indexet även om en server kör")
+    p.add_argument("--local", action="store_true", help="skriv direkt till indexet (servern ska inte köra)")
+    p.add_argument("--level", choices=["public", "internal"],
+                   help="åtkomstnivå (standard: rotens nivå i COUNCIL_INGEST_ROOTS, annars public)")
     p.set_defaults(fn=cmd_ingest)
-    p = sub.add_parser("remove", help="ta bort ett dokument (filnamn)")
+    p = sub.add_parser("remove", help="ta bort ett dokument (dess id, t.ex. corpus/protokoll.pdf)")
     p.add_argument("source")
     p.set_defaults(fn=cmd_remove)
     p = sub.add_parser("reindex", help="återskapa vektorindexet (Chroma) från SQLite, t.ex. efter modellbyte")
@@ -135,7 +228,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="starta API och chatt")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--insecure", action="store_true",
+                   help="tillåt en icke-loopback-adress utan API-nycklar (alla kan läsa publika dokument)")
     p.set_defaults(fn=cmd_serve)
+    p = sub.add_parser("audit", help="visa granskningsloggen (frågor, svar, ändringar)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--since", help="från och med, t.ex. 2026-11-01")
+    p.add_argument("--key", help="bara denna nyckel (id)")
+    p.add_argument("--action", help="ask, chat, ui, search, ingest, upload, remove, reindex")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_audit)
+    p = sub.add_parser("key", help="skapa en API-nyckel och skriv ut dess COUNCIL_API_KEYS-post")
+    p.add_argument("id", help="nyckelns id, t.ex. kansliet")
+    p.add_argument("--role", choices=["reader", "editor", "admin"], default="reader")
+    p.add_argument("--levels", help="kommaseparerat: public,internal")
+    p.set_defaults(fn=cmd_key)
     p = sub.add_parser("eval", help="kör den gyllene frågemängden")
     p.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "golden.jsonl"))
     p.add_argument("--base-url", help="mät en körande server i stället för i processen")
@@ -143,7 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", "-v", action="store_true")
     p.set_defaults(fn=cmd_eval)
     args = ap.parse_args(argv)
-    return args.fn(args)
+    from index.locks import StoreBusy
+
+    try:
+        return args.fn(args)
+    except StoreBusy as exc:
+        print(f"FEL: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

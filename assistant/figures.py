@@ -158,7 +158,9 @@ class FigureEngine:
         self._postings = {t: np.asarray(ix, dtype=np.int64) for t, ix in postings.items()}
         self._years = np.asarray([f.year or 0 for f in facts], dtype=np.int64)
         self._vocab = vocab
-        self._partials: dict[str, frozenset[str]] = {}
+        # bounded (a stream of unseen words must not grow it) and thread-safe
+        self._partial_words = lru_cache(maxsize=20_000)(
+            lambda q: frozenset(f for f in self._vocab if f != q and _partial(q, f)))
         self._entities_memo: dict[tuple[str, str], list[str]] = {}
         self._superseded = [(f, norm_text(f.quote)) for f in facts if f.superseded_by]
         self._entity_words = [(e, [w for w in re.findall(r"\w+", norm_text(e)) if len(w) >= 3])
@@ -166,20 +168,17 @@ class FigureEngine:
         self._names: dict[int, str] = {}
 
     def _partials_of(self, qtoks: set[str]) -> dict[str, frozenset[str]]:
-        out = {}
-        for q in qtoks:
-            if q not in self._partials:
-                self._partials[q] = frozenset(f for f in self._vocab if f != q and _partial(q, f))
-            out[q] = self._partials[q]
-        return out
+        return {q: self._partial_words(q) for q in qtoks}
 
     # -- matching ---------------------------------------------------------------------
     def entities_in(self, q: Query) -> list[str]:
         """Parties named in the question, tolerating typos and missing diacritics."""
         key = (q.text, q.search_text)
-        if key not in self._entities_memo:
-            self._entities_memo = {key: self._entities_in(q)}  # the last question's (asked several times)
-        return list(self._entities_memo[key])
+        found = self._entities_memo.get(key)  # read once: another thread may replace the memo meanwhile
+        if found is None:
+            found = self._entities_in(q)
+            self._entities_memo = {key: found}  # the last question's (asked several times)
+        return list(found)
 
     def _entities_in(self, q: Query) -> list[str]:
         qwords = re.findall(r"\w+", norm_text(q.text + " " + q.search_text))
@@ -600,7 +599,7 @@ def _series_key(f: Fact) -> tuple:
 
 
 def _doc_year(source: str) -> int | None:
-    m = re.match(r"((?:19|20)\d\d)", source)
+    m = re.match(r"((?:19|20)\d\d)", source.rsplit("/", 1)[-1])  # the file name, not its folder
     return int(m.group(1)) if m else None
 
 

@@ -32,6 +32,9 @@ def _id_pattern(identifier: str) -> re.Pattern:
 
 def retrieve(index: CouncilIndex, q: Query, k: int = 8, sources: set[str] | None = None,
              pool: int = 40) -> list[Hit]:
+    """`sources`: the documents the hits may come from; None is every document, an empty set none."""
+    if sources is not None and not sources:
+        return []
     bm = index.bm25.search(q.search_text, k=pool * 2 if sources else pool, query_tokens=q.tokens)
     where = {"source": {"$in": sorted(sources)}} if sources else None
     dense = index.dense_search(q.search_text, k=pool, where=where, vector=q.vector)

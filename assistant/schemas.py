@@ -1,33 +1,111 @@
 """The API contract (evaluation scripts depend on it): request and response models."""
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from index.files import UPLOAD_ROOT  # noqa: F401 - re-exported for the API
+
+MAX_QUESTION_CHARS = 2000
+MAX_MESSAGE_CHARS = 4000   # an older message is cut to this, never refused
+MAX_CHAT_MESSAGES = 12     # only the latest messages are read; older ones are dropped
+FORMATS = ("md", "txt", "pdf", "docx", "html")
+Level = Literal["public", "internal"]
+
+
+def _encodable(text: str) -> str:
+    """Text must be valid Unicode: a lone surrogate (\ud800) would fail later, deep inside."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("texten innehåller ogiltiga tecken (ensamt surrogattecken)") from None
+    return text
+
+
+def _path_text(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("sökvägen innehåller ett NUL-tecken")
+    return _encodable(text)
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError("datum ska skrivas ÅÅÅÅ-MM-DD") from None
+
+
+def _doc_type(text: str) -> str:
+    fmt = text.lower().lstrip(".")
+    fmt = {"markdown": "md", "htm": "html"}.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise ValueError(f"okänd filtyp (en av {', '.join(FORMATS)})")
+    return fmt
+
+
+SafeText = Annotated[str, AfterValidator(_encodable)]
+SafeQuery = Annotated[str, AfterValidator(_encodable)]
+OptionalSafeQuery = Annotated[str | None, AfterValidator(lambda v: v if v is None else _encodable(v))]
+SourceName = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_encodable)]
 
 
 class Filters(BaseModel):
-    source: str | list[str] | None = Field(None, description="Only these documents (file names).")
-    body: str | None = Field(None, description="Only documents that mention this body (KS, KSNAU, IFN …).")
-    date_from: str | None = Field(None, description="YYYY-MM-DD: only documents dated on or after.")
-    date_to: str | None = Field(None, description="YYYY-MM-DD: only documents dated on or before.")
-    doc_type: str | None = Field(None, description="File type: md, txt, pdf, docx, html.")
+    source: SourceName | Annotated[list[SourceName], Field(max_length=50)] | None = Field(
+        None, description="Only these documents: an id as /api/documents lists it, or its file name.")
+    body: Annotated[str, Field(max_length=100), AfterValidator(_encodable)] | None = Field(
+        None, description="Only documents that mention this body (KS, KSNAU, IFN …).")
+    date_from: Annotated[str, AfterValidator(_iso_date)] | None = Field(
+        None, description="YYYY-MM-DD: only documents dated on or after.")
+    date_to: Annotated[str, AfterValidator(_iso_date)] | None = Field(
+        None, description="YYYY-MM-DD: only documents dated on or before.")
+    doc_type: Annotated[str, Field(max_length=10), AfterValidator(_doc_type)] | None = Field(
+        None, description="File type: md, txt, pdf, docx, html.")
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., min_length=1, max_length=2000, examples=["Hur mycket betalar Umeå kommun till "
-                                                                        "Pingstkyrkan i Umeå 2027?"])
+    question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS), AfterValidator(_encodable)] = Field(
+        ..., examples=["Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?"])
     filters: Filters | None = None
 
 
 class ChatMessage(BaseModel):
     role: Literal["user", "assistant"]
-    content: str = Field(..., max_length=4000)
+    content: SafeText = Field(..., description=f"Cut to {MAX_MESSAGE_CHARS} characters when longer "
+                                               "(a long earlier answer never breaks the next turn).")
+
+    @model_validator(mode="after")
+    def _cut(self) -> ChatMessage:
+        if len(self.content) > MAX_MESSAGE_CHARS:
+            self.content = self.content[:MAX_MESSAGE_CHARS]
+        return self
 
 
 class ChatRequest(BaseModel):
-    messages: list[ChatMessage] = Field(..., min_length=1)
+    messages: list[ChatMessage] = Field(..., min_length=1, description=(
+        f"The conversation; only the latest {MAX_CHAT_MESSAGES} messages are read. The last one is the "
+        f"question: from the user, at most {MAX_QUESTION_CHARS} characters."))
     filters: Filters | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _latest(cls, data):
+        # drop what will not be read before it is validated: a long history costs nothing
+        if isinstance(data, dict) and isinstance(data.get("messages"), list):
+            data = {**data, "messages": data["messages"][-MAX_CHAT_MESSAGES:]}
+        return data
+
+    @model_validator(mode="after")
+    def _question_last(self) -> ChatRequest:
+        last = self.messages[-1]
+        if last.role != "user":
+            raise ValueError("sista meddelandet måste komma från användaren (role=user)")
+        if not last.content.strip():
+            raise ValueError("frågan är tom")
+        if len(last.content) > MAX_QUESTION_CHARS:
+            raise ValueError(f"frågan är för lång (högst {MAX_QUESTION_CHARS} tecken)")
+        return self
 
 
 class Citation(BaseModel):
@@ -68,4 +146,21 @@ class AskResponse(BaseModel):
 
 
 class IngestRequest(BaseModel):
-    paths: list[str] = Field(..., min_length=1, description="Files or folders on the server's disk.")
+    paths: list[Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_path_text)]] = Field(
+        ..., min_length=1, max_length=100,
+        description="Files or folders under the server's ingest roots (COUNCIL_INGEST_ROOTS).")
+
+
+class DocumentOut(BaseModel):
+    source: str = Field(..., description="The document's id: its path under an ingest root.")
+    title: str
+    format: str
+    chunks: int
+    facts: int
+    ingested_at: str
+    level: Level
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    errors: list[dict] | None = None

@@ -84,12 +84,14 @@ class Assistant:
             self._generation = self.index._loaded_generation
 
     # -- public -----------------------------------------------------------------------
-    def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
+    def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None, *,
+            levels: frozenset[str] | None = None) -> AskResponse:
+        """`levels`: the access levels the caller may read (None: all, for in-process operator use)."""
         self._sync()
         q = analyse(question)
         if reply_lang:  # a follow-up in English about a Swedish question is answered in English
             q.lang = reply_lang
-        sources = self._sources(filters)
+        sources = self._sources(filters, levels)
         if not self.index.chunks:
             return AskResponse(answer=say(q.lang, "no_documents"), abstained=True, question=question)
         self._correct_spelling(q)
@@ -113,7 +115,7 @@ class Assistant:
         warnings: list[str] = []
         result = None
         if q.intent == "consistency":
-            parts.extend(self._consistency(q, hits, cites, warnings))
+            parts.extend(self._consistency(q, hits, cites, warnings, sources))
         if structured:
             parts.append(self._render_quotes(structured, cites))
         if q.wants_amount and (not parts or q.intent == "figure"):
@@ -161,7 +163,8 @@ class Assistant:
         return AskResponse(answer="\n\n".join(parts), abstained=False, figures=figures, citations=cites.items,
                            warnings=warnings, question=question)
 
-    def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> AskResponse:
+    def chat(self, messages: list[ChatMessage], filters: Filters | None = None, *,
+             levels: frozenset[str] | None = None) -> AskResponse:
         """The last user message, read in the light of the conversation: each follow-up is resolved
         against the resolved question before it ("Och 2028?" → "… 2028", "Och för Umeå Pastorat?")."""
         self._sync()
@@ -169,7 +172,7 @@ class Assistant:
         question = users[0]
         for current in users[1:]:
             question = self._resolve(question, current)
-        return self.ask(question, filters, reply_lang=detect_language(users[-1]))
+        return self.ask(question, filters, reply_lang=detect_language(users[-1]), levels=levels)
 
     def _resolve(self, last: str, current: str) -> str:
         now, before = self._engine.entities_in(analyse(current)), self._engine.entities_in(analyse(last))
@@ -182,10 +185,11 @@ class Assistant:
                     return last[:m.start()] + now[0] + last[m.end():]
         return resolve_follow_up([last], current)
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[tuple[Hit, str]]:
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, *,
+               levels: frozenset[str] | None = None) -> list[tuple[Hit, str]]:
         self._sync()
         q = analyse(query)
-        return [(h, h.chunk.text) for h in retrieve(self.index, q, k=k, sources=self._sources(filters))]
+        return [(h, h.chunk.text) for h in retrieve(self.index, q, k=k, sources=self._sources(filters, levels))]
 
     # -- steps ------------------------------------------------------------------------
     def _correct_spelling(self, q: Query) -> None:
@@ -206,14 +210,17 @@ class Assistant:
             q.search_text += extra
             q.base_text += extra
 
-    def _sources(self, filters: Filters | None) -> set[str] | None:
+    def _sources(self, filters: Filters | None, levels: frozenset[str] | None = None) -> set[str] | None:
+        """The documents an answer may use (None: all): the caller's access levels, then the filters."""
+        visible = self.index.visible_sources(levels)
         if not filters:
-            return None
-        docs = self._docs
+            return visible
+        docs = self._docs if visible is None else [d for d in self._docs if d["source"] in visible]
         names = {d["source"] for d in docs}
         if filters.source:
             wanted = [filters.source] if isinstance(filters.source, str) else filters.source
-            names &= {n for n in names for w in wanted if n == w or n.endswith(w)}
+            # an id, or its last path components ("x.md" matches "corpus/x.md", never "corpus/ax.md")
+            names &= {n for n in names for w in wanted if n == w or n.endswith("/" + w.lstrip("/"))}
         if filters.doc_type:
             names &= {d["source"] for d in docs if d["format"] == filters.doc_type.lower().lstrip(".")}
         if filters.body:
@@ -269,7 +276,7 @@ class Assistant:
         for src, ws in words_of.items():
             rare = {w for w in ws if df[w] <= max(1, len(docs) // 5)}
             hits = {w for w in rare for t in qt if t == w or (len(t) >= 6 and len(w) >= 6 and t[:6] == w[:6])}
-            year = re.match(r"((?:19|20)\d\d)", src)
+            year = re.match(r"((?:19|20)\d\d)", src.rsplit("/", 1)[-1])  # the file name, not its folder
             if hits and ((year and int(year.group(1)) in q.years) or len(hits) >= 2):
                 named.add(src)
         return named if len(named) <= MAX_NAMED_DOCUMENTS else set()  # many alike: the words name no one
@@ -341,13 +348,17 @@ class Assistant:
         engine = self._engine
         if sources is not None:
             key = frozenset(sources)
-            if key not in self._engines:
+            engine = self._engines.get(key)  # a local: another thread may reset the cache meanwhile
+            if engine is None:
+                if len(self._engines) >= MAX_FILTER_ENGINES:  # bounded: arbitrary filters must not grow it
+                    self._engines = {}
                 keep = [i for i, f in enumerate(self.index.facts) if f.source in sources]
                 vectors = (self.index.fact_vectors[keep] if len(self.index.fact_vectors) == len(self.index.facts)
                            else None)
-                self._engines[key] = FigureEngine([self.index.facts[i] for i in keep], self.index.discrepancies,
-                                                  self._title_map, vectors)
-            engine = self._engines[key]
+                engine = FigureEngine([self.index.facts[i] for i in keep],
+                                      [d for d in self.index.discrepancies if d.source in sources],
+                                      self._title_map, vectors)
+                self._engines[key] = engine
         chunks = self._chunks_of_facts()
         return engine.answer(q, self._support(hits), focus=self._focus(q, engine),
                              context=lambda f: c.index_text() if (c := chunks.get(f.fact_id)) else "")
@@ -368,11 +379,14 @@ class Assistant:
                         self._fact_chunks[f.fact_id] = chunks[i]
         return self._fact_chunks
 
-    def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:
+    def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str],
+                     allowed: set[str] | None = None) -> list[str]:
         qt = set(tokens(q.search_text))
         sources = {h.chunk.source for h in hits[:5]}
         scored = []
         for d in self.index.discrepancies:
+            if allowed is not None and d.source not in allowed:
+                continue
             overlap = len(qt & set(tokens(d.row + " " + d.table)))
             if overlap:
                 scored.append((overlap + (1 if d.source in sources else 0), d))
@@ -527,6 +541,7 @@ MEASURE = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_W
                      r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
                      r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
 MAX_NAMED_DOCUMENTS = 3
+MAX_FILTER_ENGINES = 16
 COMMON_SAMPLE = 40
 ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)
 DOC_GENERIC = {"kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}

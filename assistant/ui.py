@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import html
+import time
 
 import gradio as gr
 
-from .schemas import AskResponse, ChatMessage, Filters
+from .schemas import MAX_CHAT_MESSAGES, MAX_QUESTION_CHARS, AskResponse, ChatMessage, Filters
+from .audit import AuditLog
+from .security import ANONYMOUS, AccessDenied, Principal, Security
+
+NOBODY = Principal("refused", "anonymous", frozenset())
 from .service import Assistant
 
 
@@ -82,22 +87,50 @@ def outline(doc: dict | None) -> str:
     return "\n".join(out)
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
-    def sources() -> list[str]:
-        return [d["source"] for d in assistant.index.documents()]
+def build_ui(assistant: Assistant, security: Security | None = None, audit: AuditLog | None = None) -> gr.Blocks:
+    """The chat. Every handler reads the caller from its request with the same check as the API
+    (`security.py`): a handler never sees a document the caller's key may not read, and the page
+    itself is built without any document names (they are loaded per visitor)."""
 
-    def respond(message: str, history: list[dict], source: str | None, body: str):
+    def principal_of(request: gr.Request | None) -> Principal:
+        if security is None:
+            return ANONYMOUS
+        headers = dict(getattr(request, "headers", None) or {}) if request is not None else {}
+        try:
+            return security.principal_from_headers({k.lower(): v for k, v in headers.items()})
+        except AccessDenied:
+            return NOBODY  # the gate refuses such requests; if one slips through it sees nothing
+
+    def levels_of(request: gr.Request | None) -> frozenset[str]:
+        return principal_of(request).levels
+
+    def sources(request: gr.Request | None) -> list[str]:
+        return [d["source"] for d in assistant.index.documents(levels_of(request))]
+
+    def respond(message: str, history: list[dict], source: str | None, body: str, request: gr.Request):
         messages = [ChatMessage(role=m["role"], content=_text(m["content"])) for m in history
-                    if m.get("role") in ("user", "assistant")]
+                    if m.get("role") in ("user", "assistant")][-MAX_CHAT_MESSAGES + 1:]
+        message = (message or "").strip()[:MAX_QUESTION_CHARS]
+        if not message:
+            return "Skriv en fråga."
         messages.append(ChatMessage(role="user", content=message))
-        filters = Filters(source=source or None, body=body.strip() or None) if (source or body.strip()) else None
-        return render(assistant.chat(messages, filters))
+        body = (body or "").strip()[:100]
+        filters = Filters(source=source or None, body=body or None) if (source or body) else None
+        started = time.perf_counter()
+        principal = principal_of(request)
+        with assistant.index.snapshot():  # one consistent index state for the whole answer
+            resp = assistant.chat(messages, filters, levels=principal.levels)
+        if audit is not None:
+            audit.record(key_id=principal.key_id, role=principal.role, action="ui", question=message,
+                         answer=resp.answer, citations=[c.source for c in resp.citations], abstained=resp.abstained,
+                         latency_ms=(time.perf_counter() - started) * 1000)
+        return render(resp)
 
-    def show(source: str | None) -> str:
-        return outline(assistant.index.document(source) if source else None)
+    def show(source: str | None, request: gr.Request) -> str:
+        return outline(assistant.index.document(source, levels_of(request)) if source else None)
 
-    def refresh():
-        names = sources()
+    def refresh(request: gr.Request):
+        names = sources(request)
         return gr.update(choices=names), gr.update(choices=[""] + names)
 
     with gr.Blocks(title="Rådsassistenten") as ui:
@@ -106,7 +139,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
-                    source = gr.Dropdown([""] + sources(), value="", label="Bara i dokument", scale=2)
+                    source = gr.Dropdown([""], value="", label="Bara i dokument", scale=2, allow_custom_value=True)
                     body = gr.Textbox(label="Organ (t.ex. KS, IFN)", value="", scale=1)
                 gr.ChatInterface(respond, additional_inputs=[source, body],
                                  textbox=gr.Textbox(placeholder="Skriv en fråga, t.ex. om ett ärende, ett beslut eller en budget",
@@ -117,10 +150,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     ["Hur stor är Umeå kommuns sammanlagda insats till Vän i Umeå 2026–2028?", "", ""]])
             with gr.Column(scale=2):
                 gr.Markdown("### Dokument")
-                pick = gr.Dropdown(sources(), value=None, label="Visa struktur")
+                pick = gr.Dropdown([], value=None, label="Visa struktur", allow_custom_value=True)
                 tree = gr.Markdown("Välj ett dokument.")
                 pick.change(show, inputs=pick, outputs=tree)
                 gr.Button("Uppdatera listan").click(refresh, outputs=[pick, source])
+        ui.load(refresh, outputs=[pick, source])  # each visitor sees the documents their key may read
+    ui.queue(max_size=64, default_concurrency_limit=4)  # bounded: a crowd waits or is told to, never piles up
     return ui
 
 

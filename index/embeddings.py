@@ -58,7 +58,41 @@ class SentenceTransformerEmbedder:
         return np.asarray(self._model.encode([text], normalize_embeddings=True)[0], dtype=np.float32)
 
 
+class HashingEmbedder:
+    """Stemmed words hashed into a fixed number of signed buckets: no model, instant, and
+    deterministic. For tests and trials where the quality of the vectors is not what is checked."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.name = f"hashing-{dim}"
+        self.dim = dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        import zlib
+
+        from .text import tokens
+
+        v = np.zeros(self.dim, dtype=np.float32)
+        for t in tokens(text):
+            h = zlib.crc32(t.encode("utf-8", "replace"))
+            v[h % self.dim] += 1.0 if h & (1 << 31) else -1.0
+        n = float(np.linalg.norm(v))
+        if n == 0.0:
+            v[0] = 1.0
+            return v
+        return v / n
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._vector(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
 def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedding_backend == "hashing":
+        return HashingEmbedder()
     if settings.embedding_backend == "sentence-transformers":
         if not settings.embedding_model:
             raise ValueError("COUNCIL_EMBEDDING_MODEL must name a sentence-transformers model or path")

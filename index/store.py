@@ -1,17 +1,23 @@
 """The index: SQLite (manifest, chunks, facts, checks, structure) + Chroma vectors + BM25.
 
 SQLite is the source of truth and the manifest of content hashes: a document counts as
-ingested only once its transaction commits, so a crash half-way leaves the old state (the
-next ingest sees a changed hash and redoes the file). Chroma rows for a source are replaced
-before that commit; BM25 is rebuilt from SQLite in memory.
+ingested only once its transaction commits (with its embedding-cache rows), so a crash
+half-way leaves the old state. Before Chroma is touched a `pending` row names the document;
+on start `reconcile()` makes Chroma agree with SQLite again (orphan vectors deleted, missing
+ones restored from the embedding cache, every pending document's vectors rewritten), so
+a kill -9 at any moment leaves no orphans and no document without its vectors.
+
+Readers see one consistent `IndexState` (chunks, facts, checks, BM25, fact vectors, levels),
+swapped atomically after a write; `snapshot()` pins it for a request. Each thread has its own
+SQLite connection (WAL: readers never wait for the writer). One owner process per data
+directory with embedded Chroma (`locks.own`); one writer at a time (`locks.writing`).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import re
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -24,17 +30,19 @@ import numpy as np
 from assistant.settings import Settings
 from ingest.model import Chunk, Discrepancy, Fact, ParsedDocument
 from ingest.pipeline import parse_document
-from ingest.readers import SUPPORTED_SUFFIXES, DocumentReadError, read_document
+from ingest.readers import DocumentReadError, read_bytes, read_document
 
 from .bm25 import BM25Index
 from .embeddings import Embedder, make_embedder
+from .files import NOT_ALLOWED, FileTarget, PathRejected, identity, parse_roots, resolve_request, walk
+from .locks import StoreBusy, crash_point, disown, own, writing  # noqa: F401 - StoreBusy re-exported
 
 log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
   source TEXT PRIMARY KEY, path TEXT, title TEXT, fmt TEXT, sha256 TEXT, chunks INTEGER,
-  facts INTEGER, ingested_at TEXT, structure TEXT, text TEXT, embedder TEXT);
+  facts INTEGER, ingested_at TEXT, structure TEXT, text TEXT, embedder TEXT, level TEXT NOT NULL DEFAULT 'public');
 CREATE TABLE IF NOT EXISTS chunks (
   chunk_id TEXT PRIMARY KEY, source TEXT, title TEXT, section TEXT, text TEXT, start INTEGER,
   "end" INTEGER, page INTEGER, kind TEXT, entity TEXT, meta TEXT, ord INTEGER);
@@ -44,6 +52,7 @@ CREATE INDEX IF NOT EXISTS facts_source ON facts(source);
 CREATE TABLE IF NOT EXISTS discrepancies (source TEXT, data TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
+CREATE TABLE IF NOT EXISTS pending (source TEXT PRIMARY KEY, op TEXT, started_at TEXT);
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
@@ -63,12 +72,25 @@ class IngestReport:
         return asdict(self)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@dataclass(frozen=True)
+class IndexState:
+    """What readers see, loaded from SQLite in one read transaction and swapped whole."""
+    generation: int
+    chunks: dict[str, Chunk]
+    facts: list[Fact]
+    discrepancies: list[Discrepancy]
+    bm25: BM25Index
+    fact_vectors: np.ndarray
+    levels: dict[str, str]  # source → access level
+
+
+EMPTY = IndexState(-1, {}, [], [], BM25Index([], []), np.zeros((0, 1), dtype=np.float32), {})
+
+
+def _shown(path: object) -> str:
+    """A requested path as it may appear in a report: bounded and printable."""
+    text = str(path).encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= 120 else text[:60] + "…" + text[-40:]
 
 
 class CouncilIndex:
@@ -77,19 +99,43 @@ class CouncilIndex:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(settings.sqlite_path, check_same_thread=False)
-        self._db.executescript(SCHEMA)
+        self.roots = parse_roots(settings.ingest_roots, settings.corpus_dir)
+        # embedded Chroma: this process owns the data directory (a Chroma server may be shared)
+        self._owner = None if settings.chroma_url else own(settings.data_dir)
+        self._local = threading.local()
+        self._load_lock = threading.Lock()
+        self._reloading = threading.Event()
         self._embedder = embedder
         self._collection = None
-        self._loaded_generation = -1
-        self._numbers: dict[str, set[str]] | None = None
-        self.chunks: dict[str, Chunk] = {}
-        self.facts: list[Fact] = []
-        self.discrepancies: list[Discrepancy] = []
-        self.fact_vectors = np.zeros((0, 1), dtype=np.float32)
-        self.bm25 = BM25Index([], [])
+        self._numbers: tuple[IndexState, dict[str, set[str]]] | None = None
+        db = self._db
+        db.executescript(SCHEMA)
+        columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+        if "level" not in columns:  # a store from before access levels: everything was public
+            db.execute("ALTER TABLE documents ADD COLUMN level TEXT NOT NULL DEFAULT 'public'")
+        self._state = EMPTY
         self.refresh()
+
+    def close(self) -> None:
+        """Release the store: this thread's SQLite connection and the data directory."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+        if self._owner:
+            disown(self._owner)
+            self._owner = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (WAL: readers do not wait for the writer, nor it for them)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.settings.sqlite_path, timeout=30, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
 
     # -- components -----------------------------------------------------------------
     @property
@@ -117,69 +163,128 @@ class CouncilIndex:
                 self.settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"})
         return self._collection
 
-    # -- reading ----------------------------------------------------------------------
+    # -- the state readers see --------------------------------------------------------
+    @property
+    def state(self) -> IndexState:
+        return getattr(self._local, "pinned", None) or self._state
+
+    chunks = property(lambda self: self.state.chunks)
+    facts = property(lambda self: self.state.facts)
+    discrepancies = property(lambda self: self.state.discrepancies)
+    bm25 = property(lambda self: self.state.bm25)
+    fact_vectors = property(lambda self: self.state.fact_vectors)
+    _loaded_generation = property(lambda self: self.state.generation)
+
+    @contextmanager
+    def snapshot(self):
+        """Pin the current state for this thread: one request reads one consistent index even if
+        a write swaps in a new state meanwhile (that one is loaded in the background)."""
+        if getattr(self._local, "pinned", None) is not None:
+            yield self._local.pinned
+            return
+        self._refresh_soon()
+        self._local.pinned = self._state
+        try:
+            yield self._local.pinned
+        finally:
+            self._local.pinned = None
+
     def generation(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
 
     def refresh(self, force: bool = False) -> bool:
-        """Reload chunks, facts and BM25 when another ingest changed the store."""
-        with self._lock:
-            gen = self.generation()
-            if gen == self._loaded_generation and not force:
+        """Reload when the store changed (here or in another process). A thread that has pinned a
+        snapshot never waits for a reload: it is started in the background instead."""
+        if not force and getattr(self._local, "pinned", None) is not None:
+            self._refresh_soon()
+            return False
+        with self._load_lock:
+            if not force and self.generation() == self._state.generation:
                 return False
-            rows = self._db.execute(
-                'SELECT chunk_id, source, title, section, text, start, "end", page, kind, entity, meta '
-                "FROM chunks ORDER BY source, ord").fetchall()
-            chunks = {}
-            for cid, source, title, section, text, start, end, page, kind, entity, meta in rows:
-                chunks[cid] = Chunk(cid, source, title, section.split(" > ") if section else [], text, start,
-                                    end, kind, page, entity, json.loads(meta or "{}"))
-            self.chunks = chunks
-            self.facts = [Fact(**json.loads(d)) for (d,) in self._db.execute("SELECT data FROM facts")]
-            self.discrepancies = [Discrepancy(**json.loads(d)) for (d,) in
-                                  self._db.execute("SELECT data FROM discrepancies")]
-            ids = list(chunks)
-            self.bm25 = BM25Index(ids, [chunks[i].index_text() for i in ids])
-            self.fact_vectors = self._fact_vectors()
-            self._numbers = None
-            self._loaded_generation = gen
+            self._state = self._load()
             return True
 
-    def _fact_vectors(self) -> np.ndarray:
+    def _refresh_soon(self) -> None:
+        if self._reloading.is_set() or self.generation() == self._state.generation:
+            return
+        self._reloading.set()
+
+        def reload() -> None:
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 - the next request tries again
+                log.exception("background reload failed")
+            finally:
+                self._reloading.clear()
+
+        threading.Thread(target=reload, name="council-reload", daemon=True).start()
+
+    def _load(self) -> IndexState:
+        db = self._db
+        if not db.in_transaction:
+            db.execute("BEGIN")  # one read transaction: every table as of the same commit
+        try:
+            gen = self.generation()
+            rows = db.execute('SELECT chunk_id, source, title, section, text, start, "end", page, kind, entity, meta '
+                              "FROM chunks ORDER BY source, ord").fetchall()
+            facts = [Fact(**json.loads(d)) for (d,) in db.execute("SELECT data FROM facts")]
+            discrepancies = [Discrepancy(**json.loads(d)) for (d,) in db.execute("SELECT data FROM discrepancies")]
+            levels = dict(db.execute("SELECT source, level FROM documents"))
+            titles = dict(db.execute("SELECT source, title FROM documents"))
+        finally:
+            db.commit()
+        chunks = {}
+        for cid, source, title, section, text, start, end, page, kind, entity, meta in rows:
+            chunks[cid] = Chunk(cid, source, title, section.split(" > ") if section else [], text, start,
+                                end, kind, page, entity, json.loads(meta or "{}"))
+        ids = list(chunks)
+        return IndexState(gen, chunks, facts, discrepancies, BM25Index(ids, [chunks[i].index_text() for i in ids]),
+                          self._fact_vectors(facts, titles), levels)
+
+    def _fact_vectors(self, facts: list[Fact], titles: dict[str, str]) -> np.ndarray:
         """One embedding per fact descriptor (from the cache; computed at ingest)."""
-        if not self.facts:
+        if not facts:
             return np.zeros((0, 1), dtype=np.float32)
-        titles = {s: t for s, t in self._db.execute("SELECT source, title FROM documents")}
-        vectors = self._embed([f.descriptor(titles.get(f.source, "")) for f in self.facts])
+        vectors = self._embed([f.descriptor(titles.get(f.source, "")) for f in facts])
         return np.vstack(vectors).astype(np.float32)
 
     def numbers_index(self) -> dict[str, set[str]]:
         """Every number in a passage or its section path → those passages (for pinning `191/26`,
-        `§ 76`), built on first use after each refresh."""
-        if self._numbers is None:
-            self._numbers = {}
-            for cid, chunk in self.chunks.items():
-                for n in set(re.findall(r"\d+", chunk.text + " " + chunk.section)):
-                    self._numbers.setdefault(n.lstrip("0") or n, set()).add(cid)
-        return self._numbers
+        `§ 76`), built on first use for each state."""
+        state, cached = self.state, self._numbers
+        if cached is not None and cached[0] is state:
+            return cached[1]
+        numbers: dict[str, set[str]] = {}
+        for cid, chunk in state.chunks.items():
+            for n in set(re.findall(r"\d+", chunk.text + " " + chunk.section)):
+                numbers.setdefault(n.lstrip("0") or n, set()).add(cid)
+        self._numbers = (state, numbers)
+        return numbers
 
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed_query(text)
 
-    def documents(self) -> list[dict]:
-        rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at FROM documents "
-                                "ORDER BY source").fetchall()
-        return [dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5])
-                for r in rows]
+    def visible_sources(self, levels: frozenset[str] | None) -> set[str] | None:
+        """The documents a caller with these access levels may see; None when that is all of them."""
+        known = self.state.levels
+        if levels is None or all(lv in levels for lv in set(known.values())):
+            return None
+        return {s for s, lv in known.items() if lv in levels}
 
-    def document(self, source: str) -> dict | None:
-        r = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, structure FROM documents "
-                             "WHERE source=?", (source,)).fetchone()
-        if not r:
+    def documents(self, levels: frozenset[str] | None = None) -> list[dict]:
+        rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, level FROM documents "
+                                "ORDER BY source").fetchall()
+        return [dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5], level=r[6])
+                for r in rows if levels is None or r[6] in levels]
+
+    def document(self, source: str, levels: frozenset[str] | None = None) -> dict | None:
+        r = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, structure, level "
+                             "FROM documents WHERE source=?", (source,)).fetchone()
+        if not r or (levels is not None and r[7] not in levels):
             return None
         return dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5],
-                    structure=json.loads(r[6] or "{}"))
+                    structure=json.loads(r[6] or "{}"), level=r[7])
 
     def document_text(self, source: str) -> str | None:
         r = self._db.execute("SELECT text FROM documents WHERE source=?", (source,)).fetchone()
@@ -199,71 +304,95 @@ class CouncilIndex:
         self._db.execute("INSERT INTO meta(key, value) VALUES('generation', ?) ON CONFLICT(key) DO UPDATE "
                          "SET value=excluded.value", (str(self.generation() + 1),))
 
-    def ingest_paths(self, paths: list[Path], progress: bool = False, sync_dir: Path | None = None) -> IngestReport:
-        """Ingest files (folders are walked); unchanged files cost a hash. With `sync_dir`,
+    def ingest_paths(self, paths: list[Path | str], progress: bool = False, sync_dir: Path | None = None, *,
+                     confined: bool = True, level: str | None = None, on_progress=None,
+                     allowed_levels: frozenset[str] | None = None) -> IngestReport:
+        """Ingest files (folders are walked); unchanged files cost a hash. Only files under the
+        ingest roots unless `confined` is False (the operator's local CLI). With `sync_dir`,
         documents that came from that folder and are gone from it are removed."""
         start = time.perf_counter()
         report = IngestReport()
-        files = _expand(paths, report)
-        if len(files) > self.settings.max_files:
-            report.errors["(ingest)"] = (f"för många filer ({len(files)}), gränsen är {self.settings.max_files} "
-                                         "per ingest (COUNCIL_MAX_FILES)")
-            files = []
-        known = {s: h for s, h in self._db.execute("SELECT source, sha256 FROM documents")}
-        todo = []
-        for f in files:
+        targets: dict[str, FileTarget] = {}
+        walked: set[str] = set()  # identity prefixes whose walk completed (safe to sync)
+        for p in paths:
             try:
-                digest = sha256_file(f)
-            except OSError as exc:
-                report.errors[f.name] = f"{f.name}: kunde inte läsas ({exc.strerror})"
+                real, root = resolve_request(p, self.roots, confined, level)
+                found = list(walk(real, root, self.roots, self.settings.max_files - len(targets), confined,
+                                  max_entries=self.settings.max_files * 20))
+            except PathRejected as exc:
+                report.errors[_shown(p)] = f"{_shown(p)}: {exc}"
                 continue
-            digest = f"{digest}:{PARSER_VERSION}"
-            if known.get(f.name) == digest:
-                report.unchanged.append(f.name)
-            else:
-                todo.append((f, digest))
-        iterator = todo
-        if progress and todo:
-            from tqdm import tqdm
-
-            iterator = tqdm(todo, desc="Läser in", unit="fil")
-        for f, digest in iterator:
-            try:
-                raw = read_document(f, max_bytes=int(self.settings.max_file_mb * 1024 * 1024))
-                parsed = parse_document(raw)
-                self._store(parsed, str(f.resolve()), digest)
-            except DocumentReadError as exc:
-                report.errors[f.name] = str(exc)
+            if allowed_levels is not None and root.level not in allowed_levels:
+                report.errors[_shown(p)] = f"{_shown(p)}: {NOT_ALLOWED}"  # writes only what the key may read
                 continue
-            except Exception as exc:  # one bad file must not stop the others
-                log.exception("ingest failed for %s", f)
-                report.errors[f.name] = f"{f.name}: oväntat fel vid inläsning ({type(exc).__name__}: {exc})"
-                continue
-            (report.updated if f.name in known else report.added).append(f.name)
+            walked.add(identity(real, root))
+            for t in found:
+                targets.setdefault(t.source, t)
+        self.ingest_targets(list(targets.values()), report, progress=progress, on_progress=on_progress)
         if sync_dir is not None:
-            present = {f.name for f in files}
-            root = str(Path(sync_dir).resolve())
-            for source, path in self._db.execute("SELECT source, path FROM documents").fetchall():
-                if path and path.startswith(root) and source not in present:
-                    self._remove(source)  # refreshed once below
-                    report.removed.append(source)
+            try:
+                real, root = resolve_request(sync_dir, self.roots, confined, level)
+                prefix = identity(real, root)
+            except PathRejected:
+                prefix = None
+            if prefix in walked:  # never sync after a walk that was refused: that would remove everything
+                for (source,) in self._db.execute("SELECT source FROM documents").fetchall():
+                    if source.startswith(prefix + "/") and source not in targets:
+                        self._remove(source)  # refreshed once below
+                        report.removed.append(source)
         self.refresh()
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
-    @contextmanager
-    def _writing(self):
-        """One writer at a time, across processes too: Chroma's embedded store is not safe for
-        concurrent writers (the server ingests on behalf of `council ingest` for that reason)."""
-        with self._lock, open(self.settings.data_dir / ".write.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    def ingest_targets(self, targets: list[FileTarget], report: IngestReport, progress: bool = False,
+                       on_progress=None) -> IngestReport:
+        """Read, parse and store each file whose content (or access level) changed."""
+        known = {s: (h, lv) for s, h, lv in self._db.execute("SELECT source, sha256, level FROM documents")}
+        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+        iterator = targets
+        if progress and targets:
+            from tqdm import tqdm
+
+            iterator = tqdm(targets, desc="Läser in", unit="fil")
+        for done, t in enumerate(iterator):
+            if on_progress:
+                on_progress(done, len(targets), t.source)
             try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                data = read_bytes(t.path, max_bytes, t.source)  # type and size checked before reading
+                digest = f"{hashlib.sha256(data).hexdigest()}:{PARSER_VERSION}"
+                if known.get(t.source, (None, None))[0] == digest:
+                    if known[t.source][1] != t.level:
+                        self._set_level(t.source, t.level)
+                    report.unchanged.append(t.source)
+                    continue
+                parsed = parse_document(read_document(t.path, source=t.source, data=data))
+                del data
+                self._store(parsed, str(t.path), digest, t.level)
+            except DocumentReadError as exc:
+                report.errors[t.source] = str(exc)
+                continue
+            except Exception as exc:  # one bad file must not stop the others
+                log.exception("ingest failed for %s", t.source)
+                report.errors[t.source] = f"{t.source}: oväntat fel vid inläsning ({type(exc).__name__})"
+                continue
+            (report.updated if t.source in known else report.added).append(t.source)
+        if on_progress:
+            on_progress(len(targets), len(targets), None)
+        self.refresh()
+        return report
+
+    def _set_level(self, source: str, level: str) -> None:
+        with self._writing(), self._db:
+            self._db.execute("UPDATE documents SET level=? WHERE source=?", (level, source))
+            self._bump_generation()
+
+    def _writing(self):
+        """One writer at a time, across processes too (see locks.py)."""
+        return writing(self.settings.data_dir)
 
     def rebuild_vectors(self) -> int:
-        """Recreate the Chroma collection from SQLite (embeddings come from the cache)."""
+        """Recreate the Chroma collection from SQLite (embeddings come from the cache). A crash
+        half-way is repaired by the next start's `reconcile()`."""
         with self._writing():
             self.refresh(force=True)
             try:
@@ -282,19 +411,25 @@ class CouncilIndex:
             self.collection.add(ids=[c.chunk_id for c in batch], embeddings=[v.tolist() for v in vectors[i:i + 500]],
                                 documents=[c.text for c in batch], metadatas=[_chroma_meta(c) for c in batch])
 
-    def _store(self, doc: ParsedDocument, path: str, digest: str) -> None:
-        vectors = self._embed([c.index_text() for c in doc.chunks])
-        self._embed([f.descriptor(doc.title) for f in doc.facts])  # warm the cache for fact search
+    def _store(self, doc: ParsedDocument, path: str, digest: str, level: str = "public") -> None:
+        fresh: list[tuple[str, bytes]] = []  # new embedding-cache rows: committed with the document
+        vectors = self._embed([c.index_text() for c in doc.chunks], fresh)
+        self._embed([f.descriptor(doc.title) for f in doc.facts], fresh)  # for fact search
         with self._writing():
+            self._mark_pending(doc.source, "store")
             self.collection.delete(where={"source": doc.source})
+            crash_point("chroma_delete")
             self._add_vectors(doc.chunks, vectors)
+            crash_point("chroma_add")
             with self._db:  # one transaction: the document appears whole or not at all
+                self._db.executemany("INSERT OR REPLACE INTO embedding_cache VALUES (?, ?)", fresh)
                 self._delete_rows(doc.source)
                 self._db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents (source, path, title, fmt, sha256, chunks, facts, ingested_at, structure, "
+                    "text, embedder, level) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.source, path, doc.title, doc.fmt, digest, len(doc.chunks), len(doc.facts),
                      time.strftime("%Y-%m-%dT%H:%M:%S"), json.dumps(doc.structure, ensure_ascii=False),
-                     doc.text, self.embedder.name))
+                     doc.text, self.embedder.name, level))
                 self._db.executemany(
                     "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     [(c.chunk_id, c.source, c.title, c.section, c.text, c.start, c.end, c.page, c.kind,
@@ -305,10 +440,21 @@ class CouncilIndex:
                 self._db.executemany("INSERT INTO discrepancies VALUES (?,?)",
                                      [(d.source, json.dumps(asdict(d), ensure_ascii=False))
                                       for d in doc.discrepancies])
+                self._db.execute("DELETE FROM pending WHERE source=?", (doc.source,))
                 self._bump_generation()
+            crash_point("commit")
 
-    def _embed(self, texts: list[str]) -> list:
-        """Embeddings, re-using those of passages embedded before by the same model."""
+    def _mark_pending(self, source: str, op: str) -> None:
+        """Written before Chroma is touched: if the process dies before the commit, the next start
+        rewrites this document's vectors from SQLite (see reconcile)."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)",
+                             (source, op, time.strftime("%Y-%m-%dT%H:%M:%S")))
+        crash_point("pending")
+
+    def _embed(self, texts: list[str], fresh: list | None = None) -> list:
+        """Embeddings, re-using those of passages embedded before by the same model. New cache rows
+        are appended to `fresh` when given (the caller commits them), else committed here."""
         keys = [hashlib.sha1(f"{self.embedder.name}\0{t}".encode()).hexdigest() for t in texts]
         cached = {}
         for i in range(0, len(keys), 500):
@@ -318,12 +464,15 @@ class CouncilIndex:
             cached.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
         missing = [i for i, k in enumerate(keys) if k not in cached]
         if missing:
-            fresh = self.embedder.embed_passages([texts[i] for i in missing])
-            with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO embedding_cache VALUES (?, ?)",
-                                     [(keys[i], fresh[j].astype(np.float32).tobytes()) for j, i in enumerate(missing)])
+            new = self.embedder.embed_passages([texts[i] for i in missing])
+            rows = [(keys[i], new[j].astype(np.float32).tobytes()) for j, i in enumerate(missing)]
+            if fresh is not None:
+                fresh.extend(rows)
+            else:
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO embedding_cache VALUES (?, ?)", rows)
             for j, i in enumerate(missing):
-                cached[keys[i]] = fresh[j]
+                cached[keys[i]] = new[j]
         return [cached[k] for k in keys]
 
     def _delete_rows(self, source: str) -> None:
@@ -341,11 +490,64 @@ class CouncilIndex:
             exists = self._db.execute("SELECT 1 FROM documents WHERE source=?", (source,)).fetchone()
             if not exists:
                 return False
+            self._mark_pending(source, "remove")
             self.collection.delete(where={"source": source})
+            crash_point("chroma_delete")
             with self._db:
                 self._delete_rows(source)
+                self._db.execute("DELETE FROM pending WHERE source=?", (source,))
                 self._bump_generation()
         return True
+
+    # -- repair -----------------------------------------------------------------------
+    def reconcile(self, full: bool = True) -> dict:
+        """Make Chroma agree with SQLite: vectors of documents a write was interrupted on are
+        rewritten, orphan vectors deleted, missing ones restored from the embedding cache.
+        `full=False` skips the id comparison when nothing is pending and the counts agree."""
+        with self._writing():
+            db = self._db
+            pending = [s for (s,) in db.execute("SELECT source FROM pending")]
+            listed = dict(db.execute("SELECT chunk_id, source FROM chunks"))
+            if not full and not pending and self.collection.count() == len(listed):
+                return {"pending": [], "orphans": 0, "restored": 0}
+            present = self._chroma_ids()
+            orphans = sorted(present - listed.keys())
+            for i in range(0, len(orphans), 500):
+                self.collection.delete(ids=orphans[i:i + 500])
+            redo = set(pending)
+            for source in pending:  # the interrupted write may have left vectors under the same ids
+                self.collection.delete(where={"source": source})
+            missing = [cid for cid, src in listed.items() if cid not in present or src in redo]
+            chunks = self._chunks_by_id(missing)
+            self._add_vectors(chunks, self._embed([c.index_text() for c in chunks]))
+            with db:
+                db.execute("DELETE FROM pending")
+        if pending or orphans or missing:
+            log.warning("reconciled the index: pending %s, %d orphan vectors deleted, %d restored",
+                        pending, len(orphans), len(chunks))
+        return {"pending": pending, "orphans": len(orphans), "restored": len(chunks)}
+
+    def _chroma_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            ids.update(got)
+            if len(got) < page:
+                return ids
+            offset += page
+
+    def _chunks_by_id(self, ids: list[str]) -> list[Chunk]:
+        out = []
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = self._db.execute(
+                'SELECT chunk_id, source, title, section, text, start, "end", page, kind, entity, meta FROM chunks '
+                f"WHERE chunk_id IN ({','.join('?' * len(part))})", part).fetchall()
+            out.extend(Chunk(cid, source, title, section.split(" > ") if section else [], text, start, end, kind,
+                             page, entity, json.loads(meta or "{}"))
+                       for cid, source, title, section, text, start, end, page, kind, entity, meta in rows)
+        return out
 
 
 def _chroma_meta(c: Chunk) -> dict:
@@ -355,17 +557,3 @@ def _chroma_meta(c: Chunk) -> dict:
     if c.entity:
         meta["entity"] = c.entity
     return meta
-
-
-def _expand(paths: list[Path], report: IngestReport) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
-                                and f.suffix.lower() in SUPPORTED_SUFFIXES))
-        elif p.exists():
-            files.append(p)
-        else:
-            report.errors[p.name] = f"{p.name}: filen finns inte"
-    return files

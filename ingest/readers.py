@@ -9,9 +9,12 @@ character offsets always point into ``RawDocument.text``.  For a bad file only
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
+import os
 import re
+import stat
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +43,7 @@ class PageSpan:
 
 @dataclass
 class RawDocument:
-    source: str  # Path.name
+    source: str  # the document's identity (its path under an ingest root; the file name by default)
     path: str  # absolute path
     fmt: str  # "txt" | "md" | "html" | "pdf" | "docx"
     text: str  # full text, "\n" newlines
@@ -281,26 +284,49 @@ _READERS = {"txt": _read_text, "md": _read_text, "html": _read_html, "docx": _re
             "pdf": _read_pdf}
 
 
-def read_document(path: str | Path, max_bytes: int | None = None) -> RawDocument:
-    """Read one file into a RawDocument; any problem becomes a DocumentReadError."""
+def read_bytes(path: str | Path, max_bytes: int | None = None, source: str | None = None) -> bytes:
+    """A regular file's bytes, its type and size checked before anything is read: a FIFO, a
+    device (/dev/zero) or a file that grows past the limit while read is refused, never waited on."""
+    source = source or Path(path).name
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        reason = "filen finns inte" if exc.errno == errno.ENOENT else f"kunde inte läsa filen: {exc.strerror}"
+        raise DocumentReadError(source, reason) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise DocumentReadError(source, "sökvägen är en mapp, inte en fil")
+        if not stat.S_ISREG(st.st_mode):
+            raise DocumentReadError(source, "inte en vanlig fil (enhet, FIFO eller uttag)")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise DocumentReadError(source, f"filen är för stor ({st.st_size} byte; gränsen är "
+                                            f"{max_bytes / 1048576:g} MB, COUNCIL_MAX_FILE_MB)")
+        os.set_blocking(fd, True)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(max_bytes + 1) if max_bytes is not None else f.read()
+    except OSError as exc:
+        raise DocumentReadError(source, f"kunde inte läsa filen: {exc.strerror or _short(exc)}") from None
+    finally:
+        os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DocumentReadError(source, f"filen är för stor (över {max_bytes / 1048576:g} MB, COUNCIL_MAX_FILE_MB)")
+    return data
+
+
+def read_document(path: str | Path, max_bytes: int | None = None, source: str | None = None,
+                  data: bytes | None = None) -> RawDocument:
+    """Read one file into a RawDocument; any problem becomes a DocumentReadError. `source` is the
+    document's identity (default: the file name); `data`, when given, is the file's content
+    already read (so a file is read once for its hash and its text)."""
     p = Path(path)
-    source = p.name
-    if not p.exists():
-        raise DocumentReadError(source, "filen finns inte")
-    if p.is_dir():
-        raise DocumentReadError(source, "sökvägen är en mapp, inte en fil")
+    source = source or p.name
     if (suffix := p.suffix.lower()) not in _FORMATS:
         shown = p.suffix or "(utan filändelse)"
         raise DocumentReadError(source, f"filtypen {shown} stöds inte (stöds: .txt, .md, .html, .pdf, .docx)")
     fmt = _FORMATS[suffix]
-    try:
-        size = p.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            mb, limit = size / 1048576, max_bytes / 1048576
-            raise DocumentReadError(source, f"filen är för stor ({mb:.1f} MB, gräns {limit:.1f} MB)")
-        data = p.read_bytes()
-    except OSError as exc:
-        raise DocumentReadError(source, f"kunde inte läsa filen: {exc.strerror or _short(exc)}") from None
+    if data is None:
+        data = read_bytes(p, max_bytes, source)
     if not data.strip():
         raise DocumentReadError(source, "filen är tom")
 
@@ -315,5 +341,5 @@ def read_document(path: str | Path, max_bytes: int | None = None) -> RawDocument
     text = _norm_newlines(text)
     if not text.strip():
         raise DocumentReadError(source, "filen är tom")
-    return RawDocument(source=source, path=str(p.resolve()), fmt=fmt, text=text,
+    return RawDocument(source=source, path=os.path.realpath(p), fmt=fmt, text=text,
                        pages=pages, title=title)

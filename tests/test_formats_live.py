@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api import create_app
 from assistant.settings import Settings
+from tiny import ingest_via_api
 
 reportlab = pytest.importorskip("reportlab")
 
@@ -34,36 +35,42 @@ def make_docx(path):
     d.save(path)
 
 
+EDITOR = {"X-API-Key": "editor-key-for-live-test"}
+
+
 @pytest.fixture()
 def client(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "store"), with_ui=False)) as c:
+    (tmp_path / "nya handlingar").mkdir()
+    settings = Settings(data_dir=tmp_path / "store", ingest_roots=[str(tmp_path / "nya handlingar")],
+                        api_keys={"editor": {"key": EDITOR["X-API-Key"], "role": "editor"}}, anonymous_read=True)
+    with TestClient(create_app(settings, with_ui=False)) as c:
         yield c
 
 
 def test_pdf_docx_and_broken_file_while_serving(client, tmp_path):
     folder = tmp_path / "nya handlingar"
-    folder.mkdir()
     make_pdf(folder / "KFN protokoll 2026.pdf")
     make_docx(folder / "Tekniska nämnden – snöröjning.docx")
     (folder / "trasig.pdf").write_bytes(b"%PDF-1.7\n%garbage without objects")
     assert client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()["abstained"]
 
     start = time.perf_counter()
-    report = client.post("/api/ingest", json={"paths": [str(folder)]}).json()
-    assert sorted(report["added"]) == ["KFN protokoll 2026.pdf", "Tekniska nämnden – snöröjning.docx"]
-    assert "trasig.pdf" in report["errors"]["trasig.pdf"]
+    report = ingest_via_api(client, [str(folder)], EDITOR)
+    assert sorted(report["added"]) == ["nya handlingar/KFN protokoll 2026.pdf",
+                                       "nya handlingar/Tekniska nämnden – snöröjning.docx"]
+    assert "trasig.pdf" in report["errors"]["nya handlingar/trasig.pdf"]
 
     body = client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()
     assert time.perf_counter() - start < 60
     assert not body["abstained"]
     assert any(f["value"] == 845 and f["unit"] == "tkr" for f in body["figures"])
-    cite = next(c for c in body["citations"] if c["source"] == "KFN protokoll 2026.pdf")
+    cite = next(c for c in body["citations"] if c["source"] == "nya handlingar/KFN protokoll 2026.pdf")
     assert cite["page"] == 2
 
     body = client.post("/api/ask", json={"question": "Hur stor är budgeten för snöröjning i Holmsund?"}).json()
     assert any(f["value"] == 2300 for f in body["figures"])
-    assert body["citations"][0]["source"] == "Tekniska nämnden – snöröjning.docx"
+    assert body["citations"][0]["source"] == "nya handlingar/Tekniska nämnden – snöröjning.docx"
 
-    assert client.delete("/api/documents/KFN protokoll 2026.pdf").status_code == 200
+    assert client.delete("/api/documents/nya handlingar/KFN protokoll 2026.pdf", headers=EDITOR).status_code == 200
     gone = client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()
     assert gone["abstained"]

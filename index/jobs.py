@@ -1,0 +1,114 @@
+"""One writer at a time: ingest, upload, remove and reindex run as jobs on one background thread.
+
+A request that changes the index gets a job id at once (`GET /api/jobs/{id}` reports its
+progress); answers keep coming from the current index state meanwhile, and the new state is
+swapped in when the job has written. The queue is bounded (a full queue is a 503, not a pile
+of threads) and only the latest finished jobs are remembered.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str | None], None]
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str                       # ingest, upload, remove, reindex
+    owner: str                      # the key id that asked for it
+    state: str = "queued"           # queued → running → done | failed
+    done: int = 0
+    total: int = 0
+    current: str | None = None
+    result: dict | None = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    _event: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "state": self.state, "done": self.done, "total": self.total,
+                "current": self.current, "result": self.result, "error": self.error,
+                "created": _iso(self.created), "started": _iso(self.started), "finished": _iso(self.finished)}
+
+
+def _iso(t: float | None) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) if t else None
+
+
+class QueueFull(Exception):
+    pass
+
+
+class JobQueue:
+    def __init__(self, max_pending: int = 16, keep: int = 200) -> None:
+        self._queue: queue.Queue[tuple[Job, Callable[[Progress], dict]] | None] = queue.Queue(max_pending)
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="council-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, kind: str, owner: str, work: Callable[[Progress], dict]) -> Job:
+        job = Job(uuid.uuid4().hex, kind, owner)
+        with self._lock:
+            try:
+                self._queue.put_nowait((job, work))
+            except queue.Full:
+                raise QueueFull from None
+            self._jobs[job.id] = job
+            while len(self._jobs) > self._keep:  # forget the oldest finished jobs first
+                old = next((k for k, j in self._jobs.items() if j.state in ("done", "failed")), None)
+                if old is None:
+                    break
+                del self._jobs[old]
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def wait(self, job: Job, timeout: float) -> Job:
+        job._event.wait(timeout)
+        return job
+
+    def close(self, timeout: float = 5.0) -> None:
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job, work = item
+            job.state, job.started = "running", time.time()
+
+            def progress(done: int, total: int, current: str | None, job: Job = job) -> None:
+                job.done, job.total, job.current = done, total, current
+
+            try:
+                job.result = work(progress)
+                job.state = "done"
+            except Exception as exc:  # a failed job is reported, the writer keeps going
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                job.error = f"{type(exc).__name__}: {exc}"[:500]
+                job.state = "failed"
+            finally:
+                job.finished = time.time()
+                job.current = None
+                job._event.set()

@@ -1,0 +1,119 @@
+"""An internal canary document never reaches a caller without the internal level, through any
+face: ask, chat, search, facts, checks, documents, healthz counts and the Gradio UI. A key with
+the internal level does see it (so these tests can fail)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tiny import CANARY_MARKERS, header, ingest_all, tiny_settings
+
+CANARY_ID = "interna/2026_hemlig_forstudie.md"
+QUESTIONS = [
+    "Vad föreslår förstudien om Kanarieholmen?",
+    "Hur mycket kostar kanariefågelhuset?",
+    "Stämmer summan för Kanariebur och Kanariefoder 2027?",
+    "Vilket diarienummer har KANARIE-7731?",
+    "Hur mycket är budgeten för Kanariebur 2027?",
+    "Vilka dokument finns om hemlig förstudie?",
+]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from assistant.api import create_app
+
+    settings = tiny_settings(tmp_path_factory.mktemp("canary"))
+    ingest_all(settings)
+    with TestClient(create_app(settings, with_ui=True)) as c:
+        yield c
+
+
+def _gradio(client, name: str, data: list, headers: dict) -> str:
+    r = client.post(f"/gradio_api/call/{name}", json={"data": data}, headers=headers)
+    assert r.status_code == 200, r.text
+    return client.get(f"/gradio_api/call/{name}/{r.json()['event_id']}", headers=headers).text
+
+
+def _faces(client, headers: dict) -> dict[str, str]:
+    """Every response a caller can get that could carry document content, as raw text."""
+    out = {}
+    for i, q in enumerate(QUESTIONS):
+        out[f"ask{i}"] = client.post("/api/ask", json={"question": q}, headers=headers).text
+        for f in ({"source": CANARY_ID}, {"source": "2026_hemlig_forstudie.md"}, {"body": "Kanarieholmen"}):
+            out[f"ask{i}-{f}"] = client.post("/api/ask", json={"question": q, "filters": f}, headers=headers).text
+        out[f"gradio{i}"] = _gradio(client, "respond", [q, "", ""], headers)
+        out[f"gradio{i}-filtered"] = _gradio(client, "respond", [q, CANARY_ID, ""], headers)
+    chat = client.post("/api/chat", json={"messages": [
+        {"role": "user", "content": QUESTIONS[4]}, {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "Och 2026?"}]}, headers=headers).json()
+    # the resolved question is made of the caller's own words, never of a document's
+    said = set((QUESTIONS[4] + " Och 2026?").replace("?", " ").split())
+    assert set(chat.pop("question").replace("?", " ").split()) <= said
+    out["chat"] = json.dumps(chat, ensure_ascii=False)
+    out["search"] = client.get("/api/search", params={"q": "Kanarieholmen kanariefågelhuset", "k": 50},
+                               headers=headers).text
+    out["facts"] = client.get("/api/facts", params={"limit": 10000}, headers=headers).text
+    out["facts-filtered"] = client.get("/api/facts", params={"source": "2026_hemlig_forstudie.md"}, headers=headers).text
+    out["checks"] = client.get("/api/checks", headers=headers).text
+    out["documents"] = client.get("/api/documents", headers=headers).text
+    out["document"] = client.get(f"/api/documents/{CANARY_ID}", headers=headers).text
+    out["healthz"] = client.get("/healthz", headers=headers).text
+    out["gradio-refresh"] = _gradio(client, "refresh", [], headers)
+    out["gradio-show"] = _gradio(client, "show", [CANARY_ID], headers)
+    out["gradio-info"] = client.get("/gradio_api/info", headers=headers).text
+    out["gradio-config"] = client.get("/config", headers=headers).text
+    out["openapi"] = client.get("/openapi.json", headers=headers).text
+    return out
+
+
+def _leaks(faces: dict[str, str]) -> list[tuple[str, str]]:
+    """Markers in a response, beyond the caller's own words (an answer may repeat the question)."""
+    markers = CANARY_MARKERS + ("hemlig", "Hemlig", CANARY_ID)
+    out = []
+    for face, text in faces.items():
+        for q in QUESTIONS + ["Kanarieholmen kanariefågelhuset"]:
+            text = text.replace(q, "").replace(json.dumps(q)[1:-1], "")
+        out.extend((face, m) for m in markers if m in text)
+    return out
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader-pub", "editor-pub"])
+def test_internal_canary_never_reaches_a_public_caller(client, who):
+    headers = {} if who == "anonymous" else header(who)
+    faces = _faces(client, headers)
+    assert not _leaks(faces)
+    assert json.loads(faces["healthz"])["documents"] == 2  # counts only what the caller may see
+    assert client.get(f"/api/documents/{CANARY_ID}", headers=headers).status_code == 404
+
+
+def test_internal_reader_sees_the_canary(client):
+    faces = _faces(client, header("reader-int"))
+    leaked = {face for face, _ in _leaks(faces)}
+    assert {"ask0", "search", "facts", "checks", "documents", "document", "gradio0", "gradio-show"} <= leaked
+    assert json.loads(faces["healthz"])["documents"] == 3
+    body = client.post("/api/ask", json={"question": QUESTIONS[1]}, headers=header("reader-int")).json()
+    assert not body["abstained"] and any(c["source"] == CANARY_ID for c in body["citations"])
+
+
+def test_ui_behind_the_same_gate(tmp_path):
+    from assistant.api import create_app
+
+    settings = tiny_settings(tmp_path, anonymous_read=False)
+    ingest_all(settings)
+    with TestClient(create_app(settings, with_ui=True)) as c:
+        r = c.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        for path in ("/gradio_api/info", "/config"):
+            assert c.get(path).status_code == 401
+        assert c.post("/gradio_api/call/respond", json={"data": ["Simhall?", "", ""]}).status_code == 401
+        assert c.post("/gradio_api/upload", files={"files": ("x.md", b"x")}, headers=header("admin")).status_code == 403
+        assert c.get("/gradio_api/info", headers=header("reader-pub")).status_code == 200
+        assert c.post("/login", data={"key": "wrong"}).status_code == 401
+        r = c.post("/login", data={"key": "reader-internal-key-002"}, follow_redirects=False)
+        assert r.status_code == 303
+        assert "Kanarieholmen" in _gradio(c, "show", [CANARY_ID], {})  # the login cookie carries the key's levels
+        c.cookies.clear()
+        assert c.get("/gradio_api/info").status_code == 401
