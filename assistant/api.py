@@ -33,7 +33,8 @@ from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 413: {"model": ErrorOut},
+          422: {"model": ErrorOut}}
 NOT_FOUND = {404: {"model": ErrorOut}}
 
 
@@ -147,7 +148,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
                                                         "(ange id:t som /api/documents listar).")
         return doc
 
-    @app.delete("/api/documents/{source:path}", responses={**ERRORS, **NOT_FOUND})
+    @app.delete("/api/documents/{source:path}", responses={**ERRORS, **NOT_FOUND, **busy,
+                                                           202: {"description": "Queued behind a long write."}})
     def remove(source: SafeQuery, principal: Principal = editor) -> JSONResponse:
         if not index.document(source, principal.levels):  # a key removes only what it may read
             raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet.")
@@ -165,7 +167,9 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
             return JSONResponse(job.result)
         return resp  # still queued behind a long write: 202 with the job to follow
 
-    @app.post("/api/ingest", status_code=202, responses=ERRORS)
+    done_in_time = {200: {"description": "The job finished within `wait` seconds."}}
+
+    @app.post("/api/ingest", status_code=202, responses={**ERRORS, **busy, **done_in_time})
     def ingest(req: IngestRequest, principal: Principal = editor,
                wait: float = Query(0, ge=0, le=60, description="Seconds to wait for the job to finish.")):
         """Starts an ingest job (one writer at a time); `GET /api/jobs/{id}` follows it."""
@@ -174,7 +178,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
             index.ingest_paths(req.paths, confined=True, allowed_levels=principal.levels, on_progress=progress))),
             wait)
 
-    @app.post("/api/upload", status_code=202, responses=ERRORS, openapi_extra={"x-body-limit": "COUNCIL_MAX_FILE_MB"})
+    @app.post("/api/upload", status_code=202, responses={**ERRORS, **busy, **done_in_time}, openapi_extra={"x-body-limit": "COUNCIL_MAX_FILE_MB"})
     def upload(file: UploadFile = File(..., description="The document: .txt, .md, .html, .pdf or .docx"),
                level: Level = Form("public", description="Who may read it: public or internal."),
                doc_id: str | None = Form(None, alias="id", max_length=200,
@@ -215,7 +219,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
             raise HTTPException(422, "; ".join(job["result"]["errors"].values()))
         return resp
 
-    @app.post("/api/reindex", status_code=202, responses=ERRORS)
+    @app.post("/api/reindex", status_code=202, responses={**ERRORS, **busy, **done_in_time})
     def reindex(principal: Principal = admin, wait: float = Query(0, ge=0, le=60)):
         """Rebuilds the vector index from SQLite (after changing the embedding model)."""
         def work(progress) -> dict:

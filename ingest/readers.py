@@ -300,8 +300,8 @@ def read_bytes(path: str | Path, max_bytes: int | None = None, source: str | Non
         if not stat.S_ISREG(st.st_mode):
             raise DocumentReadError(source, "inte en vanlig fil (enhet, FIFO eller uttag)")
         if max_bytes is not None and st.st_size > max_bytes:
-            raise DocumentReadError(source, f"filen är för stor ({st.st_size} byte; gränsen är "
-                                            f"{max_bytes / 1048576:g} MB, COUNCIL_MAX_FILE_MB)")
+            raise DocumentReadError(source, f"filen är för stor ({st.st_size / 1048576:.1f} MB, "
+                                            f"gräns {max_bytes / 1048576:.1f} MB)")
         os.set_blocking(fd, True)
         with os.fdopen(os.dup(fd), "rb") as f:
             data = f.read(max_bytes + 1) if max_bytes is not None else f.read()
@@ -310,7 +310,7 @@ def read_bytes(path: str | Path, max_bytes: int | None = None, source: str | Non
     finally:
         os.close(fd)
     if max_bytes is not None and len(data) > max_bytes:
-        raise DocumentReadError(source, f"filen är för stor (över {max_bytes / 1048576:g} MB, COUNCIL_MAX_FILE_MB)")
+        raise DocumentReadError(source, f"filen är för stor (över {max_bytes / 1048576:.1f} MB)")
     return data
 
 
