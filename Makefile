@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install ingest serve eval bench clean
+.PHONY: run test install ingest serve eval bench scale-sim clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) saknas; sätt PYTHON=python3"; exit 1; }
@@ -41,6 +41,14 @@ eval: install
 clean:
 	rm -rf data/store
 
+# bench: the server under 20 concurrent clients (idle, during an ingest) and its memory under a
+# fuzz (eval/load.py, port $(BENCH_PORT)); then ingest and answer latency at 1x, 10x, 100x.
 BENCH_SCALES ?= 1,10,100
+BENCH_PORT ?= 8401
 bench: install
+	$(BIN)/python -m eval.load --port $(BENCH_PORT)
 	$(BIN)/python -m eval.bench --scales $(BENCH_SCALES)
+
+# the query path at 1M chunks: BM25, Chroma and SQLite measured on synthetic passages (long)
+scale-sim: install
+	$(BIN)/python -m eval.scale_sim --chunks 1000000

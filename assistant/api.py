@@ -68,13 +68,17 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
                 return fn()
         return run
 
-    def submit(kind: str, principal: Principal, work, wait: float) -> JSONResponse:
+    def submit(kind: str, principal: Principal, work, wait: float) -> Job:
         try:
             job = jobs.submit(kind, principal.key_id, work)
         except QueueFull:
             raise HTTPException(503, "För många skrivjobb i kö; försök igen senare.", headers={"Retry-After": "30"})
         if wait > 0:
             jobs.wait(job, wait)
+        return job
+
+    def job_response(job: Job) -> JSONResponse:
+        """200 with the report when the job finished while the caller waited, else 202 to follow it."""
         return JSONResponse(job.to_dict(), status_code=200 if job.state in ("done", "failed") else 202)
 
     def job_report(kind: str, principal: Principal, what: str, run) -> callable:
@@ -159,13 +163,12 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
             changed(principal, "remove", source, result)
             return result
 
-        resp = submit("remove", principal, work, settings.request_timeout_s)
-        job = jobs.get(json.loads(resp.body)["id"])
-        if job and job.state == "done":
+        job = submit("remove", principal, work, settings.request_timeout_s)
+        if job.state == "done":
             if not job.result["removed"]:
                 raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet.")
             return JSONResponse(job.result)
-        return resp  # still queued behind a long write: 202 with the job to follow
+        return job_response(job)  # still queued behind a long write (or failed): follow the job
 
     done_in_time = {200: {"description": "The job finished within `wait` seconds."}}
 
@@ -174,11 +177,11 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
                wait: float = Query(0, ge=0, le=60, description="Seconds to wait for the job to finish.")):
         """Starts an ingest job (one writer at a time); `GET /api/jobs/{id}` follows it."""
         # an editor writes only under the roots and only documents of levels their key may read
-        return submit("ingest", principal, job_report("ingest", principal, "\n".join(req.paths), lambda progress: (
-            index.ingest_paths(req.paths, confined=True, allowed_levels=principal.levels, on_progress=progress))),
-            wait)
+        return job_response(submit("ingest", principal, job_report(
+            "ingest", principal, "\n".join(req.paths), lambda progress: index.ingest_paths(
+                req.paths, confined=True, allowed_levels=principal.levels, on_progress=progress)), wait))
 
-    @app.post("/api/upload", status_code=202, responses={**ERRORS, **busy, **done_in_time}, openapi_extra={"x-body-limit": "COUNCIL_MAX_FILE_MB"})
+    @app.post("/api/upload", status_code=202, responses={**ERRORS, **busy, **done_in_time})
     def upload(file: UploadFile = File(..., description="The document: .txt, .md, .html, .pdf or .docx"),
                level: Level = Form("public", description="Who may read it: public or internal."),
                doc_id: str | None = Form(None, alias="id", max_length=200,
@@ -213,11 +216,11 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
                 os.replace(staged, target)
             return report
 
-        resp = submit("upload", principal, job_report("upload", principal, f"{source} ({level})", run), wait)
-        job = json.loads(resp.body)
-        if job["state"] == "done" and job["result"]["errors"] and not (job["result"]["added"] or job["result"]["updated"]):
-            raise HTTPException(422, "; ".join(job["result"]["errors"].values()))
-        return resp
+        job = submit("upload", principal, job_report("upload", principal, f"{source} ({level})", run), wait)
+        report = job.result or {}
+        if job.state == "done" and report.get("errors") and not (report.get("added") or report.get("updated")):
+            raise HTTPException(422, "; ".join(report["errors"].values()))
+        return job_response(job)
 
     @app.post("/api/reindex", status_code=202, responses={**ERRORS, **busy, **done_in_time})
     def reindex(principal: Principal = admin, wait: float = Query(0, ge=0, le=60)):
@@ -227,7 +230,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
             changed(principal, "reindex", None, result)
             return result
 
-        return submit("reindex", principal, work, wait)
+        return job_response(submit("reindex", principal, work, wait))
 
     @app.get("/api/jobs/{job_id}", responses={**ERRORS, **NOT_FOUND})
     def job_status(job_id: str = Path_(..., max_length=64), principal: Principal = editor) -> dict:

@@ -156,6 +156,7 @@ def bench(scale: int, embedder: ReplicaEmbedder, questions_path: str, reuse: boo
                "ingest_rss_mb": round(_rss_mb()),
                "warm_reingest_s": round(warm, 3), "embed_chunks_per_s": round(throughput, 1),
                "embed_share": round(embed_s / cold, 2) if cold else 0.0}
+        index.close()  # the serving probe below must own the store
         del index
         probe = subprocess.run([sys.executable, "-m", "eval.bench", "--probe", str(settings.data_dir),
                                 "--questions", questions_path], cwd=ROOT, capture_output=True, text=True,
