@@ -93,23 +93,38 @@ def cmd_ingest(args) -> int:
     return _print_report(report.to_dict())
 
 
+def _document_id(name: str, ids: list[str]) -> str | None:
+    """An id as given, or the one document whose id ends with these path components ("x.md")."""
+    if name in ids:
+        return name
+    matches = [i for i in ids if i.endswith("/" + name.strip("/"))]
+    if len(matches) > 1:
+        print(f"FEL: {name} är flera dokument: {', '.join(matches)}", file=sys.stderr)
+    return matches[0] if len(matches) == 1 else None
+
+
 def cmd_remove(args) -> int:
     settings = get_settings()
     base = _server(settings)
-    if base:
-        try:
-            _call(base, "DELETE", "/api/documents/" + urllib.request.quote(args.source))
-        except urllib.error.HTTPError as exc:
-            return _refused(exc)
-        print(f"borttagen: {args.source}")
-        return 0
-    from index.store import CouncilIndex
+    try:
+        if base:
+            source = _document_id(args.source, [d["source"] for d in _call(base, "GET", "/api/documents")])
+            if source:
+                _call(base, "DELETE", "/api/documents/" + urllib.request.quote(source))
+        else:
+            from index.store import CouncilIndex
 
-    if CouncilIndex(settings).remove(args.source):
-        print(f"borttagen: {args.source}")
-        return 0
-    print(f"FEL: {args.source} finns inte i indexet", file=sys.stderr)
-    return 1
+            index = CouncilIndex(settings)
+            source = _document_id(args.source, [d["source"] for d in index.documents()])
+            if source:
+                index.remove(source)
+    except urllib.error.HTTPError as exc:
+        return _refused(exc)
+    if not source:
+        print(f"FEL: {args.source} finns inte i indexet", file=sys.stderr)
+        return 1
+    print(f"borttagen: {source}")
+    return 0
 
 
 def cmd_reindex(args) -> int:
