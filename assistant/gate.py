@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .security import AccessDenied, Security
 
-# paths whose routes check access themselves (FastAPI dependencies)
-SELF_CHECKED = ("/api/", "/v1/", "/mcp", "/healthz", "/docs", "/redoc", "/openapi.json", "/login", "/logout")
+# paths whose routes check access themselves (FastAPI dependencies); anything else reaches the
+# Gradio app mounted at "/", so these are matched exactly or as whole path prefixes
+SELF_CHECKED_PREFIXES = ("/api/", "/v1/", "/mcp/")
+SELF_CHECKED = {"/mcp", "/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/login", "/logout"}
 CLOSED = ("/gradio_api/upload", "/upload")
 
 
@@ -76,7 +78,7 @@ class AccessGate:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if path.startswith(SELF_CHECKED):
+        if path in SELF_CHECKED or path.startswith(SELF_CHECKED_PREFIXES):
             await self.app(scope, receive, send)
             return
         if path.startswith(CLOSED):

@@ -106,7 +106,7 @@ def test_ui_behind_the_same_gate(tmp_path):
     with TestClient(create_app(settings, with_ui=True)) as c:
         r = c.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login"
-        for path in ("/gradio_api/info", "/config"):
+        for path in ("/gradio_api/info", "/config", "/healthzx", "/docsx", "/api", "/loginx/../gradio_api/info"):
             assert c.get(path).status_code == 401
         assert c.post("/gradio_api/call/respond", json={"data": ["Simhall?", "", ""]}).status_code == 401
         assert c.post("/gradio_api/upload", files={"files": ("x.md", b"x")}, headers=header("admin")).status_code == 403
