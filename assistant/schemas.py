@@ -72,14 +72,9 @@ class AskRequest(BaseModel):
 
 class ChatMessage(BaseModel):
     role: Literal["user", "assistant"]
-    content: SafeText = Field(..., description=f"Cut to {MAX_MESSAGE_CHARS} characters when longer "
-                                               "(a long earlier answer never breaks the next turn).")
-
-    @model_validator(mode="after")
-    def _cut(self) -> ChatMessage:
-        if len(self.content) > MAX_MESSAGE_CHARS:
-            self.content = self.content[:MAX_MESSAGE_CHARS]
-        return self
+    content: SafeText = Field(..., description=f"An earlier message is cut to {MAX_MESSAGE_CHARS} characters "
+                                               f"({MAX_QUESTION_CHARS} for the user's): a long earlier answer "
+                                               "never breaks the next turn.")
 
 
 class ChatRequest(BaseModel):
@@ -105,6 +100,8 @@ class ChatRequest(BaseModel):
             raise ValueError("frågan är tom")
         if len(last.content) > MAX_QUESTION_CHARS:
             raise ValueError(f"frågan är för lång (högst {MAX_QUESTION_CHARS} tecken)")
+        for m in self.messages[:-1]:  # earlier messages are context: cut, never refused
+            m.content = m.content[:MAX_QUESTION_CHARS if m.role == "user" else MAX_MESSAGE_CHARS]
         return self
 
 

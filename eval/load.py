@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from urllib.parse import quote
+
 import httpx
 
 from eval.runner import append_history, load_questions, percentile
@@ -183,7 +185,7 @@ def fuzz_requests(n: int, seed: int) -> list[tuple[str, str, dict]]:
             out.append(("GET", "/api/facts", {"params": {"label": text(0, 20), "year": rnd.randint(1990, 2035),
                                                          "limit": rnd.randint(-1, 20000)}}))
         elif kind < 0.9:
-            out.append(("GET", "/api/documents/" + text(1, 80).replace("?", "").replace("#", ""), {}))
+            out.append(("GET", "/api/documents/" + quote(text(1, 80), safe="/"), {}))
         else:
             out.append(("POST", "/api/ask", {"content": os.urandom(rnd.randint(1, 3000)),
                                              "headers": {"Content-Type": "application/json"}}))
@@ -202,7 +204,7 @@ def fuzz(base: str, n: int, seed: int, clients: int = 20) -> dict:
                 t = time.monotonic()
                 try:
                     status = http.request(method, path, **kw).status_code
-                except httpx.HTTPError:
+                except httpx.TransportError:  # the connection failed or timed out: counted as a server error
                     status = 0
                 with lock:
                     statuses[status] = statuses.get(status, 0) + 1

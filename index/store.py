@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS pending (source TEXT PRIMARY KEY, op TEXT, started_at
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
 PARSER_VERSION = "20"
+MAX_QUERY_EMBED_CHARS = 300
 
 
 @dataclass
@@ -85,6 +86,19 @@ class IndexState:
 
 
 EMPTY = IndexState(-1, {}, [], [], BM25Index([], []), np.zeros((0, 1), dtype=np.float32), {})
+
+
+def query_text(text: str, budget: int = MAX_QUERY_EMBED_CHARS) -> str:
+    """The part of a question that is embedded. An embedding costs about quadratically in tokens
+    (a 2 000-character question of random characters took 14 s here) and a question's meaning is
+    in its first sentences, so it is cut: a Latin letter, digit or space counts one, any other
+    character six (a tokenizer splits a rare character into several pieces)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 1 if ord(ch) < 0x250 else 6
+        if used > budget:
+            return text[:i]
+    return text
 
 
 def _shown(path: object) -> str:
@@ -263,7 +277,7 @@ class CouncilIndex:
         return numbers
 
     def query_vector(self, text: str) -> np.ndarray:
-        return self.embedder.embed_query(text)
+        return self.embedder.embed_query(query_text(text))
 
     def visible_sources(self, levels: frozenset[str] | None) -> set[str] | None:
         """The documents a caller with these access levels may see; None when that is all of them."""
