@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
     app.state.settings = settings
     app.state.audit = audit
     limiter = WorkLimiter(settings.answer_slots, settings.request_timeout_s, settings.queue_wait_s)
+    app.state.limiter = limiter
     busy = {503: {"model": ErrorOut}, 504: {"model": ErrorOut}}
     jobs = JobQueue(max_pending=settings.max_pending_jobs)
     app.state.jobs = jobs

@@ -17,7 +17,13 @@ Interface for every face (JSON API, Gradio UI, OpenAI-compatible `/v1/*`, MCP at
   ``visible_sources(levels)``). ``levels=None`` means unrestricted and is for in-process,
   operator-only callers (CLI local mode, eval), never for a request.
 - Outside FastAPI (a Gradio handler, an MCP tool) call ``Security.principal_from_headers(headers)``,
-  which raises ``AccessDenied`` instead of an HTTPException.
+  which raises ``AccessDenied`` instead of an HTTPException; the app's ``Security`` is
+  ``app.state.security``.
+- A new face should also: answer inside ``with index.snapshot():`` (one consistent index state),
+  run the work through ``await app.state.limiter.run(fn)`` (bounded slots and time), and record
+  it with ``app.state.audit.record(key_id=…, role=…, action=…, question=…, answer=…, citations=…,
+  abstained=…, latency_ms=…)``. Paths under ``/v1/`` and ``/mcp`` are not gated by the UI
+  middleware: their routes must depend on ``get_principal`` themselves.
 
 Keys (``COUNCIL_API_KEYS``, JSON): ``{"key-id": {"key": "…", "role": "editor",
 "levels": ["public", "internal"]}}``; ``"sha256": "<hex>"`` instead of ``"key"`` stores only a
