@@ -2,8 +2,9 @@
 
 1. 20 clients ask golden questions for 60 s (latency, requests/s, errors);
 2. the same while a 3-document ingest runs through the API (answers per second during it);
-3. the server's RSS before and after a 2 000-request fuzz (random and malformed questions,
-   chats with long histories, filters, searches), and after a second round (flat = no growth).
+3. the server's RSS before and after each of four 2 000-request fuzz rounds (random and malformed
+   questions, chats with long histories, filters, searches): it rises while the bounded word
+   caches fill, then stays flat.
 
 The store (data/bench-store, real embedder) is built on the first run and re-used; the three
 documents of the ingest are copies of corpus documents under a second ingest root, so their
@@ -226,7 +227,8 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=8401)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--fuzz", type=int, default=2000)
+    ap.add_argument("--fuzz", type=int, default=2000, help="requests per fuzz round")
+    ap.add_argument("--fuzz-rounds", type=int, default=4)
     ap.add_argument("--store", default=str(ROOT / "data" / "bench-store"))
     ap.add_argument("--questions", default=str(ROOT / "eval" / "golden.jsonl"))
     args = ap.parse_args()
@@ -245,11 +247,12 @@ def main() -> int:
                                        during=ingest_during(server.base, extra))
         print("during ingest:", json.dumps(result["during_ingest"]), flush=True)
         remove_extra(server.base, extra)
-        rss = {"before_mb": round(rss_mb(server.proc.pid))}
-        rss["fuzz"] = fuzz(server.base, args.fuzz, seed=1)
-        rss["after_mb"] = round(rss_mb(server.proc.pid))
-        rss["fuzz2"] = fuzz(server.base, args.fuzz, seed=2)
-        rss["after_second_mb"] = round(rss_mb(server.proc.pid))
+        rss = {"before_mb": round(rss_mb(server.proc.pid)), "rounds": []}
+        for seed in range(1, args.fuzz_rounds + 1):  # later rounds show whether it stays flat
+            row = fuzz(server.base, args.fuzz, seed=seed)
+            row["rss_after_mb"] = round(rss_mb(server.proc.pid))
+            rss["rounds"].append(row)
+            print(f"fuzz round {seed}:", json.dumps(row), flush=True)
         result["memory"] = rss
         print("memory:", json.dumps(rss), flush=True)
     finally:
