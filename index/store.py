@@ -95,7 +95,8 @@ class CouncilIndex:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            s = self.settings
+            self._embedder = make_embedder(s.embedding_backend, s.embedding_model, s.model_dir, s.embedding_threads)
         return self._embedder
 
     @property
