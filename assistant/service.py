@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+
+import numpy as np
 
 from rapidfuzz import process
 
@@ -32,6 +34,7 @@ from .structured import (StructuredAnswer, agenda_answer, agreement_answer, deci
 
 FOCUS_MAX_DF = 6
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
+SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 floats)
 
 
 def _unit_kind(unit: str | None) -> str:
@@ -58,6 +61,7 @@ class Assistant:
         self._engines: dict[frozenset[str], FigureEngine] = {}  # for filtered questions
         self._evidence_cache: Evidence | None = None
         self._meta: dict[str, dict] = {}
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.ranker = Ranker.load()
 
     # -- state ------------------------------------------------------------------------
@@ -87,7 +91,7 @@ class Assistant:
             return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
         q, hits, candidates = self.read(question, filters, reply_lang)
-        ranked = self.ranker.rank(q, candidates, self._ranker_evidence())
+        ranked = self.ranker.rank(q, candidates, self._ranker_evidence(), self.similarity(q))
         if self.ranker.abstains(ranked):
             return self._abstain(q, ranked, question)
         cites = Citations()
@@ -111,6 +115,25 @@ class Assistant:
         candidates = [*self._read_structure(q, sources), *self._read_figures(q, hits, sources, ranks),
                       *self._read_checks(q, hits), *read_sentences(q, hits, SENTENCE_PASSAGES)]
         return q, hits, candidates
+
+    def similarity(self, q: AnalyzedQuery):
+        """Cosine between the question and each text, by the index's embedder; sentence vectors
+        are kept in a bounded cache, so a passage asked about again costs nothing."""
+        qv = q.legacy.vector
+
+        def sims(texts: list[str]) -> list[float]:
+            if qv is None:
+                return [0.0] * len(texts)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+            if missing:
+                for t, v in zip(missing, self.index.embedder.embed_passages(missing)):
+                    self._sentence_vectors[t] = v
+                    self._sentence_vectors.move_to_end(t)
+                while len(self._sentence_vectors) > SENTENCE_CACHE:
+                    self._sentence_vectors.popitem(last=False)
+            return [float(np.dot(self._sentence_vectors[t], qv)) for t in texts]
+
+        return sims
 
     def _abstain(self, q: AnalyzedQuery, ranked: list[Scored], question: str) -> AskResponse:
         """No candidate answers well enough: say so; for an amount, show the nearest passage."""

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.compose import Citations, compose
-from assistant.ranker import FEATURES, MODEL_PATH, Ranker, Scored, answer_features, features
+from assistant.ranker import FEATURES, MODEL_PATH, Ranker, Scored, answer_features
 from assistant.settings import Settings
 from eval.runner import check
 
@@ -47,7 +47,10 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
     for item in questions:
         q, _, candidates = assistant.read(item["question"])
         ev = assistant._ranker_evidence()
-        scored = [Scored(c, features(q, c, ev), 0.0) for c in candidates]
+        # the features `ask` computes: the first ranking by the current model decides which candidates
+        # get their meaning compared with the question's
+        scored = [Scored(s.candidate, s.features, 0.0)
+                  for s in assistant.ranker.rank(q, candidates, ev, assistant.similarity(q))]
         labels = []
         for s in scored:
             if item.get("abstain"):
