@@ -34,6 +34,8 @@ from .structured import (StructuredAnswer, agenda_answer, agreement_answer, deci
 
 FOCUS_MAX_DF = 6
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
+MAX_HISTORY = 6          # user messages a chat answer reads back over
+CONTINUES = re.compile(r"^\s*(och|men|samt|än|and|but|what about|how about)\b", re.I)
 SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 floats)
 
 
@@ -244,14 +246,23 @@ class Assistant:
                           title=self._title_map.get(d.source, d.source), render=render)]
 
     def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> AskResponse:
-        """The last user message, read in the light of the conversation: each follow-up is resolved
-        against the resolved question before it ("Och 2028?" → "… 2028", "Och för Umeå Pastorat?")."""
+        """The last user message, read in the light of the conversation. A message is a follow-up
+        when it says so ("Och 2028?", "What about …") or when, asked alone, nothing answers it
+        ("Vilka reserverade sig?"); then it is resolved against the resolved question before it.
+        A question that is answerable on its own is never mixed with earlier ones."""
         self._sync()
-        users = [m.content for m in messages if m.role == "user"]
+        users = [m.content for m in messages if m.role == "user"][-MAX_HISTORY:]
         question = users[0]
         for current in users[1:]:
-            question = self._resolve(question, current)
+            if CONTINUES.match(current) or not self._answerable_alone(current, filters):
+                question = self._resolve(question, current)
+            else:
+                question = current
         return self.ask(question, filters, reply_lang=detect_language(users[-1]))
+
+    def _answerable_alone(self, question: str, filters: Filters | None) -> bool:
+        q, _, candidates = self.read(question, filters)
+        return not self.ranker.abstains(self.ranker.rank(q, candidates, self._ranker_evidence(), self.similarity(q)))
 
     def _resolve(self, last: str, current: str) -> str:
         now, before = self._engine.entities_in(analyse(current)), self._engine.entities_in(analyse(last))

@@ -105,3 +105,11 @@ def test_organisation_named_in_question_must_match_the_document():
     assert x["org_agree"] == 0.0
     ev2 = Evidence(lambda s: 2.0, lambda s: "bokbussen kostar", lambda t: True, {"doc.txt": ("Simrishamn",)})
     assert dict(zip(FEATURES, features(q, cands[0], ev2)))["org_agree"] == 1.0
+
+
+def test_list_bullet_is_not_a_minus_sign_in_stated_amounts():
+    from ingest.facts import text_facts
+    from ingest.model import Block
+
+    text = "Satsningen omfattar:\n- 3,5 tjänster för ekonomiskt bistånd\n- 2 tjänster för IT."
+    assert sorted(f.value for f in text_facts(Block(0, len(text), "text", text), "x", "s", None)) == [2.0, 3.5]
