@@ -50,7 +50,15 @@ def numbers_in(text: str) -> set[float]:
     out = set()
     for m in NUMBER.finditer(text.replace("\u2212", "-")):
         whole = re.sub(r"[ \u00a0\u202f]", "", m.group(1))
-        out.add(round(float(whole + ("." + m.group(2) if m.group(2) else "")), 6))
+        frac = "." + m.group(2) if m.group(2) else ""
+        out.add(round(float(whole + frac), 6))
+        # Table columns that extraction separates by a single space ("174 020 162 000") read as one
+        # grouped number; every run of its groups may be a printed number of its own.
+        groups = re.split(r"[ \u00a0\u202f]", m.group(1).lstrip("-"))
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups) + 1):
+                if (i, j) != (0, len(groups)):
+                    out.add(round(float("".join(groups[i:j]) + (frac if j == len(groups) else "")), 6))
     return out
 
 
@@ -258,3 +266,5 @@ def test_formula_evaluator_can_fail():
 
 def test_number_reader_reads_swedish_style():
     assert {1037065.0, 6.4, 53.92, 2.0} <= numbers_in("1 037 065 kr, 6,4 mnkr, 53,92 %, 2")
+    assert {174020.0, 162000.0} <= numbers_in("174 020 162 000")  # two table columns, one space apart
+    assert 7.0 not in numbers_in("1 037 065")
