@@ -35,6 +35,7 @@ class Candidate:
     rank: int                   # retrieval rank of the passage it was read from (99: not retrieved)
     dense_rank: int | None = None   # the passage's rank by meaning (e5) and by words (BM25)
     bm25_rank: int | None = None
+    passage: str = field(default="", compare=False, repr=False)   # the whole passage it was read from
     values: tuple[Value, ...] = ()
     confidence: float = 0.0     # the reader's own certainty, 0..1
     page: int | None = None
@@ -68,7 +69,7 @@ def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10) -> list[Candid
                 vals.append(Value(T.DECISION, text, None, None, 0))
             out.append(Candidate(reader="sentence", source=chunk.source, start=s.start, end=s.end, evidence=text,
                                  context=" > ".join(x for x in (chunk.title, chunk.section) if x), rank=rank,
-                                 dense_rank=hit.dense_rank, bm25_rank=hit.bm25_rank,
+                                 dense_rank=hit.dense_rank, bm25_rank=hit.bm25_rank, passage=chunk.text,
                                  values=tuple(vals), page=chunk.page, section=chunk.section, title=chunk.title))
     return out
 

@@ -59,6 +59,9 @@ def answer_type(question: str) -> str:
     return PASSAGE
 
 
+# a body named in a question: "äldrenämndens", "kommunstyrelsen", "stadsfastighetsnämnden", "KF"
+BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)\w*)\b", re.I)
+ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommun|stad|Stad|läns? landsting)\b|\bRegion\s+([A-ZÅÄÖ][a-zåäöé]+)")
 NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")
 
 
@@ -70,6 +73,8 @@ class AnalyzedQuery:
     operation: str | None             # sum | diff | share | growth | None
     terms: tuple[str, ...]            # content words (Swedish), as typed
     names: tuple[str, ...]            # capitalised names in the question ("Maria Nilsson", "Göteborg")
+    bodies: tuple[str, ...]           # bodies named ("äldrenämndens", "kommunstyrelsen")
+    organisations: tuple[str, ...]    # organisations named as such ("Simrishamns kommun" → "Simrishamns")
     years: tuple[int, ...]
     dates: tuple[str, ...]
     identifiers: tuple[str, ...]
@@ -78,6 +83,10 @@ class AnalyzedQuery:
     @property
     def numeric(self) -> bool:
         return self.answer_type in NUMERIC_TYPES
+
+
+GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "styrelse", "styrelsen", "styrelsens",
+                  "utskott", "utskottet", "utskottets", "fullmäktige", "direktionen"}
 
 
 def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
@@ -93,6 +102,10 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
         if m.start() == 0 or before.endswith((".", "?", "!", ":", "\"", "”")):
             continue  # the first word of a sentence is capitalised anyway
         names.append(m.group(1))
+    bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
+                                 if m.group(1).lower() not in GENERIC_BODIES))
+    orgs = tuple(dict.fromkeys(m.group(1) or m.group(2) for m in ORGANISATION.finditer(text)))
     return AnalyzedQuery(text=text, lang=q.lang, answer_type=kind, operation=q.operation,
                          terms=tuple(dict.fromkeys(content_words(swedish))), names=tuple(dict.fromkeys(names)),
+                         bodies=bodies, organisations=orgs,
                          years=tuple(q.years), dates=tuple(q.dates), identifiers=tuple(q.identifiers), legacy=q)

@@ -57,6 +57,22 @@ class Evidence:
         self.organisations = {s: tuple(fold(o.lower()) for o in orgs) for s, orgs in (organisations or {}).items()}
         self.issuers = {orgs[0] for orgs in self.organisations.values() if orgs}
 
+    def missing_names(self, q: AnalyzedQuery, c: Candidate, meta: dict) -> list[str]:
+        """The bodies and organisations the question names that the candidate's document never
+        names (neither in its text nor in its metadata): evidence from a document about another
+        body or municipality cannot answer the question."""
+        if not q.bodies and not q.organisations:
+            return []
+        near = self.doc_vocabulary(c.source)
+        own = _vocab(" ".join([meta.get("body") or "", *(meta.get("organisations") or [])[:1]]))
+        # a name matches as a word, never as parts of a compound ("äldre" + "nämnd" is no äldrenämnd)
+        missing = [b for b in q.bodies if near.has(b) < 1.0 and own.has(b) < 1.0]
+        for org in q.organisations:
+            forms = {org} | ({org[:-1]} if org.endswith("s") and len(org) > 4 else set())
+            if not any(near.has(f) == 1.0 or own.has(f) == 1.0 for f in forms):
+                missing.append(org)
+        return missing
+
     def named_organisations(self, q: AnalyzedQuery) -> set[str]:
         """Issuers of some document that the question names ("Göteborgs", "i Simrishamn")."""
         named = set()

@@ -93,8 +93,15 @@ class Assistant:
             return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
         q, hits, candidates = self.read(question, filters, reply_lang)
-        ranked = self.ranker.rank(q, candidates, self._ranker_evidence(), self.similarity(q))
+        admissible, missing = self._admissible(q, candidates)
+        if candidates and not admissible:
+            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
+                               question=question)
+        ranked = self.ranker.rank(q, admissible, self._ranker_evidence(), self.similarity(q))
         if self.ranker.abstains(ranked):
+            if missing:  # the documents that would answer are about another body or municipality
+                return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)),
+                                   abstained=True, question=question)
             return self._abstain(q, ranked, question)
         cites = Citations()
         answer, figures, warnings = compose(q, ranked, self.ranker.threshold, cites)
@@ -117,6 +124,20 @@ class Assistant:
         candidates = [*self._read_structure(q, sources), *self._read_figures(q, hits, sources, ranks),
                       *self._read_checks(q, hits), *read_sentences(q, hits, SENTENCE_PASSAGES)]
         return q, hits, candidates
+
+    def _admissible(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+        """Only evidence from documents of the bodies and organisations the question names."""
+        if not q.bodies and not q.organisations:
+            return candidates, []
+        ev = self._ranker_evidence()
+        kept, missing = [], []
+        for c in candidates:
+            gone = ev.missing_names(q, c, self._meta.get(c.source, {}))
+            if gone:
+                missing.extend(x for x in gone if x not in missing)
+            else:
+                kept.append(c)
+        return kept, missing
 
     def similarity(self, q: AnalyzedQuery):
         """Cosine between the question and each text, by the index's embedder; sentence vectors
