@@ -94,8 +94,8 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
     text = q.text
     swedish = q.base_text or q.search_text
     kind = answer_type(text)
-    if kind == PASSAGE and q.operation:
-        kind = PERCENT if q.operation in ("share", "growth") else AMOUNT
+    if kind == PASSAGE and q.operation:  # "totalt", "skillnaden": a computed number
+        kind = PERCENT if q.operation in ("share", "growth") else (AMOUNT if _MONEY_OBJECT.search(swedish) else COUNT)
     names = []
     for i, m in enumerate(NAME.finditer(text)):
         before = text[:m.start()].rstrip()

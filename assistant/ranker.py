@@ -29,12 +29,13 @@ READERS = ("sentence", "figure", "structure", "check")
 
 FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25", "sim", "sim_gap",
             "type_match", "type_near",
-            "names_doc", "names_local", "org_agree", "year", "confidence", "length", "match_x_type",
+            "names_doc", "names_local", "org_agree", "year", "numbers_local", "confidence", "length", "match_x_type",
             *(f"reader_{r}" for r in READERS))
 
 
 # what the answerability model sees of the best candidate (and of the runner-up)
-ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "org_agree", "type_match", "year",
+ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "names_local", "org_agree",
+                   "type_match", "year", "numbers_local",
                    "overlap", "ctx_overlap", "reader_sentence")
 
 
@@ -131,13 +132,17 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, sim: float = 0.0, sim
     named = ev.named_organisations(q)
     org_agree = 1.0 if not named else (1.0 if named & set(ev.organisations.get(c.source, ())[:2]) else 0.0)
     year = (sum(1 for y in q.years if str(y) in text) / len(q.years)) if q.years else 1.0
+    numbers = [n for n in re.findall(r"\d+(?:[.,/]\d+)*", q.text) if not re.fullmatch(r"(19|20)\d\d", n)]
+    passage = text + " " + c.passage[:3000]
+    numbers_local = (sum(1 for n in numbers if re.search(r"(?<![\d])" + re.escape(n) + r"(?![\d])", passage))
+                     / len(numbers)) if numbers else 1.0
     length = min(1.0, len(c.evidence) / 300)
     reader = [1.0 if c.reader == r else 0.0 for r in READERS]
     dense = 1.0 / (1 + c.dense_rank / 5) if c.dense_rank is not None else 0.0
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
     return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25, sim, sim_gap,
             type_match, type_near,
-            names_doc, names_local, org_agree, year, c.confidence, length, overlap * type_match, *reader)
+            names_doc, names_local, org_agree, year, numbers_local, c.confidence, length, overlap * type_match, *reader)
 
 
 def _name_parts(name: str) -> list[str]:

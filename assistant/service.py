@@ -93,6 +93,10 @@ class Assistant:
             return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
         q, hits, candidates = self.read(question, filters, reply_lang)
+        strangers = self._unknown_names(q)
+        if strangers:  # a name no document has ever mentioned: the question is about something else
+            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(strangers)), abstained=True,
+                               question=question)
         admissible, missing = self._admissible(q, candidates)
         if candidates and not admissible:
             return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
@@ -124,6 +128,21 @@ class Assistant:
         candidates = [*self._read_structure(q, sources), *self._read_figures(q, hits, sources, ranks),
                       *self._read_checks(q, hits), *read_sentences(q, hits, SENTENCE_PASSAGES)]
         return q, hits, candidates
+
+    def _unknown_names(self, q: AnalyzedQuery) -> list[str]:
+        """Names in the question that no ingested document mentions, nor anything spelt nearly so."""
+        vocab = self.index.bm25.vocabulary
+        out = []
+        for name in (*q.names, *q.organisations):
+            for part in re.split(r"[\s-]+", name):
+                t = tokens(part)
+                if not t or len(part) < 4 or t[0] in vocab:
+                    continue
+                pool = [v for v in vocab if v[:2] == t[0][:2] and abs(len(v) - len(t[0])) <= 2]
+                if not (pool and process.extractOne(t[0], pool, score_cutoff=84)):
+                    out.append(name)
+                    break
+        return list(dict.fromkeys(out))
 
     def _admissible(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
         """Only evidence from documents of the bodies and organisations the question names."""
