@@ -69,3 +69,55 @@ def joins_to_word(left: str, right: str) -> bool:
     if not is_known(a[0]) or not is_known(b[0]):
         return True
     return frequency(joined) > min(frequency(a[0]), frequency(b[0]))
+
+
+# A font that draws "ti", "tt", "ft", "fi", "fl" as one ligature glyph with no text mapping
+# loses one letter of the pair: "fullmäktge", "omfatande", "trafkleder", "efer".
+_LIGATURE_LOST = "itfl"
+
+
+@lru_cache(maxsize=50_000)
+def ligature_repair(word: str) -> str | None:
+    """The word with the letter a dropped ligature lost put back, when exactly that makes a
+    Swedish word (the most frequent one if several do); None when the word needs no repair."""
+    words = _words()
+    w = word.lower()
+    if not words or len(w) < 3 or ("t" not in w and "f" not in w):
+        return None
+    known_as_is = w in words
+    if known_as_is and words[w] >= 2.5e-6:  # "efer" is in the list, rarely; "at" (English) is not rare
+        return None
+    best, best_freq = None, 0.0
+    for i in range(1, len(w) + 1):
+        left, right = w[i - 1:i], w[i:i + 1]
+        for ch in _LIGATURE_LOST:
+            pair = left + ch if left in "tf" else ch + right if right in "tf" else ""
+            if not pair or pair not in ("ti", "tt", "ft", "fi", "fl", "ff", "tf"):
+                continue
+            cand = w[:i] + ch + w[i:]
+            freq = words.get(cand, 0.0)
+            if freq > best_freq:
+                best, best_freq = cand, freq
+    if best is None or (known_as_is and best_freq < 1000 * words[w]):
+        return None
+    if not known_as_is and is_known(w):  # a compound of two words needs no letter
+        return None
+    return _same_case(word, best)
+
+
+def _same_case(original: str, repaired: str) -> str:
+    return repaired.capitalize() if original[:1].isupper() else repaired
+
+
+def repair_ligatures(text: str) -> tuple[str, set[str]]:
+    """Every word of the text repaired as above; returns the text and the distinct words fixed."""
+    fixed: set[str] = set()
+
+    def sub(m: re.Match) -> str:
+        rep = ligature_repair(m.group(0))
+        if rep is None:
+            return m.group(0)
+        fixed.add(m.group(0).lower())
+        return rep
+
+    return WORD.sub(sub, text), fixed

@@ -26,9 +26,10 @@ log = logging.getLogger(__name__)
 
 SCANNED_MAX_CHARS = 200     # a page with less text than this under a large image is a scan
 SCANNED_MIN_IMAGE = 0.3     # share of the page an image must cover
-GARBLED_PAGE_SHARE = 0.25   # share of unknown lower-case words over a whole page
+GARBLED_PAGE_SHARE = 0.18   # share of unknown lower-case words over a whole page
 GARBLED_PARA_SHARE = 0.45   # … or over one paragraph-sized window of it
 GARBLED_MIN_WORDS = 12
+LIGATURE_MIN_WORDS = 3      # distinct words repaired before a page's font counts as dropping ligatures
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class PdfReport:
     ocr_pages: tuple[int, ...] = ()
     skipped_pages: tuple[int, ...] = ()       # scanned pages left unread (no OCR, limit, failure)
     garbled_pages: tuple[int, ...] = ()       # text layer with broken glyphs (re-read by OCR when possible)
+    ligature_pages: tuple[int, ...] = ()      # letters lost in dropped ligatures put back ("fullmäktge")
     tables: int = 0
     furniture_lines: int = 0
     warnings: tuple[str, ...] = ()
@@ -71,6 +73,7 @@ class _Page:
     image_cover: float = 0.0
     words: list[Word] = field(default_factory=list)
     source: str = "text"  # "text" | "ocr" | "skipped"
+    ligatures: bool = False  # the text layer drops ligature letters: repair its words
 
 
 def _probe(doc, pages: list[_Page]) -> None:
@@ -83,7 +86,7 @@ def _probe(doc, pages: list[_Page]) -> None:
             pg.probe_text = page.get_textpage().get_text_range()
             area = 0.0
             for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
-                left, bottom, right, top = obj.get_pos()
+                left, bottom, right, top = obj.get_bounds() if hasattr(obj, "get_bounds") else obj.get_pos()
                 area += max(0.0, right - left) * max(0.0, top - bottom)
             pg.image_cover = min(1.0, area / max(1.0, pg.width * pg.height))
         except Exception as exc:  # a page pdfium cannot read is read by pdfplumber below
@@ -136,7 +139,12 @@ def read_pdf(data: bytes, source: str, limits: OcrLimits = OcrLimits()) -> PdfTe
         lexicon_ok = lexicon.available()
         if not lexicon_ok:
             warnings.append("ordlistan (wordfreq) saknas: förvanskade textlager upptäcks inte")
-        shares = {p.number: garbled_share(p.probe_text) for p in pages if p.number not in scanned} if lexicon_ok else {}
+        shares = {}
+        for p in pages:
+            if lexicon_ok and p.number not in scanned:
+                repaired, fixed = lexicon.repair_ligatures(p.probe_text)
+                p.ligatures = len(fixed) >= LIGATURE_MIN_WORDS
+                shares[p.number] = garbled_share(repaired if p.ligatures else p.probe_text)
         garbled = [n for n, s in shares.items() if s >= GARBLED_PAGE_SHARE]
         ocr_ok = limits.enabled and ocr.available()
         wanted = (scanned + garbled)[:limits.max_pages] if ocr_ok else []
@@ -176,10 +184,16 @@ def read_pdf(data: bytes, source: str, limits: OcrLimits = OcrLimits()) -> PdfTe
     for pg in pages:
         if pg.number in skipped:
             pg.source = "skipped"
+        if pg.ligatures and pg.source == "text":
+            pg.words = [Word(lexicon.repair_ligatures(w.text)[0], w.x0, w.x1, w.top, w.bottom) for w in pg.words]
+    ligature_pages = [p.number for p in pages if p.ligatures and p.source == "text"]
+    if ligature_pages:
+        warnings.append(f"typsnittet tappar bokstäver i ligaturer (ti, tt, ft) på {len(ligature_pages)} sidor; "
+                        "orden lagades mot en svensk ordlista")
     text, spans, n_tables, n_furniture = _assemble(pages)
     report = PdfReport(pages=len(pages), text_pages=sum(1 for p in pages if p.source == "text" and p.words),
                        ocr_pages=tuple(sorted(ocr_pages)), skipped_pages=tuple(skipped),
-                       garbled_pages=tuple(garbled), tables=n_tables, furniture_lines=n_furniture,
+                       garbled_pages=tuple(garbled), ligature_pages=tuple(ligature_pages), tables=n_tables, furniture_lines=n_furniture,
                        warnings=tuple(warnings))
     return PdfText(text, tuple(spans), title, report)
 
