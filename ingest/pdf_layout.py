@@ -111,10 +111,14 @@ def find_furniture(pages: list[PageLayout], edge_lines: int = 4) -> set[tuple[in
     for page in pages:
         n = len(page.lines)
         edge = set(range(min(edge_lines, n))) | set(range(max(0, n - edge_lines), n))
+        body_size = median(ln.height for ln in page.lines) if page.lines else 0
         for i in sorted(edge):
             line = page.lines[i]
-            # only the page margins: a heading that opens two pages in the middle is no furniture
-            if line.top > page.height * 0.25 and line.bottom < page.height * 0.8:
+            # only the page margins, and no larger than the body text: a heading that opens
+            # every page ("§ 12 …") is no furniture
+            if line.top > page.height * 0.16 and line.bottom < page.height * 0.86:
+                continue
+            if line.height > body_size * 1.1:
                 continue
             seen[_furniture_key(line.text)].append((page.number, i, line.top))
     found: set[tuple[int, int]] = set()
