@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from . import lexicon, ocr
 from .pdf_layout import (SENTENCE_END, PageLayout, PdfLine, TextBlock, Word, find_furniture, group_lines,
                          join_lines, paragraphs, right_edge)
+from .pdf_grid import render_grid, split_regions
 from .pdf_tables import PageTable, find_tables
 
 log = logging.getLogger(__name__)
@@ -254,10 +255,22 @@ def _page_items(lines: list[PdfLine], width: float) -> list[_Item]:
     edge = right_edge(lines, width)
     pos = 0
     for t in tables:
-        items.extend(_Item("text", b) for b in paragraphs(lines[pos:t.first_line], edge))
+        items.extend(_text_items(lines[pos:t.first_line], edge))
         items.append(_Item("table", t))
         pos = t.last_line + 1
-    items.extend(_Item("text", b) for b in paragraphs(lines[pos:], edge))
+    items.extend(_text_items(lines[pos:], edge))
+    return items
+
+
+def _text_items(lines: list[PdfLine], edge: float) -> list[_Item]:
+    """Running text as paragraphs; a region in columns (a form, a text table) row by row."""
+    items: list[_Item] = []
+    for kind, run in split_regions(lines):
+        if kind == "grid":
+            items.append(_Item("text", TextBlock(tuple(render_grid(run)), run[0].x0, run[0].height, run[0].top,
+                                                 run[-1].bottom, False)))
+        else:
+            items.extend(_Item("text", b) for b in paragraphs(run, edge))
     return items
 
 

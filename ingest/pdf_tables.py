@@ -165,8 +165,8 @@ def _build(lines: list[PdfLine], first: int, last: int, scan_end: int) -> PageTa
     label_x = starts[len(starts) // 2] if starts else clusters[0][0]
     columns = [Column(a, b) for a, b, _ in clusters if b > label_x]
     columns = [c for k, c in enumerate(columns) if not _key_column(body, c, columns[k + 1] if k + 1 < len(columns) else None)]
-    if not columns:
-        return None
+    if len(columns) < 2:
+        return None  # one number per line: page references, a table of contents, a § number
     h = body[0].height
     n_year = 0  # "2027 2028 2029" lines on top are header lines
     while n_year < len(body) and _is_year_line(number_groups(body[n_year])[0]):
@@ -287,8 +287,7 @@ def _attach_pending(rows: list[dict], row: dict, pending: list[PdfLine], h: floa
     `above` is the bottom of the row (or header) above."""
     prev = rows[-1] if rows else None
     before: list[str] = []
-    for ln in pending:
-        text, extra = split_label(ln, columns)
+    for ln, text, extra in _label_blocks(pending, columns, h):
         if not text:
             target = row if abs(ln.top - row["top"]) < h * 0.9 or prev is None else prev
             for k, v in extra.items():  # a wrapped text value
@@ -321,15 +320,35 @@ def _attach_pending(rows: list[dict], row: dict, pending: list[PdfLine], h: floa
         del row["group"]
 
 
+@dataclass(frozen=True)
+class _Span:
+    top: float
+    bottom: float
+
+
+def _label_blocks(pending: list[PdfLine], columns: list[Column], h: float):
+    """Label-only lines that sit as close as the lines of one wrapped cell form one label
+    ("Gemensamma" / "tjänster"); yields (span, text, words under value columns)."""
+    out: list[list] = []
+    for ln in pending:
+        text, extra = split_label(ln, columns)
+        if out and text and out[-1][1] and ln.top - out[-1][0].bottom < 0.5 * h:
+            span, prev_text, prev_extra = out[-1]
+            out[-1] = [_Span(span.top, ln.bottom), _join_cell(prev_text, text), {**prev_extra, **extra}]
+        else:
+            out.append([_Span(ln.top, ln.bottom), text, extra])
+    return [tuple(b) for b in out]
+
+
 def _header_lines(lines: list[PdfLine], first: int, columns: list[Column],
                   year_rows: list[PdfLine]) -> tuple[list[PdfLine], int]:
-    """The header lines directly above the first row (at most five, none of them prose)."""
+    """The header lines directly above the first row (at most eight, none of them prose)."""
     out = list(year_rows)
     k = first - 1
     anchor = lines[first]
     row_height = anchor.height
     left = min(c.x0 for c in columns)
-    while k >= 0 and len(out) < 6:
+    while k >= 0 and len(out) < 8:  # staggered (vertically centred) header cells take many lines
         ln = lines[k]
         if anchor.top - ln.bottom > 2.2 * ln.height or _prose(ln) or ln.text.rstrip().endswith("."):
             break
@@ -350,7 +369,9 @@ def _header(header_lines: list[PdfLine], columns: list[Column], label_x: float) 
     for idx, ln in enumerate(header_lines):
         cells = ln.cells()
         value_cells = [c for c in cells if c[-1].x1 >= columns[0].x0 - 1]
+        # a spanning line stands clear above the other header lines (not a wrapped cell's first line)
         spanning = (idx == 0 and len(header_lines) > 1 and 0 < len(value_cells) < len(columns) / 2 + 0.5
+                    and all(o.top > ln.bottom + 0.3 * ln.height for o in header_lines[1:])
                     and all(sum(col.overlaps(c[0].x0, c[-1].x1) for col in columns) <= 1 for c in value_cells))
         if spanning:  # "Period | Helår" over several columns: each names the columns from it on
             for k, col in enumerate(columns):
@@ -364,8 +385,11 @@ def _header(header_lines: list[PdfLine], columns: list[Column], label_x: float) 
         per_col: list[list[str]] = [[] for _ in columns]
         words: list[Word] = []
         for c in cells:
-            if c[0].x0 < columns[0].x0 - 1 and c[0].x0 < label_x + 4 * ln.height:
+            hits = [k for k, col in enumerate(columns) if col.overlaps(c[0].x0, c[-1].x1)]
+            if c[0].x0 < columns[0].x0 - 1 and c[0].x0 < label_x + 4 * ln.height and not hits:
                 label_parts.append(" ".join(w.text for w in c))  # "Investeringar (tkr)": the label's name
+            elif len(hits) == 1:
+                per_col[hits[0]].append(" ".join(w.text for w in c))  # "mot budget" over one column
             else:
                 words.extend(c)
         for w in words:
