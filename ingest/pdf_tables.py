@@ -198,6 +198,8 @@ def _build(lines: list[PdfLine], first: int, last: int, scan_end: int) -> PageTa
                 cells[k] = (cells[k] + " " + g.text).strip()
         for w in rest:
             k = _column_of(w, columns)
+            if w.text in ("-", "–", "—") and k is not None and not columns[k].overlaps(w.x0, w.x1):
+                continue  # a dash for an empty cell in a column without numbers
             if k is None:
                 label_words.append(w)
             else:

@@ -220,3 +220,23 @@ def test_ocr_page_limit_is_reported(tmp_path, monkeypatch):
     result = read_pdf(data, "many.pdf", OcrLimits(max_pages=1))
     assert len(calls) == 1
     assert any("OCR-gränsen" in w for w in result.report.warnings)
+
+
+def test_form_in_two_columns_read_row_by_row(tmp_path):
+    def page(c):
+        rows = [(["Investeringsutgift"], ["2027 1 000 tkr. Projektets totala kalkylerade", "utgifter uppgår till 5 000 tkr."]),
+                (["Status"], ["Pågående"]),
+                (["Vilken driftseffekt, exkl.", "kapitalkostnader, får", "projektet?"], ["100 tkr årligen för service och underhåll."])]
+        y = 700
+        for keys, values in rows:
+            for i in range(max(len(keys), len(values))):
+                if i < len(keys):
+                    c.drawString(LEFT, y - 13 * i, keys[i])
+                if i < len(values):
+                    c.drawString(230, y - 13 * i, values[i])
+            y -= 13 * max(len(keys), len(values)) + 8
+    raw = _raw(tmp_path, "form.pdf", _pdf([page]))
+    assert "Status: Pågående" in raw.text
+    assert "Vilken driftseffekt, exkl. kapitalkostnader, får projektet? 100 tkr årligen" in raw.text
+    doc = parse_document(raw)
+    assert any(f.value == 5000 and f.unit == "tkr" for f in doc.facts)
