@@ -157,8 +157,6 @@ def read_pdf(data: bytes, source: str, limits: OcrLimits = OcrLimits()) -> PdfTe
                 futures[n] = pool.submit(ocr.render_page(doc[n - 1]), timeout=limits.seconds)
             with pdfplumber.open(io.BytesIO(data)) as pdf:
                 for pg, page in zip(pages, pdf.pages):
-                    if pg.number in futures and pg.number not in scanned:
-                        continue  # a garbled page waits for its OCR; its text layer is read only if OCR fails
                     try:
                         pg.words = _plumber_words(page)
                     except Exception as exc:  # one broken page must not lose the rest
@@ -219,17 +217,39 @@ def _collect(futures: dict[int, Future], pages: list[_Page], scanned: list[int],
             done.add(n)
             continue
         if words is not None:
-            ocr_text = " ".join(w.text for w in words)
-            if garbled_share(ocr_text) < shares.get(n, 1.0):
-                pg.words, pg.source = words, "ocr"
+            merged = _prefer_text_layer(words, pg.words)
+            if garbled_share(" ".join(w.text for w in merged)) < shares.get(n, 1.0):
+                pg.words, pg.source = merged, "ocr"
                 done.add(n)
-                continue
-        if not pg.words and n not in scanned:  # OCR failed or was worse: the text layer after all
-            try:
-                pg.words = _plumber_words(pdf.pages[n - 1])
-            except Exception as exc:
-                warnings.append(f"sida {n} kunde inte läsas: {_short(exc)}")
     return done
+
+
+def _trusted(word: str) -> bool:
+    """A text-layer word that a garbled font did not break: a Swedish word, or no letters at
+    all (numbers, dates, "§"), which OCR reads worse ("§" as "&" or "8")."""
+    letters = lexicon.WORD.findall(word)
+    return not letters or all(lexicon.is_known(w) and lexicon.frequency(w) > 1e-6 for w in letters)
+
+
+def _prefer_text_layer(ocr_words: list[Word], text_words: list[Word]) -> list[Word]:
+    """OCR words of a garbled page, each replaced by the text-layer word at the same place when
+    that word is trustworthy."""
+    out = []
+    for w in ocr_words:
+        best, best_overlap = None, 0.0
+        for t in text_words:
+            if t.top >= w.bottom or w.top >= t.bottom:
+                continue
+            overlap = min(w.x1, t.x1) - max(w.x0, t.x0)
+            if overlap > best_overlap:
+                best, best_overlap = t, overlap
+        width = max(w.x1 - w.x0, 1e-6)
+        if best is not None and best_overlap > 0.6 * width and best_overlap > 0.6 * (best.x1 - best.x0) \
+                and _trusted(best.text):
+            out.append(Word(best.text, w.x0, w.x1, w.top, w.bottom))
+        else:
+            out.append(w)
+    return out
 
 
 def _pages(numbers: list[int]) -> str:
