@@ -32,11 +32,30 @@ def _call(base: str, method: str, path: str, payload: dict | None = None, timeou
         return json.loads(r.read().decode())
 
 
+def _file_summary(rep: dict) -> str:
+    """One line per ingested file: pages (OCR'd, skipped), tables, facts, passages."""
+    parts = []
+    if rep.get("pages"):
+        parts.append(f"{rep['pages']} sidor")
+        if rep.get("ocr_pages"):
+            parts.append(f"OCR på sidorna {', '.join(map(str, rep['ocr_pages']))}")
+        if rep.get("skipped_pages"):
+            parts.append(f"ej lästa sidor {', '.join(map(str, rep['skipped_pages']))}")
+        if rep.get("garbled_pages"):
+            parts.append(f"förvanskat textlager på sidorna {', '.join(map(str, rep['garbled_pages']))}")
+    parts.append(f"{rep.get('tables', 0)} tabeller, {rep.get('facts', 0)} fakta, {rep.get('chunks', 0)} avsnitt")
+    return "; ".join(parts)
+
+
 def _print_report(report: dict) -> int:
     for key, label in (("added", "nya"), ("updated", "uppdaterade"), ("unchanged", "oförändrade"),
                        ("removed", "borttagna")):
         if report.get(key):
             print(f"{label}: {len(report[key])} ({', '.join(report[key])})")
+    for name, rep in report.get("files", {}).items():
+        print(f"  {name}: {_file_summary(rep)}")
+        for warning in rep.get("warnings", []):
+            print(f"    varning: {warning}")
     for name, error in report.get("errors", {}).items():
         print(f"FEL: {error}", file=sys.stderr)
     print(f"tid: {report.get('seconds', 0):.1f} s")
