@@ -58,8 +58,6 @@ class Assistant:
         # derived once per index state (reset in _sync), filled on first use
         self._title_map: dict[str, str] = {}
         self._fact_chunks: dict[str, Chunk] | None = None
-        self._name_words: dict[str, set[str]] | None = None
-        self._doc_words: dict[str, set[str]] = {}
         self._engines: dict[frozenset[str], FigureEngine] = {}  # for filtered questions
         self._evidence_cache: Evidence | None = None
         self._meta: dict[str, dict] = {}
@@ -70,7 +68,7 @@ class Assistant:
     def _sync(self) -> None:
         self.index.refresh()
         if self._generation != self.index._loaded_generation or self._engine is None:
-            self._fact_chunks, self._name_words, self._doc_words, self._engines = None, None, {}, {}
+            self._fact_chunks, self._engines = None, {}
             self._evidence_cache = None
 
             by_source = defaultdict(list)
@@ -249,7 +247,7 @@ class Assistant:
                                      citations=ids, rows=rows))
         for f in result.corrected:
             ref = self._cite_fact(f, cites)
-            parts.append(say(lq.lang, "note") + " " + say(lq.lang, "corrected", quote=_clean(f.label), ref=ref,
+            parts.append(say(lq.lang, "note") + " " + say(lq.lang, "corrected", quote=clean(f.label), ref=ref,
                                                           by=f.superseded_by))
         for d in result.warnings:
             ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table, d.explanation, None,
@@ -473,15 +471,9 @@ class Assistant:
 def _row_label(f: Fact) -> str:
     """`Summa Umeå kommun, 2027 (**), Vän i Umeå` for a cell; the clause for an amount in text."""
     if f.kind == "text":
-        return _clean(f.label)[:120]
+        return clean(f.label)[:120]
     column = re.sub(r"\s*\(\**\)\s*$", "", (f.column or "").strip())  # footnote marks such as "(**)"
     return ", ".join(x for x in (f.label, column, f.entity or "") if x)
-
-
-def _clean(text: str) -> str:
-    text = re.sub(r"</?\w+>|\*\*|\\\*", "", text)
-    text = re.sub(r"\s*\n\s*", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 # words that say what is measured or computed, not what about ("betalar", "sammanlagt")
