@@ -62,8 +62,10 @@ class OnnxE5Embedder:
     weighted by their token counts, then L2-normalised."""
 
     # Batches are formed from texts of similar length (sorted), so little compute goes to
-    # padding; a batch holds at most this many tokens including padding.
-    BATCH_TOKENS = 4096
+    # padding; a batch holds at most this many tokens including padding. Small batches are
+    # faster per token here than large ones (measured, CPU time: 512 tokens 22 passages/s,
+    # 2048 17/s, 8192 13/s): the activations stay in cache.
+    BATCH_TOKENS = 512
     MAX_BATCH = 64
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
@@ -95,6 +97,11 @@ class OnnxE5Embedder:
         return self._embed([QUERY_PREFIX + text])[0]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        # the same text is embedded once (fact descriptors repeat: one per cell of a row)
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            vectors = dict(zip(unique, self._embed(unique)))
+            return np.vstack([vectors[t] for t in texts])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
