@@ -102,16 +102,20 @@ class OnnxE5Embedder:
         if len(unique) < len(texts):
             vectors = dict(zip(unique, self._embed(unique)))
             return np.vstack([vectors[t] for t in texts])
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
+        return self.embed_ids(self.tokenizer.content_ids(texts))
+
+    def embed_ids(self, content: list[list[int]]) -> np.ndarray:
+        """Vectors for token ids (prefix included, without <s>/</s>), one row per text."""
+        out = np.zeros((len(content), self.dim), dtype=np.float32)
+        if not content:
             return out
         spec = self.tokenizer.spec
         windows: list[tuple[int, list[int]]] = []  # (text index, ids with <s> … </s>)
-        for i, ids in enumerate(self.tokenizer.content_ids(texts)):
+        for i, ids in enumerate(content):
             for a in range(0, max(len(ids), 1), self.window):
                 windows.append((i, [spec.bos, *ids[a:a + self.window], spec.eos]))
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        weights = np.zeros(len(texts), dtype=np.float64)
+        weights = np.zeros(len(content), dtype=np.float64)
         start = 0
         while start < len(order):
             end = start + 1
