@@ -97,7 +97,7 @@ class OnnxE5Embedder:
         return self._embed([QUERY_PREFIX + text])[0]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        # the same text is embedded once (fact descriptors repeat: one per cell of a row)
+        # the same text is embedded once (a batch may repeat a text)
         unique = list(dict.fromkeys(texts))
         if len(unique) < len(texts):
             vectors = dict(zip(unique, self._embed(unique)))

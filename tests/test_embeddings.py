@@ -108,3 +108,25 @@ def test_backends_have_distinct_names(onnx, reference):
 def test_unknown_backend_is_an_error():
     with pytest.raises(ValueError):
         make_embedder("word2vec")
+
+
+def test_concurrent_first_use_converts_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    calls = []
+
+    def slow_convert(_source, target):
+        calls.append(target)
+        time.sleep(0.3)  # the other caller arrives while this one converts
+        target.mkdir()
+        (target / e5_onnx.MODEL_FILE).write_bytes(b"model")
+
+    monkeypatch.setattr(e5_onnx, "_convert_into", slow_convert)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(e5_onnx.cached_model_dir(tmp_path))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(set(results)) == 1
