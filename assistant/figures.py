@@ -304,7 +304,7 @@ class FigureEngine:
         return sorted(scored, key=lambda x: -x[0])
 
     def _meaning(self, q: Query):
-        """How close each fact's descriptor is to the question by embedding (z-scored bonus):
+        """How close each fact's passage is to the question by embedding (z-scored bonus):
         it finds "1,1 mkr i form av volontärinsatser" for "vad är volontärinsatserna värda"."""
         if self.vectors is None or q.vector is None or not len(self.facts):
             return np.zeros(len(self.facts), dtype=np.float32)

