@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
@@ -172,7 +173,7 @@ def build_mcp(faces: Faces, settings: Settings, *, local: bool) -> MCPServer:
         try:
             return authorize(settings, request_key(ctx.headers))
         except AccessDenied as exc:  # the HTTP gate refuses first; this guards any other transport
-            raise PermissionError(str(exc)) from None
+            raise ToolError(str(exc)) from None
 
     def base(ctx: Context) -> str:
         request = getattr(ctx.request_context, "request", None) if not local else None
@@ -243,7 +244,7 @@ def build_mcp(faces: Faces, settings: Settings, *, local: bool) -> MCPServer:
         reservations, tjänsteskrivelser, corrections, agreements, and its sections with pages."""
         doc = faces.document(source, levels=levels(ctx))
         if not doc:
-            raise ValueError(f"Dokumentet {source} finns inte i indexet.")
+            raise ToolError(f"Dokumentet {source} finns inte i indexet.")
         st = dict(doc.get("structure") or {})
         url_base = base(ctx)
         sections = _sections(faces, doc["source"], st.pop("outline", []), url_base)
