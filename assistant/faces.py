@@ -185,22 +185,53 @@ class RenderedAnswer:
     citations: list[LinkedCitation]
 
 
-def citation_label(c: Citation) -> str:
-    """`Mötesbok: KSNAU (2026-05-19) — Ekonomi > Budget för perioden 2026–2028, s. 3`: the
-    document, the last two levels of its section and the page."""
-    section = " > ".join(p for p in (c.section or "").split(" > ")[-2:] if p)
-    label = c.title or c.source
-    if section and section != label:
-        label += f" — {section}"
-    if c.page:
-        label += f", s. {c.page}"
-    return _plain(label)
+def citation_labels(citations: list[Citation]) -> dict[int, str]:
+    """A label per citation that a person can tell from the others in the same answer:
+    `Mötesbok: KSNAU (2026-05-19) — Ekonomi > Budget för perioden 2026–2028, s. 3`. Three
+    agreements in one meeting book each have "Ekonomi > Budget …", so where the last two section
+    levels are shared by citations from different sections, the top level (the agreement, the §)
+    comes first."""
+    def label(c: Citation, parts: list[str]) -> str:
+        text = c.title or c.source
+        section = " > ".join(p for p in parts if p)
+        if section and section != text:
+            text += f" — {section}"
+        return _plain(text + (f", s. {c.page}" if c.page else ""))
+
+    paths = {c.id: [p for p in (c.section or "").split(" > ") if p] for c in citations}
+    short = {c.id: label(c, paths[c.id][-2:]) for c in citations}
+    out = dict(short)
+    for text in set(short.values()):
+        group = [c for c in citations if short[c.id] == text and len(paths[c.id]) > 2]
+        heads = sorted({paths[c.id][0] for c in group})
+        if len({tuple(paths[c.id]) for c in group}) < 2 or len(heads) < 2:
+            continue
+        distinct = dict(zip(heads, _distinct_heads(heads)))
+        for c in group:
+            out[c.id] = label(c, [distinct[paths[c.id][0]], *paths[c.id][-2:]])
+    return out
+
+
+def _distinct_heads(heads: list[str], limit: int = 60) -> list[str]:
+    """Headings without the words they all begin with ("Överenskommelse om … mellan Umeå kommun
+    och Vän i Umeå" → "… Vän i Umeå"), cut to `limit` characters."""
+    words = [h.split() for h in heads]
+    n = 0
+    while all(len(w) > n + 1 for w in words) and len({w[n] for w in words}) == 1:
+        n += 1
+    out = []
+    for w in words:
+        rest = " ".join(w[n:]) if n >= 3 else " ".join(w)
+        rest = rest if len(rest) <= limit else rest[:limit].rsplit(" ", 1)[0] + " …"
+        out.append(("… " if n >= 3 else "") + rest)
+    return out
 
 
 def render_markdown(resp: AskResponse, base_url: str) -> RenderedAnswer:
     """The answer with its [n] markers, then a sources list whose entries link to the passage."""
     from .links import passage_url
 
+    labels = citation_labels(resp.citations)
     lines = [resp.answer.strip()]
     if resp.citations:
         lines += ["", SOURCES_HEADING, ""]
@@ -208,13 +239,13 @@ def render_markdown(resp: AskResponse, base_url: str) -> RenderedAnswer:
             quote = _plain(c.quote)
             quote = quote if len(quote) <= QUOTE_CHARS else quote[:QUOTE_CHARS - 1].rstrip() + "…"
             url = passage_url(base_url, c.source, c.start, c.end)
-            lines.append(f"- [{c.id}] [{citation_label(c)}]({url}): ”{quote}”")
+            lines.append(f"- [{c.id}] [{labels[c.id]}]({url}): ”{quote}”")
     text = "\n".join(lines)
     linked = []
     for c in resp.citations:
         marker = f"[{c.id}]"
         at = text.find(marker)
-        linked.append(LinkedCitation(c.id, citation_label(c), passage_url(base_url, c.source, c.start, c.end),
+        linked.append(LinkedCitation(c.id, labels[c.id], passage_url(base_url, c.source, c.start, c.end),
                                      c.quote, at, at + len(marker)))
     return RenderedAnswer(text, linked)
 

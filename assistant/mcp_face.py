@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .faces import AccessDenied, Faces, Levels, authorize, citation_label, render_markdown, request_key
+from .faces import AccessDenied, Faces, Levels, authorize, citation_labels, render_markdown, request_key
 from .links import passage_url, public_base
 from .schemas import Filters
 from .settings import Settings
@@ -193,7 +193,8 @@ def build_mcp(faces: Faces, settings: Settings, *, local: bool) -> MCPServer:
             if any((source, body, date_from, date_to)) else None
         resp = faces.ask(question, levels=levels(ctx), filters=filters)
         url_base = base(ctx)
-        cites = [CitationOut(id=c.id, label=citation_label(c), source=c.source, title=c.title, section=c.section,
+        labels = citation_labels(resp.citations)
+        cites = [CitationOut(id=c.id, label=labels[c.id], source=c.source, title=c.title, section=c.section,
                              page=c.page, start=c.start, end=c.end, quote=c.quote,
                              url=passage_url(url_base, c.source, c.start, c.end)) for c in resp.citations]
         figures = [FigureOut(label=f.label, value=f.value, unit=f.unit, formula=f.formula, citations=f.citations,

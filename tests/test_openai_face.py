@@ -7,7 +7,7 @@ import httpx
 import openai
 import pytest
 
-from assistant.faces import (MAX_MESSAGES, QuestionTooLong, bounded_conversation, citation_label, render_markdown,
+from assistant.faces import (MAX_MESSAGES, QuestionTooLong, bounded_conversation, citation_labels, render_markdown,
                              request_key)
 from assistant.links import passage_url
 from assistant.openai_face import MODEL_ID, _pieces
@@ -77,7 +77,20 @@ def test_markdown_answer_links_each_source_and_marks_where_it_is_cited():
     assert "- [2] [Plan (utkast)](http://h:1/dokument/c.md?start=0&end=4#cite): ”Text”" in out.text
     for c in out.citations:
         assert out.text[c.start_index:c.end_index] == f"[{c.id}]" and c.start_index < len(resp.answer)
-    assert citation_label(cites[0]) == "Mötesbok — Budget > Tabell, s. 3"
+    assert citation_labels(cites)[1] == "Mötesbok — Budget > Tabell, s. 3"
+
+
+def test_labels_tell_apart_sections_that_end_alike():
+    def cite(i, section):
+        return Citation(id=i, source="m.md", title="Mötesbok", section=section, quote="q", start=i, end=i + 1)
+
+    a = cite(1, "Överenskommelse mellan Umeå kommun och Vän i Umeå > Ekonomi > Budget")
+    b = cite(2, "Överenskommelse mellan Umeå kommun och Pingstkyrkan > Ekonomi > Budget")
+    c = cite(3, "Överenskommelse mellan Umeå kommun och Pingstkyrkan > Ekonomi > Fakturering")
+    labels = citation_labels([a, b, c])
+    assert labels[1] == "Mötesbok — … Vän i Umeå > Ekonomi > Budget"
+    assert labels[2] == "Mötesbok — … Pingstkyrkan > Ekonomi > Budget" and labels[3] == "Mötesbok — Ekonomi > Fakturering"
+    assert citation_labels([a])[1] == "Mötesbok — Ekonomi > Budget"
 
 
 def test_stream_pieces_rebuild_the_text():
