@@ -153,9 +153,10 @@ def bounded_conversation(messages: list[tuple[str, str]]) -> list[ChatMessage]:
     Only user and assistant turns count (system prompts are the tool's, not the user's); the
     last MAX_MESSAGES are kept; earlier messages are cut to MAX_MESSAGE_CHARS, and a previous
     answer of ours loses its sources list. The last message must be the user's question."""
-    turns = [(r, t) for r, t in messages if r in ("user", "assistant") and t.strip()]
-    if not turns or turns[-1][0] != "user":
-        raise ValueError("Sista meddelandet måste vara användarens fråga (role=user).")
+    turns = [(r, t) for r, t in messages if r in ("user", "assistant")]
+    if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
+        raise ValueError("Sista meddelandet måste vara användarens fråga i text (role=user).")
+    turns = [(r, t) for r, t in turns if t.strip()]
     question = turns[-1][1].strip()
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionTooLong(f"Frågan är {len(question)} tecken; högst {MAX_QUESTION_CHARS} tecken tillåts.")

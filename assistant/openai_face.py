@@ -32,8 +32,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from .faces import AccessDenied, Faces, Levels, QuestionTooLong, authorize, bounded_conversation, render_markdown, \
-    request_key
+from .faces import (AccessDenied, Faces, Levels, QuestionTooLong, RenderedAnswer, authorize, bounded_conversation,
+                    render_markdown, request_key)
 from .links import public_base
 from .schemas import AskResponse
 from .settings import Settings
@@ -189,7 +189,7 @@ def _parse(body: bytes) -> ChatCompletionRequest:
                           code="invalid_value") from None
 
 
-def _annotations(rendered) -> list[dict]:
+def _annotations(rendered: RenderedAnswer) -> list[dict]:
     return [{"type": "url_citation", "url_citation": {"url": c.url, "title": f"[{c.id}] {c.label}",
                                                        "start_index": c.start_index, "end_index": c.end_index}}
             for c in rendered.citations]

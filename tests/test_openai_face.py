@@ -63,6 +63,8 @@ def test_conversation_is_bounded_not_rejected():
         bounded_conversation([("user", "Fråga?"), ("assistant", "Svar.")])
     with pytest.raises(ValueError):
         bounded_conversation([("system", "bara system")])
+    with pytest.raises(ValueError):  # an image alone is no question, and the one before is not answered again
+        bounded_conversation([("user", "Fråga?"), ("user", "  ")])
 
 
 def test_markdown_answer_links_each_source_and_marks_where_it_is_cited():
