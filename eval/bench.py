@@ -182,7 +182,8 @@ def main() -> int:
     from assistant.settings import Settings
     from index.embeddings import make_embedder
 
-    embedder = ReplicaEmbedder(make_embedder(Settings()))
+    s = Settings()
+    embedder = ReplicaEmbedder(make_embedder(s.embedding_backend, s.embedding_model, s.model_dir, s.embedding_threads))
     scales = [int(s) for s in args.scales.split(",")]
     if not args.no_reuse_vectors and 1 not in scales:
         scales = [1] + scales  # the 1× run embeds the originals the replicas re-use

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
-PARSER_VERSION = "20"
+PARSER_VERSION = "21"
 
 
 @dataclass
@@ -95,7 +95,8 @@ class CouncilIndex:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            s = self.settings
+            self._embedder = make_embedder(s.embedding_backend, s.embedding_model, s.model_dir, s.embedding_threads)
         return self._embedder
 
     @property
@@ -168,18 +169,19 @@ class CouncilIndex:
         return self.embedder.embed_query(text)
 
     def documents(self) -> list[dict]:
-        rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at FROM documents "
-                                "ORDER BY source").fetchall()
-        return [dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5])
-                for r in rows]
+        rows = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, "
+                                "json_extract(structure, '$.metadata') FROM documents ORDER BY source").fetchall()
+        return [dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5],
+                     metadata=json.loads(r[6] or "{}")) for r in rows]
 
     def document(self, source: str) -> dict | None:
         r = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, structure FROM documents "
                              "WHERE source=?", (source,)).fetchone()
         if not r:
             return None
+        structure = json.loads(r[6] or "{}")
         return dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5],
-                    structure=json.loads(r[6] or "{}"))
+                    metadata=structure.get("metadata") or {}, structure=structure)
 
     def document_text(self, source: str) -> str | None:
         r = self._db.execute("SELECT text FROM documents WHERE source=?", (source,)).fetchone()
