@@ -80,7 +80,7 @@ def tiny_app(settings, with_ui=False):
 
     from assistant.api import create_app
 
-    with mock.patch("index.store.make_embedder", lambda _settings: HashEmbedder()):
+    with mock.patch("index.store.make_embedder", lambda *_args, **_kwargs: HashEmbedder()):
         app = create_app(settings, with_ui=with_ui)
         assert app.state.index.embedder.name == HashEmbedder.name
     return app
