@@ -21,6 +21,7 @@ from .analysis import (DIFF_WORDS, EN_MARKERS, EN_SV, SHARE_WORDS, SUM_WORDS, Qu
                        content_terms, detect_language)
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
+from .provenance import Provenance
 from .retrieval import Hit, retrieve
 from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
                          meeting_answer)
@@ -65,6 +66,7 @@ class Assistant:
         self._name_words: dict[str, set[str]] | None = None
         self._doc_words: dict[str, set[str]] = {}
         self._engines: dict[frozenset[str], FigureEngine] = {}  # for filtered questions
+        self._provenance = Provenance(index)
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -85,6 +87,10 @@ class Assistant:
 
     # -- public -----------------------------------------------------------------------
     def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
+        # every answer's citations say where they sit (section, §, page, table header): one place
+        return self._provenance.annotate(self._answer(question, filters, reply_lang))
+
+    def _answer(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
         self._sync()
         q = analyse(question)
         if reply_lang:  # a follow-up in English about a Swedish question is answered in English
@@ -129,8 +135,8 @@ class Assistant:
             parts.insert(0, text)  # the figure answers first; structure and passages support it
             for fig in result.figures:
                 ids = [self._cite_fact(f, cites) for f in fig.facts]
-                rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i)
-                        for f, i in zip(fig.facts, ids)]
+                rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i, row=_clean(f.label),
+                                  column=f.column or None, year=f.year) for f, i in zip(fig.facts, ids)]
                 figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
                                          citations=ids, rows=rows))
             for f in result.corrected:
