@@ -188,6 +188,7 @@ def test_long_answer_then_another_question_and_errors_in_swedish(page):
     assert page.locator("#ra-input textarea").is_enabled()
     ask(page, SUM_Q)
     assert "6 994 559" in last_answer(page).inner_text()
+    page.wait_for_selector("#ra-chart .js-plotly-plot", state="visible")
     shot(page, "long-answer-then-more")
 
 
@@ -232,6 +233,8 @@ def test_history_new_chat_and_feedback(page, server):
     question = "Vilka reserverade sig mot kommunstyrelsens beslut § 76?"
     ask(page, question)
     page.locator("#ra-chat button[aria-label='Gilla']").last.click()
+    page.wait_for_selector("text=Omdömet är sparat")
+    shot(page, "feedback")
     stored = []
     for _ in range(50):
         stored = json.load(urllib.request.urlopen(server.url + "/api/feedback?vote=up"))
