@@ -136,8 +136,8 @@ def test_errors_are_swedish_and_markdown_export_has_sources():
 
 # -- figures -------------------------------------------------------------------------
 FIG = FigureOut(label="Summa", value=6994559, unit="kr", formula="1 687 050 + 2 603 541 + 2 703 968", citations=[1],
-                rows=[FigureRow(label=f"Summa Umeå kommun, {y}", value=v, unit="kr", citation=1, row="Summa Umeå kommun",
-                                column=f"{y} (*)", year=y)
+                rows=[FigureRow(label=f"Summa Umeå kommun, {y}", value=v, unit="kr", citation=1,
+                                row="Summa Umeå kommun", column=f"{y} (*)", year=y)
                       for y, v in ((2026, 1687050), (2027, 2603541), (2028, 2703968))])
 
 

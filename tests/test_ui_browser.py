@@ -138,6 +138,15 @@ def test_answer_first_with_clickable_sources_figure_card_and_chart(page):
     text = page.locator("body").inner_text()
     for english in ("Chatbot", "Examples", "Error", "Retry", "Submit", "Clear", "Loading"):
         assert english not in text
+    page.get_by_text("Kopiera eller ladda ner svaret").click()
+    export = page.locator("#ra-export textarea")
+    export.wait_for()
+    assert export.input_value().startswith("**Fråga:**") and "/dokument/" in export.input_value()
+    names = set(page.evaluate("""() => [...document.querySelectorAll('[aria-label], [title]')]
+        .filter(e => e.offsetParent !== null).flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('title')])
+        .filter(Boolean)"""))
+    english = {n for n in names if re.search(r"\b(copy|zoom|pan|select|download|message|chatbot|tabs|scroll)\b", n, re.I)}
+    assert not english, f"controls named in English: {english}"
     shot(page, "answer-desktop")
 
 

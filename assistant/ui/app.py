@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +33,7 @@ AccessHook = Callable[[gr.Request | None], dict[str, Any]]
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STORAGE_KEY = "radsassistenten-chattar"
+BUSY_SECONDS = 60
 ANSWER_CONCURRENCY = 2  # the machine answers two questions at a time; more wait in Gradio's queue
 
 
@@ -101,16 +103,25 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                 gr.update(visible=not conv.turns(store))]
 
     # -- answering ----------------------------------------------------------------------
-    def start(question: str, store: conv.Store, busy: str | None):
-        """Show the question and "Söker…" at once; nothing happens while an answer is under way."""
+    def start(question: str, store: conv.Store, busy: dict | None):
+        """Show the question and "Söker…" at once; a second question waits until the answer is in
+        (the box stays usable: what is typed is kept)."""
         question = (question or "").strip()
-        if not question or busy:
+        if not question or _under_way(busy):
             return gr.skip(), gr.skip(), gr.skip()
-        return messages(store, pending=question), "", question
+        return messages(store, pending=question), "", {"question": question, "since": time.monotonic()}
 
-    def answer(question: str | None, store: conv.Store, filters: dict | None, literal: bool = False,
+    def answer(busy: dict | None, store: conv.Store, filters: dict | None, literal: bool = False,
                request: gr.Request | None = None) -> list:
-        store = conv.normalise(store)
+        """The answer step. Whatever happens, it clears `busy`, so the chat can never lock."""
+        try:
+            return _answer((busy or {}).get("question"), conv.normalise(store), filters, literal, request)
+        except Exception:  # noqa: BLE001 - rendering failed: keep the chat usable, show what is stored
+            log.exception("showing the answer failed")
+            return [None] + [gr.skip()] * len(view_out)
+
+    def _answer(question: str | None, store: conv.Store, filters: dict | None, literal: bool,
+                request: gr.Request | None) -> list:
         if not question:
             return [None, *view(store, request)]
         scope = scope_text(filters, titles())
@@ -137,12 +148,12 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
         store = conv.add_turn(store, turn, replace_last=literal)
         return [None, *view(store, request)]
 
-    def ask_literally(store: conv.Store, busy: str | None):
+    def ask_literally(store: conv.Store, busy: dict | None):
         ts = conv.turns(store)
-        if not ts or busy:
+        if not ts or _under_way(busy):
             return gr.skip(), gr.skip()
-        return messages({**store, "chats": [{**conv.current_chat(store), "turns": ts[:-1]}]},
-                        pending=ts[-1]["question"]), ts[-1]["question"]
+        return (messages({**store, "chats": [{**conv.current_chat(store), "turns": ts[:-1]}]},
+                         pending=ts[-1]["question"]), {"question": ts[-1]["question"], "since": time.monotonic()})
 
     # -- the rest -----------------------------------------------------------------------
     def select(store: conv.Store, evt: gr.SelectData, request: gr.Request):
@@ -153,16 +164,19 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
     def vote(store: conv.Store, evt: gr.LikeData):
         idx = evt.index if isinstance(evt.index, int) else evt.index[0]
         ts = conv.turns(store)
-        if not 0 <= idx // 2 < len(ts) or evt.liked is None:
+        if not 0 <= idx // 2 < len(ts):
             return
         turn = ts[idx // 2]
         resp = conv.response_of(turn)
-        up = evt.liked is True or evt.liked == "Like"
+        if evt.liked not in (True, False, "Like", "Dislike"):
+            return  # a vote taken back
+        up = evt.liked in (True, "Like")
         feedback.add("up" if up else "down", turn["question"], resp.question if resp else None,
                      resp.answer if resp else (turn.get("error") or ""),
                      sorted({c.source for c in resp.citations}) if resp else [], turn.get("filters"),
                      bool(resp and resp.abstained))
-        gr.Info("Tack! Omdömet är sparat." if up else "Tack! Omdömet är sparat och hjälper oss att förbättra svaren.")
+        gr.Info("Tack! Omdömet är sparat." if up else
+                "Tack! Omdömet är sparat och hjälper oss att förbättra svaren.")
 
     def apply_filters(sources, body, date_from, date_to, doc_type):
         bad = [d for d in (date_from, date_to) if d and not DATE.match(d.strip())]
@@ -175,8 +189,8 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                    if v}
         filters = filters or None
         note = _scope_note(filters, titles())
-        return filters, f'<p role="status">{esc(scope_text(filters, titles()) or "Ingen avgränsning: alla dokument.")}</p>', \
-            note, gr.Tabs(selected="chatt") if filters else gr.skip()
+        said = scope_text(filters, titles()) or "Ingen avgränsning: alla dokument."
+        return filters, f'<p role="status">{esc(said)}</p>', note, gr.Tabs(selected="chatt") if filters else gr.skip()
 
     def clear_filters():
         return (None, '<p role="status">Ingen avgränsning: alla dokument.</p>', _scope_note(None, {}), [], None, "",
@@ -192,7 +206,7 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
         browser = gr.BrowserState(conv.empty_store(), storage_key=STORAGE_KEY, secret=secret)
         store = gr.State(conv.empty_store())
         selected = gr.State(-1)
-        busy = gr.State(None)       # the question being answered, if any
+        busy = gr.State(None)       # {"question", "since"} while an answer is under way
         filters = gr.State(None)
         with gr.Row(elem_id="ra-header"):
             gr.HTML("<h1>Rådsassistenten</h1><p>Fråga om protokoll, ärenden och budgetar. Svaren hänvisar "
@@ -273,11 +287,12 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
             else:
                 first = trigger(start, [box, store, busy], [chatbot, box, busy], queue=False, show_progress="hidden")
 
-            def run(question, st, flt, request: gr.Request):
-                return answer(question, st, flt, literal_mode, request)
+            def run(under_way, st, flt, request: gr.Request):
+                return answer(under_way, st, flt, literal_mode, request)
 
             first.then(run, [busy, store, filters], [busy, *view_out], show_progress="hidden",
-                       concurrency_limit=ANSWER_CONCURRENCY).then(None, js=AFTER_ANSWER_JS)
+                       concurrency_limit=ANSWER_CONCURRENCY, concurrency_id="answer"
+                       ).then(None, js=AFTER_ANSWER_JS)
 
         ask_chain(box.submit)
         ask_chain(send.click)
@@ -303,6 +318,12 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                     show_progress="hidden")
         refresh.click(refresh_library, None, [library, f_source, f_body, f_type], show_progress="hidden")
     return ui
+
+
+def _under_way(busy: dict | None) -> bool:
+    """An answer is being computed; one that never came back (a dropped connection) stops
+    counting after BUSY_SECONDS."""
+    return bool(busy) and time.monotonic() - busy.get("since", 0) < BUSY_SECONDS
 
 
 class _UserError(Exception):

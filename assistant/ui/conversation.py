@@ -46,8 +46,9 @@ def normalise(store: Any) -> Store:
         if not isinstance(chat, dict) or not isinstance(chat.get("turns"), list):
             continue
         turns = [t for t in chat["turns"] if isinstance(t, dict) and isinstance(t.get("question"), str)]
-        chats.append({"id": str(chat.get("id") or uuid.uuid4().hex[:12])[:24], "title": str(chat.get("title", ""))[:120],
-                      "updated": str(chat.get("updated", ""))[:20], "turns": turns[-MAX_TURNS:]})
+        chats.append({"id": str(chat.get("id") or uuid.uuid4().hex[:12])[:24],
+                      "title": str(chat.get("title", ""))[:120], "updated": str(chat.get("updated", ""))[:20],
+                      "turns": turns[-MAX_TURNS:]})
     if not chats:
         return empty_store()
     ids = [c["id"] for c in chats]

@@ -80,7 +80,8 @@ def outline_html(source: str, structure: dict) -> str:
                 group = item["group"]
                 out.append(f'<li class="dv-group" aria-hidden="true">{esc(group)}</li>')
             page = f' <span class="dv-page">s. {esc(item["page"])}</span>' if item.get("page") else ""
-            out.append(f'<li><span class="dv-num">{esc(item.get("number", ""))}</span> {esc(item.get("title", ""))}{page}</li>')
+            out.append(f'<li><span class="dv-num">{esc(item.get("number", ""))}</span> '
+                       f'{esc(item.get("title", ""))}{page}</li>')
         out.append("</ol></section>")
     for par in structure.get("paragraphs", []):
         out.append(_paragraph_html(par))
@@ -145,7 +146,8 @@ def report_html(doc: dict, checks: list[Discrepancy]) -> str:
             f'<li>{esc(d.explanation)} <a href="{esc(passage_url(d.source, d.start, d.end))}">Visa raden</a></li>'
             for d in checks) + "</ul>")
     if notes:
-        out.append("<h3>Anmärkningar från inläsningen</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+        out.append("<h3>Anmärkningar från inläsningen</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes)
+                   + "</ul>")
     if not checks and not notes:
         out.append("<p>Inläsningen gav inga anmärkningar.</p>")
     out.append("</section>")

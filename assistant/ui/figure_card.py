@@ -115,7 +115,7 @@ def chart(series: tuple[str, list[str], list[float], str | None]):
     fig.update_layout(
         separators=", ", height=90 + 44 * len(values), margin={"l": 8, "r": 16, "t": 8, "b": 36},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13, "color": "#1f2937"},
-        paper_bgcolor="white", plot_bgcolor="white", showlegend=False, bargap=0.3,
+        paper_bgcolor="white", plot_bgcolor="white", showlegend=False, bargap=0.3, dragmode=False,
         xaxis={"rangemode": "tozero", "tickformat": ",~r", "gridcolor": "#e5e7eb",
                "title": {"text": unit or ""}},
         yaxis={"autorange": "reversed", "automargin": True})

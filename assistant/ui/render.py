@@ -86,7 +86,8 @@ def turn_html(turn: Turn) -> str:
     body = "".join(f"<p>{_paragraph(p, by_id)}</p>" for p in re.split(r"\n\s*\n", resp.answer.strip()) if p.strip())
     out = ['<div class="ra-answer">', *head, f'<div class="ra-text">{body}</div>']
     if resp.figures:
-        out.append('<p class="ra-more">Beräkning, rader och diagram visas under <a href="#ra-details">Underlag</a>.</p>')
+        out.append('<p class="ra-more">Beräkning, rader och diagram visas under '
+                   '<a href="#ra-details">Underlag</a>.</p>')
     if resp.citations:
         out.append('<h3 class="ra-h">Källor</h3><ol class="ra-sources">')
         out.extend(_source_item(c) for c in resp.citations)
@@ -181,7 +182,8 @@ def markdown(turn: Turn, base_url: str = "") -> str:
         lines += ["", "**Källor**", ""]
         for c in resp.citations:
             quote = _preview(c).replace("\n", " ")
-            lines.append(f"{c.id}. {label_of(c)} – ”{quote}” <{base_url.rstrip('/')}{passage_url(c.source, c.start, c.end)}>")
+            url = base_url.rstrip("/") + passage_url(c.source, c.start, c.end)
+            lines.append(f"{c.id}. {label_of(c)} – ”{quote}” <{url}>")
     return "\n".join(lines) + "\n"
 
 

@@ -35,7 +35,9 @@ HEAD_SCRIPT = """<script>
   } catch (e) {}
   document.addEventListener("click", function (e) {
     var a = e.target && e.target.closest ? e.target.closest("a.ra-cite") : null;
-    document.querySelectorAll("a.ra-cite.ra-open").forEach(function (o) { if (o !== a) o.classList.remove("ra-open"); });
+    document.querySelectorAll("a.ra-cite.ra-open").forEach(function (o) {
+      if (o !== a) o.classList.remove("ra-open");
+    });
     if (a && window.matchMedia("(hover: none)").matches && !a.classList.contains("ra-open")) {
       e.preventDefault();
       a.classList.add("ra-open");
@@ -65,18 +67,23 @@ HEAD_SCRIPT = """<script>
   });
   // Gradio names a few of its parts in English, and labels each message with its raw markup
   // ("user's message: <div …"): Swedish names, and no label on messages so they are read as text
-  var NAMES = {"chatbot conversation": "Samtal", "Scroll down": "Rulla ned", "Loading response": "Hämtar svar"};
+  var NAMES = {"chatbot conversation": "Samtal", "Scroll down": "Rulla ned", "Loading response": "Hämtar svar",
+               "Copy": "Kopiera", "Copied": "Kopierat", "Copied!": "Kopierat", "More tabs": "Fler flikar"};
   function relabel() {
-    document.querySelectorAll("[aria-label]").forEach(function (e) {
-      var v = e.getAttribute("aria-label");
-      if (NAMES[v]) e.setAttribute("aria-label", NAMES[v]);
-      else if (v.indexOf("user's message") === 0 || v.indexOf("bot's message") === 0) e.removeAttribute("aria-label");
+    document.querySelectorAll("[aria-label], [title]").forEach(function (e) {
+      ["aria-label", "title"].forEach(function (attr) {
+        var v = e.getAttribute(attr);
+        if (!v) return;
+        if (NAMES[v]) e.setAttribute(attr, NAMES[v]);
+        else if (v.indexOf("user's message") === 0 || v.indexOf("bot's message") === 0) e.removeAttribute(attr);
+      });
     });
   }
   new MutationObserver(relabel).observe(document.documentElement,
-    {subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"]});
+    {subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label", "title"]});
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") document.querySelectorAll("a.ra-cite.ra-open").forEach(function (o) { o.classList.remove("ra-open"); });
+    if (e.key !== "Escape") return;
+    document.querySelectorAll("a.ra-cite.ra-open").forEach(function (o) { o.classList.remove("ra-open"); });
   });
 })();
 </script>"""
@@ -193,12 +200,14 @@ a.ra-cite:hover .ra-pv, a.ra-cite:focus-visible .ra-pv, a.ra-cite.ra-open .ra-pv
 .ra-k { color: var(--ra-soft); }
 .ra-empty { color: var(--ra-soft); }
 .ra-chart-alt { color: var(--ra-soft); font-size: .9rem; margin: .2rem 0; }
+#ra-chart .modebar-container { display: none !important; }  /* zoom/pan tools, named in English: not needed */
 .ra-file { display: block; font-weight: 400; font-size: .85rem; color: var(--ra-soft); }
 .ra-warn { font-weight: 700; color: #92400e; }
 .ra-upload-note { color: var(--ra-soft); font-size: .92rem; }
 #ra-chat .message { max-width: 100%; }
+/* Gradio dims bot messages to 0.8: links fell below 4.5:1 */
 #ra-chat .prose { opacity: 1 !important; }
-#ra-chat .placeholder-content { padding: 2rem 1.5rem; font-size: 1.05rem; color: var(--ra-soft); }  /* Gradio dims bot messages to 0.8: links fell below 4.5:1 */
+#ra-chat .placeholder-content { padding: 2rem 1.5rem; font-size: 1.05rem; color: var(--ra-soft); }
 .ra-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 #ra-examples { gap: .5rem; flex-wrap: wrap; }
 #ra-examples button { flex: 1 1 14rem; white-space: normal; text-align: left; }
@@ -229,7 +238,8 @@ a { color: #1d4ed8; } a:visited { color: #5b21b6; } a:focus-visible { outline: 3
               max-height: 100vh; overflow-y: auto; padding-right: .4rem; }
 .dv-mk { color: #6b7280; }
 .dv-h { font-weight: 700; }
-.dv-outline h2 { font-size: 1.05rem; margin: 1rem 0 .3rem; } .dv-outline h3 { font-size: .95rem; margin: .6rem 0 .2rem; }
+.dv-outline h2 { font-size: 1.05rem; margin: 1rem 0 .3rem; }
+.dv-outline h3 { font-size: .95rem; margin: .6rem 0 .2rem; }
 .dv-inline { display: inline; }
 .dv-outline ul, .dv-outline ol { padding-left: 1.1rem; margin: .2rem 0; }
 .dv-agenda { list-style: none; padding-left: 0 !important; }
