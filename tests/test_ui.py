@@ -145,13 +145,14 @@ def test_figure_card_keeps_numbers_whole():
     html = card_html(FIG, {1: cite(1)}, 1)
     assert '<span class="ra-num">6 994 559 kr</span>' in html
     assert '<span class="ra-num">1 687 050</span> + <span class="ra-num">2 603 541</span>' in html
-    assert "<td>2026</td>" in html and "(*)" not in html  # footnote marks are not part of the year
+    assert "<th scope=\"row\">2026</th>" in html and "(*)" not in html  # footnote marks are not part of the year
+    assert "Rader som används: Summa Umeå kommun" in html  # one row across years: named once
     assert num("2026-05-19 och 97,4 %") == '2026-05-19 och <span class="ra-num">97,4 %</span>'
 
 
 def test_chart_draws_the_rows_of_a_computed_figure():
     series = chart_series(response(figures=[FIG]))
-    assert series[1] == ["Summa Umeå kommun, 2026", "Summa Umeå kommun, 2027", "Summa Umeå kommun, 2028"]
+    assert series[1] == ["2026", "2027", "2028"] and series[0].startswith("Summa Umeå kommun")
     fig = chart(series)
     assert fig.layout.separators == ", " and list(fig.data[0].x) == [1687050, 2603541, 2703968]
     single = FigureOut(label="x", value=1, unit="kr", citations=[1])
@@ -256,3 +257,20 @@ def test_swedish_page_rewrite():
 
     page = rewrite('<html\n\tlang="en"><head>\n<meta content="https://raw.githubusercontent.com/x.jpg">\n</head>')
     assert 'lang="sv"' in page and "raw.githubusercontent" not in page and 'Navigator.prototype, "language"' in page
+
+
+def test_routes_of_the_browser_face(small_index):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    settings = small_index.index.settings.model_copy(update={"api_keys": ["k"]})
+    with TestClient(create_app(settings, with_ui=True, embedder=small_index.index.embedder)) as client:
+        page = client.get("/")
+        assert page.status_code == 200 and 'lang="sv"' in page.text
+        missing = client.get("/dokument/finns-inte.md")
+        assert missing.status_code == 404 and "Dokumentet finns inte" in missing.text
+        doc = client.get("/dokument/2026-05-19_KSNAU_motesbok.md", params={"start": 100, "end": 150})
+        assert doc.status_code == 200 and '<mark id="markering"' in doc.text
+        assert client.get("/api/feedback").status_code == 401  # staff only
+        assert client.get("/api/feedback", headers={"X-API-Key": "k"}).json() == []

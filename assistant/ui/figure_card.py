@@ -43,6 +43,11 @@ def _column(row: FigureRow) -> str:
     return column or (str(row.year) if row.year else "–")
 
 
+def _shared_row(fig: FigureOut) -> str | None:
+    rows = {r.row for r in fig.rows}
+    return rows.pop() if len(fig.rows) >= 2 and len(rows) == 1 and None not in rows else None
+
+
 def card_html(fig: FigureOut, citations: dict[int, Citation], index: int) -> str:
     value = format_amount(fig.value, fig.unit)
     out = [f'<section class="ra-figure" aria-labelledby="ra-fig-{index}">',
@@ -52,16 +57,21 @@ def card_html(fig: FigureOut, citations: dict[int, Citation], index: int) -> str
         out.append(f'<p class="ra-formula"><span class="ra-k">Beräkning:</span> {num(fig.formula)} = '
                    f'<span class="ra-num">{esc(value)}</span></p>')
     if fig.rows:
-        out.append('<div class="ra-table-wrap"><table class="ra-rows"><caption>Rader som används</caption><thead><tr>'
-                   '<th scope="col">Rad</th><th scope="col">Kolumn</th><th scope="col" class="ra-r">Värde</th>'
+        # one row read across its columns (a sum over years) names the row once, in the caption
+        shared = _shared_row(fig)
+        caption = f"Rader som används: {esc(shared)}" if shared else "Rader som används"
+        head = "" if shared else '<th scope="col">Rad</th>'
+        out.append(f'<div class="ra-table-wrap"><table class="ra-rows"><caption>{caption}</caption><thead><tr>{head}'
+                   '<th scope="col">Kolumn</th><th scope="col" class="ra-r">Värde</th>'
                    '<th scope="col">Källa</th></tr></thead><tbody>')
         for r in fig.rows:
             c = citations.get(r.citation)
             link = (f'<a href="{esc(passage_url(c.source, c.start, c.end))}" target="_blank" '
                     f'aria-label="Källa {r.citation}">[{r.citation}]</a>' if c else f"[{r.citation}]")
-            out.append(f'<tr><th scope="row">{esc(r.row or r.label)}</th><td>{esc(_column(r))}</td>'
-                       f'<td class="ra-r"><span class="ra-num">{esc(format_amount(r.value, r.unit))}</span></td>'
-                       f"<td>{link}</td></tr>")
+            first = (f'<th scope="row">{esc(_column(r))}</th>' if shared else
+                     f'<th scope="row">{esc(r.row or r.label)}</th><td>{esc(_column(r))}</td>')
+            out.append(f'<tr>{first}<td class="ra-r"><span class="ra-num">{esc(format_amount(r.value, r.unit))}'
+                       f"</span></td><td>{link}</td></tr>")
         out.append("</tbody></table></div>")
     elif fig.citations:
         out.append('<p class="ra-k">Källa: ' + " ".join(f"[{i}]" for i in fig.citations) + "</p>")
@@ -86,9 +96,12 @@ def chart_series(resp: AskResponse | None) -> tuple[str, list[str], list[float],
         return None
     for fig in resp.figures:
         if len(fig.rows) >= 2:
-            labels = [", ".join(x for x in (r.row or r.label, _column(r) if r.column or r.year else "") if x)
+            shared = _shared_row(fig)
+            labels = [_column(r) if shared else
+                      ", ".join(x for x in (r.row or r.label, _column(r) if r.column or r.year else "") if x)
                       for r in fig.rows]
-            return fig.label, labels, [r.value for r in fig.rows], fig.rows[0].unit or fig.unit
+            title = f"{shared} ({fig.label})" if shared and shared not in fig.label else fig.label
+            return title, labels, [r.value for r in fig.rows], fig.rows[0].unit or fig.unit
     units = {f.unit for f in resp.figures}
     if len(resp.figures) >= 2 and len(units) == 1:
         return ("Jämförelse", [f.label for f in resp.figures], [f.value for f in resp.figures], units.pop())
@@ -109,15 +122,17 @@ def chart(series: tuple[str, list[str], list[float], str | None]):
     title, labels, values, unit = series
     short = [lbl if len(lbl) <= CHART_LABEL_CHARS else lbl[:CHART_LABEL_CHARS - 1] + "…" for lbl in labels]
     texts = [format_amount(v, unit) for v in values]
-    fig = go.Figure(go.Bar(x=values, y=short, orientation="h", text=texts, textposition="auto",
-                           marker_color="#1d4ed8", textfont={"color": "white"}, customdata=labels,
+    # values printed beside their bars (room is left for them), so none is hidden by a short bar
+    fig = go.Figure(go.Bar(x=values, y=short, orientation="h", text=texts, textposition="outside",
+                           marker_color="#1d4ed8", textfont={"color": "#1f2937"}, customdata=labels,
                            hovertemplate="%{customdata}: %{text}<extra></extra>", cliponaxis=False))
+    top = max([abs(v) for v in values] + [1])
     fig.update_layout(
-        separators=", ", height=90 + 44 * len(values), margin={"l": 8, "r": 16, "t": 8, "b": 36},
+        separators=", ", height=110 + 44 * len(values), margin={"l": 8, "r": 16, "t": 32, "b": 36},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13, "color": "#1f2937"},
         paper_bgcolor="white", plot_bgcolor="white", showlegend=False, bargap=0.3, dragmode=False,
-        xaxis={"rangemode": "tozero", "tickformat": ",~r", "gridcolor": "#e5e7eb",
-               "title": {"text": unit or ""}},
+        xaxis={"range": [min(0, min(values) * 1.6), top * 1.6], "tickformat": ",~r", "gridcolor": "#e5e7eb",
+               "title": {"text": unit or ""}, "nticks": 4},
         yaxis={"autorange": "reversed", "automargin": True})
     return fig
 

@@ -141,7 +141,13 @@ def rewrite(page: str) -> str:
     page = page.replace('lang="en"', 'lang="sv"', 1)
     # Gradio's template advertises itself with remote preview images: no page of ours points off the server
     page = "\n".join(line for line in page.split("\n") if "raw.githubusercontent.com" not in line)
-    return page.replace("<head>", "<head>\n" + HEAD_SCRIPT, 1)
+    return page.replace("<head>", "<head>\n" + HEAD_SCRIPT + PAGE_CSS, 1)
+
+
+# Rules for Gradio's own page frame: Gradio scopes the app's `css` to its content, so these go in <head>.
+PAGE_CSS = """<style>
+@media (max-width: 640px) { .gradio-container .main.fillable { padding-left: .5rem; padding-right: .5rem; } }
+</style>"""
 
 
 APP_CSS = """
@@ -220,7 +226,6 @@ a.ra-cite:hover .ra-pv, a.ra-cite:focus-visible .ra-pv, a.ra-cite.ra-open .ra-pv
   #ra-header p { display: none; }
   .ra-rows, .ra-quote-table { font-size: .85rem; }
   .ra-rows th, .ra-rows td, .ra-quote-table th, .ra-quote-table td { padding: .25rem .3rem; }
-  .gradio-container { padding-left: .5rem !important; padding-right: .5rem !important; }
 }
 """
 
