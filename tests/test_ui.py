@@ -274,3 +274,23 @@ def test_routes_of_the_browser_face(small_index):
         assert doc.status_code == 200 and '<mark id="markering"' in doc.text
         assert client.get("/api/feedback").status_code == 401  # staff only
         assert client.get("/api/feedback", headers={"X-API-Key": "k"}).json() == []
+
+
+def test_access_seam_limits_what_a_caller_sees(small_index, tmp_path):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from assistant.ui.access import Access
+    from assistant.ui.mount import mount_ui
+
+    only = "2026-05-19_KSNAU_motesbok.md"
+    access = Access(levels_of=lambda request: frozenset({"public"}), visible=lambda levels: {only})
+    assert access.ask_kwargs(None) == {"levels": frozenset({"public"})}
+    assert [d["source"] for d in access.documents(small_index.index, None)] == [only]
+    assert Access().ask_kwargs(None) == {} and Access().may_read(None, "x.md")
+    settings = small_index.index.settings.model_copy(update={"data_dir": tmp_path})
+    with TestClient(mount_ui(FastAPI(), small_index, settings, access=access)) as client:
+        assert client.get("/dokument/" + only).status_code == 200
+        assert client.get("/dokument/2022_IOP_Van_i_Umea_forslag.md").status_code == 404
+        page = client.get("/").text
+        assert "Programrapport" not in page and "Mötesbok" not in page  # names are loaded per visitor

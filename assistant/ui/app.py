@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote
 
 import gradio as gr
@@ -19,6 +17,7 @@ import gradio as gr
 from ..schemas import Filters
 from ..service import Assistant
 from . import conversation as conv
+from .access import Access
 from .feedback import FeedbackStore
 from .figure_card import chart, chart_alt, chart_series, details_html
 from .library import bodies, catalogue, library_html
@@ -27,25 +26,18 @@ from .theme import AFTER_ANSWER_JS, FOCUS_INPUT_JS
 
 log = logging.getLogger(__name__)
 
-# Extra keyword arguments for Assistant.ask/chat from the request (e.g. the access levels of the
-# signed-in user, once access control lands): the UI passes them through untouched.
-AccessHook = Callable[[gr.Request | None], dict[str, Any]]
-
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STORAGE_KEY = "radsassistenten-chattar"
 BUSY_SECONDS = 60
-ANSWER_CONCURRENCY = 2  # the machine answers two questions at a time; more wait in Gradio's queue
+ANSWER_CONCURRENCY = 2
+MAX_EXAMPLES = 3  # the machine answers two questions at a time; more wait in Gradio's queue
 
 
-def no_access(request: gr.Request | None) -> dict[str, Any]:
-    return {}
-
-
-def example_questions(index) -> list[str]:
+def example_questions(index, documents: list[dict]) -> list[str]:
     """One example of each kind the ingested documents can answer (an agenda item, a decision, a
     meeting), from the newest documents: built from what is ingested, never fixed text."""
     kinds: dict[str, str] = {}
-    for d in sorted(index.documents(), key=lambda d: d["source"], reverse=True):
+    for d in sorted(documents, key=lambda d: d["source"], reverse=True):
         st = (index.document(d["source"]) or {}).get("structure") or {}
         numbered = [a["number"] for a in st.get("agenda", []) if "/" in str(a.get("number", ""))]  # "195/26"
         if numbered:
@@ -61,13 +53,15 @@ def example_questions(index) -> list[str]:
     return [kinds[k] for k in ("agenda", "decision", "meeting") if k in kinds]
 
 
-def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook | None = None,
+def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | None = None,
              secret: str | None = None) -> gr.Blocks:
+    """The page holds no document names: the library, the filters and the examples are filled
+    per visitor on load, with what that visitor may read."""
     index = assistant.index
-    access = access or no_access
+    access = access or Access()
 
-    def titles() -> dict[str, str]:
-        return {d["source"]: d["title"] or d["source"] for d in index.documents()}
+    def titles(request: gr.Request | None) -> dict[str, str]:
+        return {d["source"]: d["title"] or d["source"] for d in access.documents(index, request)}
 
     # -- views ------------------------------------------------------------------------
     def messages(store: conv.Store, pending: str | None = None) -> list[dict]:
@@ -124,12 +118,12 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                 request: gr.Request | None) -> list:
         if not question:
             return [None, *view(store, request)]
-        scope = scope_text(filters, titles())
+        scope = scope_text(filters, titles(request))
         try:
             if len(question) > conv.QUESTION_CHARS:
                 raise _UserError(f"Frågan är för lång ({len(question)} tecken). Korta den till högst "
                                  f"{conv.QUESTION_CHARS} tecken.")
-            extra = access(request)
+            extra = access.ask_kwargs(request)
             f = Filters(**filters) if filters else None
             if literal:
                 resp = assistant.ask(question, f, **extra)
@@ -178,7 +172,7 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
         gr.Info("Tack! Omdömet är sparat." if up else
                 "Tack! Omdömet är sparat och hjälper oss att förbättra svaren.")
 
-    def apply_filters(sources, body, date_from, date_to, doc_type):
+    def apply_filters(sources, body, date_from, date_to, doc_type, request: gr.Request):
         bad = [d for d in (date_from, date_to) if d and not DATE.match(d.strip())]
         if bad:
             return gr.skip(), (f'<p class="ra-error" role="alert">Datum skrivs ÅÅÅÅ-MM-DD (t.ex. 2026-05-19), '
@@ -188,20 +182,24 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                                      "date_to": (date_to or "").strip() or None, "doc_type": doc_type or None}.items()
                    if v}
         filters = filters or None
-        note = _scope_note(filters, titles())
-        said = scope_text(filters, titles()) or "Ingen avgränsning: alla dokument."
+        names = titles(request)
+        note = _scope_note(filters, names)
+        said = scope_text(filters, names) or "Ingen avgränsning: alla dokument."
         return filters, f'<p role="status">{esc(said)}</p>', note, gr.Tabs(selected="chatt") if filters else gr.skip()
 
     def clear_filters():
         return (None, '<p role="status">Ingen avgränsning: alla dokument.</p>', _scope_note(None, {}), [], None, "",
                 "", None)
 
-    def refresh_library():
-        entries = catalogue(index)
-        return (library_html(entries), gr.update(choices=[(e.title, e.source) for e in entries]),
-                gr.update(choices=bodies(entries)), gr.update(choices=sorted({e.doc_type for e in entries})))
-
-    entries = catalogue(index)
+    def refresh_library(request: gr.Request | None = None) -> list:
+        """The library and the choices built from it, for this visitor."""
+        documents = access.documents(index, request)
+        entries = catalogue(index, documents)
+        examples = example_questions(index, documents)
+        return [library_html(entries), gr.update(choices=[(e.title, e.source) for e in entries]),
+                gr.update(choices=bodies(entries)), gr.update(choices=sorted({e.doc_type for e in entries})),
+                *[gr.update(value=examples[i], visible=True) if i < len(examples) else gr.update(visible=False)
+                  for i in range(MAX_EXAMPLES)]]
     with gr.Blocks(title="Rådsassistenten") as ui:
         browser = gr.BrowserState(conv.empty_store(), storage_key=STORAGE_KEY, secret=secret)
         store = gr.State(conv.empty_store())
@@ -225,8 +223,8 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                                         "med numrerade källor [1] som du kan öppna.</p>")
                         # our own example buttons: Gradio's sit in a role=list without list items, named in English
                         with gr.Row(elem_id="ra-examples") as examples_row:
-                            example_buttons = [gr.Button(q, size="sm", variant="secondary")
-                                               for q in example_questions(index)]
+                            example_buttons = [gr.Button("", size="sm", variant="secondary", visible=False)
+                                               for _ in range(MAX_EXAMPLES)]
                         literal = gr.Button("Ställ frågan som den skrevs", visible=False, size="sm",
                                             variant="secondary", elem_id="ra-literal")
                         with gr.Row(equal_height=False, elem_id="ra-ask-row"):
@@ -252,20 +250,19 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                 gr.HTML('<h2 class="ra-h2">Avgränsa frågorna</h2><p class="ra-upload-note">Välj dokument, organ, '
                         "datum eller filtyp. Svaren nämner avgränsningen.</p>")
                 with gr.Row():
-                    f_source = gr.Dropdown(label="Dokument", choices=[(e.title, e.source) for e in entries],
-                                           multiselect=True, value=[], elem_id="ra-f-source")
-                    f_body = gr.Dropdown(label="Organ (t.ex. KS, IFN)", choices=bodies(entries), value=None,
+                    f_source = gr.Dropdown(label="Dokument", choices=[], multiselect=True, value=[],
+                                           elem_id="ra-f-source")
+                    f_body = gr.Dropdown(label="Organ (t.ex. KS, IFN)", choices=[], value=None,
                                          allow_custom_value=True, elem_id="ra-f-body")
                 with gr.Row():
                     f_from = gr.Textbox(label="Från datum (ÅÅÅÅ-MM-DD)", elem_id="ra-f-from")
                     f_to = gr.Textbox(label="Till datum (ÅÅÅÅ-MM-DD)", elem_id="ra-f-to")
-                    f_type = gr.Dropdown(label="Filtyp", choices=sorted({e.doc_type for e in entries}), value=None,
-                                         elem_id="ra-f-type")
+                    f_type = gr.Dropdown(label="Filtyp", choices=[], value=None, elem_id="ra-f-type")
                 with gr.Row():
                     apply = gr.Button("Använd i chatten", variant="primary", elem_id="ra-apply")
                     clear = gr.Button("Rensa avgränsning", variant="secondary", elem_id="ra-clear")
                 filter_msg = gr.HTML("")
-                library = gr.HTML(library_html(entries), elem_id="ra-library")
+                library = gr.HTML('<p class="ra-empty">Läser in listan…</p>', elem_id="ra-library")
                 with gr.Row():
                     refresh = gr.Button("Uppdatera listan", variant="secondary", size="sm")
                     gr.Button("Ladda upp dokument", interactive=False, size="sm", elem_id="ra-upload")
@@ -276,10 +273,12 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                     examples_row]
         panel_out = [details, plot, alt, export, download, literal, history]
 
-        def on_load(saved, request: gr.Request):
-            return view(conv.normalise(saved), request)
+        library_out = [library, f_source, f_body, f_type, *example_buttons]
 
-        ui.load(on_load, inputs=[browser], outputs=view_out, show_progress="hidden")
+        def on_load(saved, request: gr.Request):
+            return [*view(conv.normalise(saved), request), *refresh_library(request)]
+
+        ui.load(on_load, inputs=[browser], outputs=view_out + library_out, show_progress="hidden")
 
         def ask_chain(trigger, literal_mode: bool = False):
             if literal_mode:
@@ -316,7 +315,7 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: AccessHook |
                     show_progress="hidden")
         clear.click(clear_filters, None, [filters, filter_msg, scope_note, f_source, f_body, f_from, f_to, f_type],
                     show_progress="hidden")
-        refresh.click(refresh_library, None, [library, f_source, f_body, f_type], show_progress="hidden")
+        refresh.click(refresh_library, None, library_out, show_progress="hidden")
     return ui
 
 

@@ -51,7 +51,8 @@ def ingest_notes(doc: dict) -> list[str]:
     return [str(n) for n in notes]
 
 
-def catalogue(index: CouncilIndex) -> list[LibraryEntry]:
+def catalogue(index: CouncilIndex, documents: list[dict] | None = None) -> list[LibraryEntry]:
+    """The library rows of `documents` (default: every ingested document)."""
     index.refresh()
     checks = Counter()
     explanations: dict[str, list[str]] = {}
@@ -59,7 +60,7 @@ def catalogue(index: CouncilIndex) -> list[LibraryEntry]:
         checks[d.source] += 1
         explanations.setdefault(d.source, []).append(d.explanation)
     out = []
-    for d in index.documents():
+    for d in index.documents() if documents is None else documents:
         full = index.document(d["source"]) or {}
         st = full.get("structure") or {}
         out.append(LibraryEntry(

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.params import Depends
 from fastapi.responses import HTMLResponse
 
 from ..service import Assistant
 from ..settings import Settings
-from .app import AccessHook, build_ui
+from .access import Access
+from .app import build_ui
 from .docview import document_page, esc
 from .feedback import FeedbackStore
 from .theme import APP_CSS, SwedishPage, theme
@@ -37,21 +38,22 @@ def ui_secret(data_dir: Path) -> str:
 
 
 def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings, staff: Sequence[Depends] = (),
-             readers: Sequence[Depends] = (), access: AccessHook | None = None,
+             readers: Sequence[Depends] = (), access: Access | None = None,
              auth_dependency: Callable[[Any], str | None] | None = None) -> FastAPI:
-    """`staff` guards the feedback list; `readers` guards the document view; `access` gives the
-    extra arguments (e.g. access levels) for each question; `auth_dependency` is Gradio's hook
-    for a signed-in user (returns a user id or None for 401)."""
+    """`staff` guards the feedback list; `readers` guards the document view; `access` says what
+    each caller may read (levels for the assistant, visible documents); `auth_dependency` is
+    Gradio's hook for a signed-in user (a user id, or None for a 401)."""
     index = assistant.index
+    access = access or Access()
     feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
     app.state.feedback = feedback
 
     @app.get("/dokument/{source}", response_class=HTMLResponse, dependencies=list(readers),
              summary="Dokumentvy: texten med det citerade stycket markerat, struktur och inläsningsrapport")
-    def document_view(source: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0),
-                      offset: int | None = Query(None, ge=0)) -> HTMLResponse:
-        doc = index.document(source)
-        if not doc:
+    def document_view(request: Request, source: str, start: int | None = Query(None, ge=0),
+                      end: int | None = Query(None, ge=0), offset: int | None = Query(None, ge=0)) -> HTMLResponse:
+        doc = index.document(source) if access.may_read(request, source) else None
+        if not doc:  # one not visible to this caller is as absent as one never ingested
             return HTMLResponse(_not_found(source), status_code=404)
         checks = [d for d in index.discrepancies if d.source == source]
         return HTMLResponse(document_page(doc, index.document_text(source) or "", checks, start, end, offset))
