@@ -92,6 +92,11 @@ def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Cit
     """The lead candidate's answer, then up to two supporting passages from other places."""
     lead = ranked[0]
     parts, figures, warnings = [], [], []
+    computed = _difference(q, ranked, threshold, cites) if q.operation == "diff" and lead.candidate.reader == "sentence" \
+        else None
+    if computed is not None:
+        parts.append(computed.text)
+        figures.extend(computed.figures)
     first = _render(q, lead.candidate, cites, lead=True)
     parts.append(first.text)
     figures.extend(first.figures)
@@ -117,6 +122,40 @@ def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Cit
     if support:
         parts.append(f"{say(q.lang, 'evidence')}: " + " ".join(support))
     return "\n\n".join(parts), figures, warnings
+
+
+def _difference(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Citations) -> Rendered | None:
+    """A difference asked for and stated by no table: the first two values of the asked kind and the
+    same unit, in the lead sentence (in its order) and then the next best sentences, subtracted,
+    with both cited. The formula is shown, so a reader can check which numbers were used."""
+    kind = T.AMOUNT if q.answer_type == T.AMOUNT else T.COUNT
+    floor = max(threshold, SUPPORT_RATIO * ranked[0].score)
+    picked: list[tuple] = []
+    for s in ranked[:1 + MAX_SUPPORT]:
+        if s is not ranked[0] and s.score < floor:
+            break
+        for v in s.candidate.states(kind):
+            if v.number is None or (picked and (v.unit != picked[0][0].unit or v.number == picked[0][0].number)):
+                continue
+            picked.append((v, s.candidate))
+            if len(picked) == 2:
+                break
+        if len(picked) == 2:
+            break
+    if len(picked) < 2:
+        return None
+    (a, ca), (b, cb) = sorted(picked, key=lambda p: -p[0].number)
+    value = round(a.number - b.number, 6)
+    ids = [cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in (ca, cb)]
+    unit = a.unit if kind == T.AMOUNT else None
+    formula = f"{format_number(a.number)} − {format_number(b.number)}"
+    shown = format_number(value) + (f" {unit}" if unit else "")
+    refs = "".join(f"[{i}]" for i in dict.fromkeys(ids))
+    label = _label(ca, a)
+    fig = FigureOut(label=label, value=value, unit=unit, formula=formula, citations=list(dict.fromkeys(ids)),
+                    rows=[FigureRow(label=_label(ca, a), value=a.number, unit=unit, citation=ids[0]),
+                          FigureRow(label=_label(cb, b), value=b.number, unit=unit, citation=ids[1])])
+    return Rendered(f"{say(q.lang, 'difference', value=shown, formula=formula)} {refs}.", (fig,))
 
 
 def _render(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool) -> Rendered:
