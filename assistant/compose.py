@@ -18,7 +18,7 @@ from .ranker import Scored
 from .schemas import Citation, FigureOut, FigureRow
 
 MAX_SUPPORT = 2           # further passages after the lead
-SUPPORT_RATIO = 0.5       # a supporting candidate scores at least this share of the lead's score
+SUPPORT_GAP = 2.0         # a supporting candidate's logit is at most this far below the lead's
 MAX_CHARS = 700
 
 
@@ -88,11 +88,11 @@ def _label(c: Candidate, value) -> str:
     return (head or clean(c.evidence)[:90]).strip(" ,:;")
 
 
-def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Citations) -> tuple[str, list, list[str]]:
+def compose(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> tuple[str, list, list[str]]:
     """The lead candidate's answer, then up to two supporting passages from other places."""
     lead = ranked[0]
     parts, figures, warnings = [], [], []
-    computed = _difference(q, ranked, threshold, cites) if q.operation == "diff" and lead.candidate.reader == "sentence" \
+    computed = _difference(q, ranked, cites) if q.operation == "diff" and lead.candidate.reader == "sentence" \
         else None
     if computed is not None:
         parts.append(computed.text)
@@ -103,7 +103,7 @@ def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Cit
     warnings.extend(first.warnings)
     used = [(lead.candidate.source, lead.candidate.start, lead.candidate.end)]
     length = len(first.text)
-    floor = max(threshold, SUPPORT_RATIO * lead.score)
+    floor = lead.score - SUPPORT_GAP
     support = []
     for s in ranked[1:]:
         c = s.candidate
@@ -124,12 +124,12 @@ def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Cit
     return "\n\n".join(parts), figures, warnings
 
 
-def _difference(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Citations) -> Rendered | None:
+def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Rendered | None:
     """A difference asked for and stated by no table: the first two values of the asked kind and the
     same unit, in the lead sentence (in its order) and then the next best sentences, subtracted,
     with both cited. The formula is shown, so a reader can check which numbers were used."""
     kind = T.AMOUNT if q.answer_type == T.AMOUNT else T.COUNT
-    floor = max(threshold, SUPPORT_RATIO * ranked[0].score)
+    floor = ranked[0].score - SUPPORT_GAP
     picked: list[tuple] = []
     for s in ranked[:1 + MAX_SUPPORT]:
         if s is not ranked[0] and s.score < floor:

@@ -122,6 +122,6 @@ def test_a_difference_asked_for_is_computed_from_cited_values():
     q, cands = _candidates("Hur många fler årsarbetare hade förvaltningen jämfört med samma period året innan?",
                            "Antal årsarbetare\t197,7\t188,7")
     row = next(c for c in cands if "197,7" in c.evidence)
-    answer, figures, _ = compose(q, [Scored(row, (), 0.9)], 0.5, Citations())
+    answer, figures, _ = compose(q, [Scored(row, (), 0.9)], Citations())
     assert figures[0].value == 9.0 and figures[0].formula == "197,7 − 188,7"
     assert answer.startswith("Skillnaden är 9")
