@@ -9,8 +9,12 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from index.embeddings import Embedder
 from index.store import CouncilIndex
 
+from .faces import Faces, select_facts
+from .mcp_face import mount_mcp
+from .openai_face import openai_router
 from .schemas import AskRequest, AskResponse, ChatRequest, IngestRequest
 from .service import Assistant
 from .settings import Settings, get_settings
@@ -18,9 +22,10 @@ from .settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, with_ui: bool = True, embedder: Embedder | None = None) -> FastAPI:
+    """`embedder` replaces the configured model (tests pass a fast fake one)."""
     settings = settings or get_settings()
-    index = CouncilIndex(settings)
+    index = CouncilIndex(settings, embedder=embedder)
     assistant = Assistant(index)
     app = FastAPI(title="Rådsassistenten", version="0.1.0",
                   description="Frågor och svar över kommunala sammanträdeshandlingar, med källhänvisningar "
@@ -87,30 +92,21 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     def facts(source: str | None = None, entity: str | None = None, label: str | None = None,
               year: int | None = None, limit: int = Query(500, ge=1, le=10000)) -> list[dict]:
         index.refresh()
-        out = []
-        for f in index.facts:
-            if source and not f.source.endswith(source):
-                continue
-            if entity and (not f.entity or entity.lower() not in f.entity.lower()):
-                continue
-            if label and label.lower() not in f.label.lower():
-                continue
-            if year and f.year != year:
-                continue
-            out.append(f.to_dict())
-            if len(out) >= limit:
-                break
-        return out
+        return [f.to_dict() for f in select_facts(index.facts, source=source, entity=entity, label=label, year=year,
+                                                  limit=limit)]
 
     @app.get("/api/checks", dependencies=[Depends(require_key)])
     def checks() -> list[dict]:
         index.refresh()
         return [asdict(d) for d in index.discrepancies]
 
+    # faces for other tools: OpenAI-compatible /v1 and MCP at /mcp (before the UI takes "/")
+    faces = app.state.faces = Faces(assistant)
+    app.include_router(openai_router(faces, settings))
+    mount_mcp(app, faces, settings)
+
     if with_ui:
-        import gradio as gr
+        from .ui.mount import mount_ui
 
-        from .ui import build_ui
-
-        app = gr.mount_gradio_app(app, build_ui(assistant), path="/")
+        app = mount_ui(app, assistant, settings, staff=[Depends(require_key)])
     return app

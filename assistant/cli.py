@@ -32,11 +32,30 @@ def _call(base: str, method: str, path: str, payload: dict | None = None, timeou
         return json.loads(r.read().decode())
 
 
+def _file_summary(rep: dict) -> str:
+    """One line per ingested file: pages (OCR'd, skipped), tables, facts, passages."""
+    parts = []
+    if rep.get("pages"):
+        parts.append(f"{rep['pages']} sidor")
+        if rep.get("ocr_pages"):
+            parts.append(f"OCR på sidorna {', '.join(map(str, rep['ocr_pages']))}")
+        if rep.get("skipped_pages"):
+            parts.append(f"ej lästa sidor {', '.join(map(str, rep['skipped_pages']))}")
+        if rep.get("garbled_pages"):
+            parts.append(f"förvanskat textlager på sidorna {', '.join(map(str, rep['garbled_pages']))}")
+    parts.append(f"{rep.get('tables', 0)} tabeller, {rep.get('facts', 0)} fakta, {rep.get('chunks', 0)} avsnitt")
+    return "; ".join(parts)
+
+
 def _print_report(report: dict) -> int:
     for key, label in (("added", "nya"), ("updated", "uppdaterade"), ("unchanged", "oförändrade"),
                        ("removed", "borttagna")):
         if report.get(key):
             print(f"{label}: {len(report[key])} ({', '.join(report[key])})")
+    for name, rep in report.get("files", {}).items():
+        print(f"  {name}: {_file_summary(rep)}")
+        for warning in rep.get("warnings", []):
+            print(f"    varning: {warning}")
     for name, error in report.get("errors", {}).items():
         print(f"FEL: {error}", file=sys.stderr)
     print(f"tid: {report.get('seconds', 0):.1f} s")
@@ -88,13 +107,13 @@ def cmd_ask(args) -> int:
     from index.store import CouncilIndex
 
     from .service import Assistant
-    from .ui import render
+    from .ui.render import plain
 
     resp = Assistant(CouncilIndex(get_settings())).ask(args.question)
     if args.json:
         print(json.dumps(resp.model_dump(), ensure_ascii=False, indent=1))
     else:
-        print(render(resp).replace("<details><summary>", "").replace("</summary>", "").replace("</details>", ""))
+        print(plain(resp))
     return 0
 
 
@@ -106,6 +125,21 @@ def cmd_serve(args) -> int:
     settings = get_settings()
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
                 log_level="info")
+    return 0
+
+
+def cmd_mcp(args) -> int:
+    """MCP over stdio for a client that starts the server itself (stdout carries only protocol)."""
+    import logging
+
+    from index.store import CouncilIndex
+
+    from .faces import Faces
+    from .mcp_face import build_mcp
+    from .service import Assistant
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    build_mcp(Faces(Assistant(CouncilIndex(get_settings()))), get_settings(), local=True).run("stdio")
     return 0
 
 
@@ -136,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(fn=cmd_serve)
+    p = sub.add_parser("mcp", help="MCP-server över stdio (för t.ex. Claude Desktop)")
+    p.set_defaults(fn=cmd_mcp)
     p = sub.add_parser("eval", help="kör den gyllene frågemängden")
     p.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "golden.jsonl"))
     p.add_argument("--base-url", help="mät en körande server i stället för i processen")

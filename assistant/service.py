@@ -24,6 +24,7 @@ from .candidates import Candidate, Rendered, read_sentences
 from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
+from .provenance import Provenance
 from .query import AMOUNT, COUNT, PERCENT, AnalyzedQuery, analyze
 from .ranker import FEATURES, Evidence, Ranker, Scored
 from .retrieval import Hit, retrieve
@@ -58,19 +59,18 @@ class Assistant:
         # derived once per index state (reset in _sync), filled on first use
         self._title_map: dict[str, str] = {}
         self._fact_chunks: dict[str, Chunk] | None = None
-        self._name_words: dict[str, set[str]] | None = None
-        self._doc_words: dict[str, set[str]] = {}
         self._engines: dict[frozenset[str], FigureEngine] = {}  # for filtered questions
         self._evidence_cache: Evidence | None = None
         self._meta: dict[str, dict] = {}
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.ranker = Ranker.load()
+        self._provenance = Provenance(index)
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> None:
         self.index.refresh()
         if self._generation != self.index._loaded_generation or self._engine is None:
-            self._fact_chunks, self._name_words, self._doc_words, self._engines = None, None, {}, {}
+            self._fact_chunks, self._engines = None, {}
             self._evidence_cache = None
 
             by_source = defaultdict(list)
@@ -87,6 +87,10 @@ class Assistant:
 
     # -- public -----------------------------------------------------------------------
     def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
+        # every answer's citations say where they sit (section, §, page, table header): one place
+        return self._provenance.annotate(self._answer(question, filters, reply_lang))
+
+    def _answer(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
         """analyse → retrieve → read → rank → compose."""
         self._sync()
         if not self.index.chunks:
@@ -243,13 +247,13 @@ class Assistant:
         figures, warnings = [], []
         for fig in result.figures:
             ids = [self._cite_fact(f, cites) for f in fig.facts]
-            rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i)
-                    for f, i in zip(fig.facts, ids)]
+            rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i, row=clean(f.label),
+                              column=f.column or None, year=f.year) for f, i in zip(fig.facts, ids)]
             figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
                                      citations=ids, rows=rows))
         for f in result.corrected:
             ref = self._cite_fact(f, cites)
-            parts.append(say(lq.lang, "note") + " " + say(lq.lang, "corrected", quote=_clean(f.label), ref=ref,
+            parts.append(say(lq.lang, "note") + " " + say(lq.lang, "corrected", quote=clean(f.label), ref=ref,
                                                           by=f.superseded_by))
         for d in result.warnings:
             ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table, d.explanation, None,
@@ -473,15 +477,9 @@ class Assistant:
 def _row_label(f: Fact) -> str:
     """`Summa Umeå kommun, 2027 (**), Vän i Umeå` for a cell; the clause for an amount in text."""
     if f.kind == "text":
-        return _clean(f.label)[:120]
+        return clean(f.label)[:120]
     column = re.sub(r"\s*\(\**\)\s*$", "", (f.column or "").strip())  # footnote marks such as "(**)"
     return ", ".join(x for x in (f.label, column, f.entity or "") if x)
-
-
-def _clean(text: str) -> str:
-    text = re.sub(r"</?\w+>|\*\*|\\\*", "", text)
-    text = re.sub(r"\s*\n\s*", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 # words that say what is measured or computed, not what about ("betalar", "sammanlagt")

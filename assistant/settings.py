@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_keys: list[str] = Field(default_factory=list, description="If set, /api/* requires X-API-Key.")
+    public_url: str | None = Field(None, description="Public base URL for links in answers given to other tools "
+                                                     "(OpenAI face, MCP), e.g. https://rad.example.se; unset = the "
+                                                     "URL a request came to, or http://host:port.")
     max_file_mb: float = Field(50.0, description="Largest file accepted by ingest.")
     max_files: int = Field(1000, description="Most files accepted in one ingest call.")
     top_k: int = Field(8, description="Passages considered per answer.")

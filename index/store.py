@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
-PARSER_VERSION = "21"
+PARSER_VERSION = "22"
 
 
 @dataclass
@@ -59,6 +59,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    files: dict[str, dict] = field(default_factory=dict)  # per file: pages, OCR, tables, facts, warnings
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,8 +191,9 @@ class CouncilIndex:
         if not r:
             return None
         structure = json.loads(r[6] or "{}")
+        report = structure.pop("ingest_report", {})
         return dict(source=r[0], title=r[1], format=r[2], chunks=r[3], facts=r[4], ingested_at=r[5],
-                    metadata=structure.get("metadata") or {}, structure=structure)
+                    metadata=structure.get("metadata") or {}, structure=structure, report=report)
 
     def document_text(self, source: str) -> str | None:
         r = self._db.execute("SELECT text FROM documents WHERE source=?", (source,)).fetchone()
@@ -244,6 +246,7 @@ class CouncilIndex:
                 raw = read_document(f, max_bytes=int(self.settings.max_file_mb * 1024 * 1024))
                 parsed = parse_document(raw)
                 self._store(parsed, str(f.resolve()), digest)
+                report.files[f.name] = parsed.report
             except DocumentReadError as exc:
                 report.errors[f.name] = str(exc)
                 continue
@@ -304,7 +307,9 @@ class CouncilIndex:
                 self._db.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.source, path, doc.title, doc.fmt, digest, len(doc.chunks), len(doc.facts),
-                     time.strftime("%Y-%m-%dT%H:%M:%S"), json.dumps(doc.structure, ensure_ascii=False),
+                     time.strftime("%Y-%m-%dT%H:%M:%S"),
+                     # the ingest report rides in the structure JSON: no schema change for old stores
+                     json.dumps({**doc.structure, "ingest_report": doc.report}, ensure_ascii=False),
                      doc.text, self.embedder.name))
                 self._db.executemany(
                     "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",

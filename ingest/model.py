@@ -149,3 +149,4 @@ class ParsedDocument:
     facts: list[Fact]
     discrepancies: list[Discrepancy]
     structure: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)  # ingest report: pages, OCR, tables, facts, warnings

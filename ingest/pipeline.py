@@ -85,7 +85,15 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
     _mark_corrected(structure, sections, facts, len(text))
     structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]
     structure["metadata"] = extract_metadata(text, raw.source, title).to_dict()
-    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure)
+    report = {**raw.report, "tables": len(tables), "facts": len(facts), "chunks": len(chunks)}
+    if raw.report:
+        report["tables_found"] = raw.report.get("tables", 0)  # tables the layout reader found
+    ocr_pages = set(raw.report.get("ocr_pages", ()))
+    for c in chunks:  # a passage read by OCR may carry OCR errors: say so where it is cited
+        if c.page in ocr_pages:
+            c.meta["ocr"] = True
+    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure,
+                          report)
 
 
 def _section_chunks(raw: RawDocument, title: str, sec: Section, blocks: list[Block],

@@ -60,12 +60,3 @@ def test_bench_replicas_reuse_vectors_only_when_asked():
     emb.reuse = True
     emb.embed_passages(["Ärende 191/28 pistmaskin", "något helt annat"])
     assert inner.calls == 3 and emb.reused == 1
-
-
-def test_llama_index_adapter_uses_our_embedder():
-    from index.embeddings import as_llama_index_embedding
-
-    emb = as_llama_index_embedding(_Counting())
-    assert emb.get_text_embedding("ett stycke") == [1.0, 1.0]
-    assert emb.get_query_embedding("en fråga") == [1.0, 1.0]
-    assert emb.model_name == "fake"
