@@ -18,16 +18,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.embeddings import Embedder
 from index.files import FileTarget, PathRejected, check_upload_id
 from index.jobs import Job, JobQueue, QueueFull
 from index.store import CouncilIndex, IngestReport
 
 from .audit import AuditLog
+from .faces import Faces
 from .gate import AccessGate, BodyLimit
 from .limits import WorkLimiter
+from .mcp_face import mount_mcp
+from .openai_face import openai_router
 from .schemas import (UPLOAD_ROOT, AskRequest, AskResponse, ChatRequest, DocumentOut, ErrorOut, IngestRequest,
                       Level, OptionalSafeQuery, SafeQuery)
-from .security import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, Security, get_principal, require_role
+from .security import (SESSION_COOKIE, SESSION_SECONDS, AccessDenied, KeyRing, Principal, Security, get_principal,
+                       require_role)
 from .service import Assistant
 from .settings import Settings, get_settings
 
@@ -38,9 +43,12 @@ ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 403: {"model": Err
 NOT_FOUND = {404: {"model": ErrorOut}}
 
 
-def create_app(settings: Settings | None = None, with_ui: bool = True, index: CouncilIndex | None = None) -> FastAPI:
+
+def create_app(settings: Settings | None = None, with_ui: bool = True, embedder: Embedder | None = None,
+               index: CouncilIndex | None = None) -> FastAPI:
+    """`embedder` replaces the configured model (tests pass a fast fake one)."""
     settings = settings or get_settings()
-    index = index or CouncilIndex(settings)
+    index = index or CouncilIndex(settings, embedder=embedder)
     assistant = Assistant(index)
     security = Security(KeyRing.parse(settings.api_keys), settings.anonymous_read, settings.session_secret)
     app = FastAPI(title="Rådsassistenten", version="0.1.0",
@@ -304,12 +312,35 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, index: Co
         resp.delete_cookie(SESSION_COOKIE)
         return resp
 
+    # faces for other tools: OpenAI-compatible /v1 and MCP at /mcp (before the UI takes "/")
+    faces = app.state.faces = Faces(assistant)  # each face maps a request's key to its levels (faces.authorize)
+    app.include_router(openai_router(faces, settings))
+    mount_mcp(app, faces, settings)
+
     if with_ui:
-        import gradio as gr
+        from .ui.mount import mount_ui
 
-        from .ui import build_ui
+        from .ui.access import Access
 
-        app = gr.mount_gradio_app(app, build_ui(assistant, security, audit), path="/")
+        def ui_levels(request) -> frozenset[str]:
+            headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+            try:
+                return security.principal_from_headers(headers).levels
+            except AccessDenied:
+                return frozenset()  # the gate refuses such requests; one that slips through sees nothing
+
+        def ui_record(request, question: str, resp: AskResponse, latency_ms: float) -> None:
+            headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+            try:
+                principal = security.principal_from_headers(headers)
+            except AccessDenied:
+                return
+            audit.record(key_id=principal.key_id, role=principal.role, action="ui", question=question,
+                         answer=resp.answer, citations=[c.source for c in resp.citations], abstained=resp.abstained,
+                         latency_ms=latency_ms)
+
+        access = Access(levels_of=ui_levels, visible=index.visible_sources, record=ui_record)
+        app = mount_ui(app, assistant, settings, staff=[editor], readers=[reader], access=access)
     app.add_middleware(AccessGate, security=security)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_kb * 1024,
                        upload_bytes=int((settings.max_file_mb + 1) * 1024 * 1024))

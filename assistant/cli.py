@@ -32,11 +32,30 @@ def _call(base: str, method: str, path: str, payload: dict | None = None, timeou
         return json.loads(r.read().decode())
 
 
+def _file_summary(rep: dict) -> str:
+    """One line per ingested file: pages (OCR'd, skipped), tables, facts, passages."""
+    parts = []
+    if rep.get("pages"):
+        parts.append(f"{rep['pages']} sidor")
+        if rep.get("ocr_pages"):
+            parts.append(f"OCR på sidorna {', '.join(map(str, rep['ocr_pages']))}")
+        if rep.get("skipped_pages"):
+            parts.append(f"ej lästa sidor {', '.join(map(str, rep['skipped_pages']))}")
+        if rep.get("garbled_pages"):
+            parts.append(f"förvanskat textlager på sidorna {', '.join(map(str, rep['garbled_pages']))}")
+    parts.append(f"{rep.get('tables', 0)} tabeller, {rep.get('facts', 0)} fakta, {rep.get('chunks', 0)} avsnitt")
+    return "; ".join(parts)
+
+
 def _print_report(report: dict) -> int:
     for key, label in (("added", "nya"), ("updated", "uppdaterade"), ("unchanged", "oförändrade"),
                        ("removed", "borttagna")):
         if report.get(key):
             print(f"{label}: {len(report[key])} ({', '.join(report[key])})")
+    for name, rep in report.get("files", {}).items():
+        print(f"  {name}: {_file_summary(rep)}")
+        for warning in rep.get("warnings", []):
+            print(f"    varning: {warning}")
     for name, error in report.get("errors", {}).items():
         print(f"FEL: {error}", file=sys.stderr)
     print(f"tid: {report.get('seconds', 0):.1f} s")
@@ -145,7 +164,7 @@ def cmd_reindex(args) -> int:
 
 def cmd_ask(args) -> int:
     from .schemas import AskResponse
-    from .ui import render
+    from .ui.render import plain
 
     settings = get_settings()
     base = _server(settings)  # a running server owns the index: ask it (with the client key's access)
@@ -163,7 +182,7 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(resp.model_dump(), ensure_ascii=False, indent=1))
     else:
-        print(render(resp).replace("<details><summary>", "").replace("</summary>", "").replace("</details>", ""))
+        print(plain(resp))
     return 0
 
 
@@ -215,6 +234,21 @@ def cmd_key(args) -> int:
     return 0
 
 
+def cmd_mcp(args) -> int:
+    """MCP over stdio for a client that starts the server itself (stdout carries only protocol)."""
+    import logging
+
+    from index.store import CouncilIndex
+
+    from .faces import Faces
+    from .mcp_face import build_mcp
+    from .service import Assistant
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    build_mcp(Faces(Assistant(CouncilIndex(get_settings()))), get_settings(), local=True).run("stdio")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from eval.runner import main as eval_main
 
@@ -258,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", choices=["reader", "editor", "admin"], default="reader")
     p.add_argument("--levels", help="kommaseparerat: public,internal")
     p.set_defaults(fn=cmd_key)
+    p = sub.add_parser("mcp", help="MCP-server över stdio (för t.ex. Claude Desktop)")
+    p.set_defaults(fn=cmd_mcp)
     p = sub.add_parser("eval", help="kör den gyllene frågemängden")
     p.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "golden.jsonl"))
     p.add_argument("--base-url", help="mät en körande server i stället för i processen")

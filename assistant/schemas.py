@@ -55,7 +55,9 @@ class Filters(BaseModel):
     source: SourceName | Annotated[list[SourceName], Field(max_length=50)] | None = Field(
         None, description="Only these documents: an id as /api/documents lists it, or its file name.")
     body: Annotated[str, Field(max_length=100), AfterValidator(_encodable)] | None = Field(
-        None, description="Only documents that mention this body (KS, KSNAU, IFN …).")
+        None, description="Only documents of (or that mention) this body (KS, KSNAU, IFN …).")
+    organisation: Annotated[str, Field(max_length=100), AfterValidator(_encodable)] | None = Field(
+        None, description="Only documents issued by this organisation (Umeå, Göteborg …).")
     date_from: Annotated[str, AfterValidator(_iso_date)] | None = Field(
         None, description="YYYY-MM-DD: only documents dated on or after.")
     date_to: Annotated[str, AfterValidator(_iso_date)] | None = Field(
@@ -114,6 +116,14 @@ class Citation(BaseModel):
     page: int | None = None
     start: int
     end: int
+    # optional, for readers (filled by assistant/provenance.py): where the passage sits
+    paragraph: str | None = Field(None, description="The § the passage belongs to, e.g. '§ 76'.")
+    table_header: list[str] | None = Field(None, description="For a quoted table row: the column labels "
+                                                            "(first entry for the row-label column).")
+    table_rows: list[list[str]] | None = Field(None, description="The quoted rows: label, then one cell per "
+                                                                 "column of table_header.")
+    label: str | None = Field(None, description="A label that tells this source apart from the answer's others "
+                                                "(document, §, section, page).")
 
 
 class FigureRow(BaseModel):
@@ -122,6 +132,9 @@ class FigureRow(BaseModel):
     value: float
     unit: str | None
     citation: int
+    row: str | None = Field(None, description="The row label as printed.")
+    column: str | None = Field(None, description="The column the value stands under (often a year).")
+    year: int | None = None
 
 
 class FigureOut(BaseModel):

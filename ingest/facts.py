@@ -79,7 +79,10 @@ def table_facts(table: Table, document: str, section: str) -> list[Fact]:
                 continue
             column = table.columns[i] if i < len(table.columns) else None
             cell = row.cells[i] if i < len(row.cells) else ""
-            cunit = "%" if cell.strip().endswith("%") else (column_unit(column or "") or unit)
+            printed = re.search(r"(%|€|\bt?kr|\bmnkr)$", cell.strip(), re.I)  # a unit printed in the cell wins
+            cunit = normalise_unit(printed.group(1)) if printed else (column_unit(column or "") or unit)
+            if not printed and re.match(r"antal\b", row.label.strip(), re.I):
+                cunit = "st"  # "Antal Major Incidents": a count, whatever the table's money unit
             group_years = set(YEAR.findall(row.group))
             year = ((table.years[i] if i < len(table.years) else None)
                     or (int(group_years.pop()) if len(group_years) == 1 else default_year))
@@ -92,10 +95,14 @@ def table_facts(table: Table, document: str, section: str) -> list[Fact]:
     return facts
 
 
+BULLET_SIGN = re.compile(r"^(\s*)[-–•*](?=\s)", re.M)
+
+
 def _masked(text: str) -> str:
     for rx in MASKS:
         text = rx.sub(lambda m: "#" * len(m.group(0)), text)
-    return text
+    # a dash that starts a list item is a bullet, not a minus sign ("- 3,5 tjänster för …")
+    return BULLET_SIGN.sub(lambda m: m.group(1) + " ", text)
 
 
 FROM_TO = re.compile(r"\s+(till|–|-)\s+")

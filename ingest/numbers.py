@@ -22,6 +22,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "miljoner kronor": ("mnkr", 1e6), "miljoner": ("mnkr", 1e6), "miljon kronor": ("mnkr", 1e6),
     "mdkr": ("mdkr", 1e9), "miljarder kronor": ("mdkr", 1e9), "miljarder": ("mdkr", 1e9),
     "%": ("%", 1), "procent": ("%", 1),
+    "€": ("€", 1), "euro": ("€", 1), "eur": ("€", 1),  # Swedish-speaking Finland
 }
 MONEY_UNITS = {"kr": 1.0, "tkr": 1e3, "mnkr": 1e6, "mdkr": 1e9}
 
@@ -81,7 +82,13 @@ def find_amounts(text: str) -> list[Amount]:
         value = parse_number(num_text.rstrip())
         if value is None:
             continue
-        out.append(Amount(value, normalise_unit(unit_text), m.start(), m.end(), raw.strip()))
+        start = m.start()
+        if raw[0] in MINUS and raw[1:2].isspace() and not text[text.rfind("\n", 0, start) + 1:start].strip():
+            # "- 3,5 tjänster för …": a dash that opens a list item, not a minus sign
+            value = abs(value)
+            start += len(raw) - len(raw[1:].lstrip())
+            raw = raw[start - m.start():]
+        out.append(Amount(value, normalise_unit(unit_text), start, m.end(), raw.strip()))
     return out
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
+from .metadata import extract_metadata
 from .checks import check_table, cross_check_prose
 from .meeting import extract_structure
 from .facts import table_facts, text_facts
@@ -83,7 +84,16 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
     structure = extract_structure(text, sections, title)
     _mark_corrected(structure, sections, facts, len(text))
     structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]
-    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure)
+    structure["metadata"] = extract_metadata(text, raw.source, title).to_dict()
+    report = {**raw.report, "tables": len(tables), "facts": len(facts), "chunks": len(chunks)}
+    if raw.report:
+        report["tables_found"] = raw.report.get("tables", 0)  # tables the layout reader found
+    ocr_pages = set(raw.report.get("ocr_pages", ()))
+    for c in chunks:  # a passage read by OCR may carry OCR errors: say so where it is cited
+        if c.page in ocr_pages:
+            c.meta["ocr"] = True
+    return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure,
+                          report)
 
 
 def _section_chunks(raw: RawDocument, title: str, sec: Section, blocks: list[Block],

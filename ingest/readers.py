@@ -25,8 +25,10 @@ from bs4.element import CData
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 from pypdf.errors import DependencyError
+
+from .pdf import read_pdf
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class RawDocument:
     text: str  # full text, "\n" newlines
     pages: list[PageSpan] = field(default_factory=list)
     title: str | None = None
+    report: dict = field(default_factory=dict)  # what reading did (PDF: pages, OCR, tables, warnings)
 
     def page_at(self, offset: int) -> int | None:
         """Page containing ``offset``; the "\\n\\n" between pages counts as the preceding page."""
@@ -233,7 +236,8 @@ def _read_docx(data: bytes, source: str) -> tuple[str, list[PageSpan], str | Non
     return "\n\n".join(blocks), [], title
 
 
-def _read_pdf(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None]:
+def _read_pdf(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None, dict]:
+    """Layout-aware PDF reading (ingest.pdf); pypdf only checks encryption first."""
     def fail(reason: str) -> DocumentReadError:
         return DocumentReadError(source, f"kunde inte läsa PDF: {reason}")
 
@@ -241,47 +245,40 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None
         raise fail("filen är ingen PDF (saknar %PDF-huvud)")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentReadError(source, "krypterad PDF (lösenordsskyddad)")
-        pages = list(reader.pages)
+        if reader.is_encrypted:
+            if not reader.decrypt(""):
+                raise DocumentReadError(source, "krypterad PDF (lösenordsskyddad)")
+            out = io.BytesIO()  # readable without a password: hand pdfium/pdfplumber a decrypted copy
+            writer = PdfWriter(clone_from=reader)
+            writer.write(out)
+            data = out.getvalue()
     except DocumentReadError:
         raise
     except DependencyError:
         raise fail("AES-krypterad, paketet 'cryptography' behövs") from None
     except Exception as exc:
         raise fail(_short(exc)) from None
-
-    parts: list[str] = []
-    spans: list[PageSpan] = []
-    offset = 0
-    for number, page in enumerate(pages, start=1):
-        try:
-            text = _norm_newlines(page.extract_text() or "")
-        except Exception as exc:  # one broken page should not lose the rest
-            log.warning("%s: sida %d kunde inte läsas: %s", source, number, _short(exc))
-            text = ""
-        offset += 2 if parts else 0  # the "\n\n" page separator
-        spans.append(PageSpan(number, offset, offset + len(text)))
-        parts.append(text)
-        offset += len(text)
-    text = "\n\n".join(parts)
-    if not text.strip():
-        raise DocumentReadError(source, "PDF saknar textlager (skannad bild?) – ingen text att indexera")
     try:
-        title = str((reader.metadata or {}).get("/Title") or "").strip() or None
-    except Exception:
-        title = None
+        result = read_pdf(data, source)
+    except Exception as exc:
+        raise fail(_short(exc)) from None
+    report = result.report.to_dict()
+    if not result.text.strip():
+        hint = "; ".join(result.report.warnings)
+        raise DocumentReadError(source, "PDF saknar textlager (skannad bild?) – ingen text att indexera"
+                                + (f" ({hint})" if hint else ""))
+    spans = [PageSpan(page, start, end) for page, start, end in result.spans]
+    title = result.title
     if title and title.lower() == "untitled":  # reportlab's default, not a real title
         title = None
-    return text, spans, title
+    return result.text, spans, title, report
 
 
 def _read_text(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None]:
     return _decode(data), [], None
 
 
-_READERS = {"txt": _read_text, "md": _read_text, "html": _read_html, "docx": _read_docx,
-            "pdf": _read_pdf}
+_READERS = {"txt": _read_text, "md": _read_text, "html": _read_html, "docx": _read_docx}
 
 
 def read_bytes(path: str | Path, max_bytes: int | None = None, source: str | None = None) -> bytes:
@@ -330,8 +327,12 @@ def read_document(path: str | Path, max_bytes: int | None = None, source: str | 
     if not data.strip():
         raise DocumentReadError(source, "filen är tom")
 
+    report: dict = {}
     try:
-        text, pages, title = _READERS[fmt](data, source)
+        if fmt == "pdf":
+            text, pages, title, report = _read_pdf(data, source)
+        else:
+            text, pages, title = _READERS[fmt](data, source)
     except DocumentReadError:
         raise
     except Exception as exc:
@@ -342,4 +343,4 @@ def read_document(path: str | Path, max_bytes: int | None = None, source: str | 
     if not text.strip():
         raise DocumentReadError(source, "filen är tom")
     return RawDocument(source=source, path=os.path.realpath(p), fmt=fmt, text=text,
-                       pages=pages, title=title)
+                       pages=pages, title=title, report=report)

@@ -251,7 +251,7 @@ def _is_year_cell(cell: str) -> bool:
 
 
 def _cell_value(cell: str) -> float | None:
-    s = cell.strip().replace("%", "").strip()
+    s = re.sub(r"\s*(?:%|€|kr|tkr|mnkr)$", "", cell.strip(), flags=re.I).strip()  # "7 282,73 €"
     if _is_year_cell(cell) and not re.fullmatch(r"\d{4}", cell.strip()):
         return None
     return parse_number(s)

@@ -71,6 +71,11 @@ def test_pdf_docx_and_broken_file_while_serving(client, tmp_path):
     assert any(f["value"] == 2300 for f in body["figures"])
     assert body["citations"][0]["source"] == "nya handlingar/Tekniska nämnden – snöröjning.docx"
 
+    doc = client.get("/api/documents/nya handlingar/KFN protokoll 2026.pdf").json()
+    assert doc["report"]["pages"] == 2 and doc["report"]["ocr_pages"] == [] and doc["report"]["facts"] >= 1
+    assert "ingest_report" not in doc["structure"]
+    assert report["files"]["nya handlingar/KFN protokoll 2026.pdf"]["pages"] == 2
+
     assert client.delete("/api/documents/nya handlingar/KFN protokoll 2026.pdf", headers=EDITOR).status_code == 200
     gone = client.post("/api/ask", json={"question": "Vad kostar driften av isbanan 2026?"}).json()
     assert gone["abstained"]

@@ -44,3 +44,13 @@ def test_one_decimal_round_trip(d):
 def test_any_thousands_separator(n, sep):
     grouped = f"{n:,}".replace(",", sep)
     assert parse_number(grouped) == n
+
+
+@given(st.integers(min_value=1, max_value=9_999_999), st.sampled_from(["tjänster för X", "tkr till Y"]))
+def test_list_dash_at_line_start_is_not_a_minus(n, rest):
+    from ingest.numbers import find_amounts, format_number
+
+    text = f"Förslaget:\n- {format_number(n)} {rest}\nSaldo - {format_number(n)} tkr"
+    amounts = find_amounts(text)
+    assert amounts[0].value == n and text[amounts[0].start:].startswith(format_number(n))
+    assert amounts[-1].value == -n  # inside a line, "- 6 279" is a negative number
