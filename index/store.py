@@ -345,11 +345,13 @@ class CouncilIndex:
                          "SET value=excluded.value", (str(self.generation() + 1),))
 
     def ingest_paths(self, paths: list[Path | str], progress: bool = False, sync_dir: Path | None = None, *,
-                     confined: bool = True, level: str | None = None, on_progress=None,
+                     confined: bool = False, level: str | None = None, on_progress=None,
                      allowed_levels: frozenset[str] | None = None) -> IngestReport:
-        """Ingest files (folders are walked); unchanged files cost a hash. Only files under the
-        ingest roots unless `confined` is False (the operator's local CLI). With `sync_dir`,
-        documents that came from that folder and are gone from it are removed."""
+        """Ingest files (folders are walked); unchanged files cost a hash. `confined` (always, for a
+        request from the network: the API sets it) reads only files under the ingest roots; the
+        operator's own calls (CLI local mode, tests, eval) may name any folder, which then acts as
+        its own root. With `sync_dir`, documents that came from that folder and are gone from it
+        are removed."""
         start = time.perf_counter()
         report = IngestReport()
         targets: dict[str, FileTarget] = {}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
 
-from tiny import header, ingest_all, tiny_settings
+from tiny import header, ingest_all, two_level_settings
 
 
 def test_redaction():
@@ -28,7 +28,7 @@ def test_redaction():
 def test_answers_and_changes_are_logged(tmp_path, capsys, monkeypatch):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path)
+    settings = two_level_settings(tmp_path)
     ingest_all(settings)
     with TestClient(create_app(settings, with_ui=False)) as client:
         client.post("/api/ask", json={"question": "Vad är budgeten för Simhall 2027, 850101-1234?"},

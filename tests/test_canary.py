@@ -4,11 +4,13 @@ the internal level does see it (so these tests can fail)."""
 from __future__ import annotations
 
 import json
+import uuid
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tiny import CANARY_MARKERS, header, ingest_all, tiny_settings
+from tiny import CANARY_MARKERS, header, ingest_all, two_level_settings
 
 CANARY_ID = "interna/2026_hemlig_forstudie.md"
 QUESTIONS = [
@@ -25,16 +27,35 @@ QUESTIONS = [
 def client(tmp_path_factory):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path_factory.mktemp("canary"))
+    settings = two_level_settings(tmp_path_factory.mktemp("canary"))
     ingest_all(settings)
     with TestClient(create_app(settings, with_ui=True)) as c:
         yield c
 
 
-def _gradio(client, name: str, data: list, headers: dict) -> str:
-    r = client.post(f"/gradio_api/call/{name}", json={"data": data}, headers=headers)
-    assert r.status_code == 200, r.text
-    return client.get(f"/gradio_api/call/{name}/{r.json()['event_id']}", headers=headers).text
+def _ui(client, name: str, data: list, headers: dict, session: str) -> str:
+    """Call one of the chat's events as the browser does (Gradio's own protocol, one session)."""
+    deps = client.get("/config", headers=headers).json()["dependencies"]
+    index = next(i for i, d in enumerate(deps) if d.get("api_name") == name)
+    body = {"data": data, "fn_index": index, "session_hash": session}
+    if not deps[index].get("queue", True) or name == "start":
+        r = client.post("/gradio_api/run/predict", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.text
+    assert client.post("/gradio_api/queue/join", json=body, headers=headers).status_code == 200
+    lines = []
+    with client.stream("GET", f"/gradio_api/queue/data?session_hash={session}", headers=headers) as resp:
+        for line in resp.iter_lines():
+            lines.append(line)
+            if "process_completed" in line:
+                break
+    return "\n".join(lines)
+
+
+def _ui_answer(client, question: str, headers: dict) -> str:
+    session = uuid.uuid4().hex
+    _ui(client, "start", [question, None, None], headers, session)  # the question shown, the answer under way
+    return _ui(client, "run", [None, None, None], headers, session)
 
 
 def _faces(client, headers: dict) -> dict[str, str]:
@@ -44,8 +65,7 @@ def _faces(client, headers: dict) -> dict[str, str]:
         out[f"ask{i}"] = client.post("/api/ask", json={"question": q}, headers=headers).text
         for f in ({"source": CANARY_ID}, {"source": "2026_hemlig_forstudie.md"}, {"body": "Kanarieholmen"}):
             out[f"ask{i}-{f}"] = client.post("/api/ask", json={"question": q, "filters": f}, headers=headers).text
-        out[f"gradio{i}"] = _gradio(client, "respond", [q, "", ""], headers)
-        out[f"gradio{i}-filtered"] = _gradio(client, "respond", [q, CANARY_ID, ""], headers)
+        out[f"ui{i}"] = _ui_answer(client, q, headers)
     chat = client.post("/api/chat", json={"messages": [
         {"role": "user", "content": QUESTIONS[4]}, {"role": "assistant", "content": "…"},
         {"role": "user", "content": "Och 2026?"}]}, headers=headers).json()
@@ -61,8 +81,11 @@ def _faces(client, headers: dict) -> dict[str, str]:
     out["documents"] = client.get("/api/documents", headers=headers).text
     out["document"] = client.get(f"/api/documents/{CANARY_ID}", headers=headers).text
     out["healthz"] = client.get("/healthz", headers=headers).text
-    out["gradio-refresh"] = _gradio(client, "refresh", [], headers)
-    out["gradio-show"] = _gradio(client, "show", [CANARY_ID], headers)
+    out["ui-library"] = _ui(client, "refresh_library", [], headers, uuid.uuid4().hex)
+    page = client.get(f"/dokument/{CANARY_ID}", headers=headers)
+    # a 404 page repeats the id the caller asked for; that is the caller's own words
+    out["ui-document"] = page.text if page.status_code == 200 else page.text.replace(CANARY_ID, "")
+    out["ui-page"] = client.get("/", headers=headers).text
     out["gradio-info"] = client.get("/gradio_api/info", headers=headers).text
     out["gradio-config"] = client.get("/config", headers=headers).text
     out["openapi"] = client.get("/openapi.json", headers=headers).text
@@ -74,6 +97,7 @@ def _leaks(faces: dict[str, str]) -> list[tuple[str, str]]:
     markers = CANARY_MARKERS + ("hemlig", "Hemlig", CANARY_ID)
     out = []
     for face, text in faces.items():
+        text = unquote(unquote(text))  # links in answers carry percent-encoded text
         for q in QUESTIONS + ["Kanarieholmen kanariefågelhuset"]:
             text = text.replace(q, "").replace(json.dumps(q)[1:-1], "")
         out.extend((face, m) for m in markers if m in text)
@@ -92,7 +116,7 @@ def test_internal_canary_never_reaches_a_public_caller(client, who):
 def test_internal_reader_sees_the_canary(client):
     faces = _faces(client, header("reader-int"))
     leaked = {face for face, _ in _leaks(faces)}
-    assert {"ask0", "search", "facts", "checks", "documents", "document", "gradio0", "gradio-show"} <= leaked
+    assert {"ask0", "search", "facts", "checks", "documents", "document", "ui0", "ui-library", "ui-document"} <= leaked
     assert json.loads(faces["healthz"])["documents"] == 3
     body = client.post("/api/ask", json={"question": QUESTIONS[1]}, headers=header("reader-int")).json()
     assert not body["abstained"] and any(c["source"] == CANARY_ID for c in body["citations"])
@@ -101,19 +125,21 @@ def test_internal_reader_sees_the_canary(client):
 def test_ui_behind_the_same_gate(tmp_path):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path, anonymous_read=False)
+    settings = two_level_settings(tmp_path, anonymous_read=False)
     ingest_all(settings)
     with TestClient(create_app(settings, with_ui=True)) as c:
         r = c.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login"
         for path in ("/gradio_api/info", "/config", "/healthzx", "/docsx", "/api", "/loginx/../gradio_api/info"):
             assert c.get(path).status_code == 401
-        assert c.post("/gradio_api/call/respond", json={"data": ["Simhall?", "", ""]}).status_code == 401
+        assert c.post("/gradio_api/queue/join", json={"data": [None] * 3, "fn_index": 2,
+                                                      "session_hash": "x"}).status_code == 401
         assert c.post("/gradio_api/upload", files={"files": ("x.md", b"x")}, headers=header("admin")).status_code == 403
         assert c.get("/gradio_api/info", headers=header("reader-pub")).status_code == 200
         assert c.post("/login", data={"key": "wrong"}).status_code == 401
         r = c.post("/login", data={"key": "reader-internal-key-002"}, follow_redirects=False)
         assert r.status_code == 303
-        assert "Kanarieholmen" in _gradio(c, "show", [CANARY_ID], {})  # the login cookie carries the key's levels
+        assert "Kanarieholmen" in c.get(f"/dokument/{CANARY_ID}").text  # the login cookie carries the key's levels
+        assert "Kanarieholmen" in unquote(_ui_answer(c, QUESTIONS[0], {}))
         c.cookies.clear()
         assert c.get("/gradio_api/info").status_code == 401

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tiny import header, ingest_via_api, tiny_settings
+from tiny import header, ingest_via_api, two_level_settings
 
 CHROMA = shutil.which("chroma") or str(Path(__import__("sys").executable).parent / "chroma")
 PORTS = range(8410, 8420)
@@ -59,7 +59,7 @@ def _eventually(check, timeout: float = 20.0) -> None:
 def test_two_workers_share_a_chroma_server(chroma_url, tmp_path):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path, chroma_url=chroma_url, collection="two_workers")
+    settings = two_level_settings(tmp_path, chroma_url=chroma_url, collection="two_workers")
     a = TestClient(create_app(settings, with_ui=False))
     b = TestClient(create_app(settings, with_ui=False))  # a second worker: its own index state and Chroma client
     with a, b:

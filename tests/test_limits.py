@@ -9,14 +9,14 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
-from tiny import ingest_all, tiny_settings
+from tiny import ingest_all, two_level_settings
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path_factory.mktemp("limits"))
+    settings = two_level_settings(tmp_path_factory.mktemp("limits"))
     ingest_all(settings)
     with TestClient(create_app(settings, with_ui=False)) as c:
         yield c

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from starlette.testclient import TestClient
 
-from tiny import KEYS, ingest_all, tiny_settings
+from tiny import KEYS, ingest_all, two_level_settings
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis import GenerationMode  # noqa: E402
@@ -29,7 +29,7 @@ SLOWEST_S = 10.0       # a request slower than this counts as a hang
 def app(tmp_path_factory):
     from assistant.api import create_app
 
-    s = tiny_settings(tmp_path_factory.mktemp("fuzz"), max_pending_jobs=100_000, max_file_mb=1.0)
+    s = two_level_settings(tmp_path_factory.mktemp("fuzz"), max_pending_jobs=100_000, max_file_mb=1.0)
     ingest_all(s)
     application = create_app(s, with_ui=False)
     with TestClient(application):  # runs the app's startup

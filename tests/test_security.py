@@ -9,7 +9,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tiny import KEYS, header, ingest_all, ingest_via_api, tiny_settings
+from tiny import KEYS, header, ingest_all, ingest_via_api, two_level_settings
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def env(tmp_path_factory):
     from assistant.api import create_app
 
     base = tmp_path_factory.mktemp("sec")
-    settings = tiny_settings(base)
+    settings = two_level_settings(base)
     ingest_all(settings)
     with TestClient(create_app(settings, with_ui=False)) as client:
         yield settings, client
@@ -39,7 +39,7 @@ def test_anonymous_and_readers_cannot_write(env):
 def test_no_keys_means_no_http_writes(tmp_path):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path, api_keys={}, anonymous_read=None)
+    settings = two_level_settings(tmp_path, api_keys={}, anonymous_read=None)
     with TestClient(create_app(settings, with_ui=False)) as client:
         assert client.get("/healthz").status_code == 200  # reading is open on loopback without keys
         r = client.post("/api/ingest", json={"paths": [str(settings.corpus_dir)]})
@@ -50,7 +50,7 @@ def test_no_keys_means_no_http_writes(tmp_path):
 def test_keys_required_for_reading_when_configured(tmp_path):
     from assistant.api import create_app
 
-    settings = tiny_settings(tmp_path, anonymous_read=None)
+    settings = two_level_settings(tmp_path, anonymous_read=None)
     with TestClient(create_app(settings, with_ui=False)) as client:
         assert client.post("/api/ask", json={"question": "Simhall 2027?"}).status_code == 401
         assert client.post("/api/ask", json={"question": "Simhall 2027?"}, headers=header("reader-pub")).status_code == 200
@@ -110,7 +110,7 @@ def test_bad_path_strings_are_a_clear_4xx(env):
 def test_max_files_applies_during_the_walk(tmp_path):
     from index.store import CouncilIndex
 
-    settings = tiny_settings(tmp_path, max_files=3)
+    settings = two_level_settings(tmp_path, max_files=3)
     many = settings.corpus_dir / "många"
     many.mkdir()
     for i in range(40):
@@ -187,7 +187,7 @@ def test_key_ring_formats():
 def test_same_file_name_in_two_folders_is_two_documents(tmp_path):
     from index.store import CouncilIndex
 
-    settings = tiny_settings(tmp_path)
+    settings = two_level_settings(tmp_path)
     for sub in ("a", "b"):
         (settings.corpus_dir / sub).mkdir()
         (settings.corpus_dir / sub / "protokoll.md").write_text(f"# Protokoll {sub}\n\nText om {sub}.", encoding="utf-8")

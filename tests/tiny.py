@@ -60,7 +60,7 @@ def make_roots(base: Path) -> tuple[Path, Path]:
     return public, internal
 
 
-def tiny_settings(base: Path, **overrides):
+def two_level_settings(base: Path, **overrides):
     from assistant.settings import Settings
 
     public, internal = make_roots(base)

@@ -269,8 +269,9 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
                 with gr.Row():
                     refresh = gr.Button("Uppdatera listan", variant="secondary", size="sm")
                     gr.Button("Ladda upp dokument", interactive=False, size="sm", elem_id="ra-upload")
-                gr.HTML('<p class="ra-upload-note">Uppladdning är en redaktörsfunktion som kommer med '
-                        "behörighetsstyrningen. Till dess läses dokument in med <code>council ingest</code>.</p>")
+                gr.HTML('<p class="ra-upload-note">Dokument läggs till av en redaktör (API-nyckel med rollen '
+                        "editor) via <code>POST /api/upload</code>, eller av driften med "
+                        "<code>council ingest --local</code>.</p>")
 
         view_out = [store, browser, chatbot, selected, details, plot, alt, export, download, literal, history,
                     examples_row]
