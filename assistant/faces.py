@@ -121,20 +121,19 @@ class Faces:
                 for h, text in self.assistant.search(query, k, filters, levels=levels)]
 
     def documents(self, *, levels: Levels = None) -> list[dict]:
-        self.index.refresh()
-        return [d for d in self.index.documents() if self._visible(d["source"], levels)]
+        return self.index.documents(levels)
 
     def document(self, source: str, *, levels: Levels = None) -> dict | None:
         """A document with its structure (meeting, agenda, §§, memos, outline), or None when the
-        caller may not see it or it does not exist (the two are not told apart)."""
-        if not self._visible(source, levels):
-            return None
-        return self.index.document(source)
+        caller may not see it or it does not exist (the two are not told apart). `source` is its
+        id or, when only one document has it, its file name."""
+        return self.index.document(source, levels)
 
     def facts(self, *, levels: Levels = None, source: str | None = None, entity: str | None = None,
               label: str | None = None, year: int | None = None, limit: int = 100) -> list[Fact]:
-        self.index.refresh()
-        visible = (f for f in self.index.facts if self._visible(f.source, levels))
+        with self.index.snapshot():
+            allowed, facts = self.index.visible_sources(levels), self.index.facts
+        visible = (f for f in facts if allowed is None or f.source in allowed)
         return select_facts(visible, source=source, entity=entity, label=label, year=year, limit=limit)
 
 

@@ -22,7 +22,7 @@ def public_base(settings: Settings, request_base: str | None = None) -> str:
 
 def passage_url(base: str, source: str, start: int | None = None, end: int | None = None) -> str:
     """The document view of `source`, scrolled to and highlighting characters start..end."""
-    url = f"{base.rstrip('/')}{DOCUMENT_VIEW}/{quote(source, safe='')}"
+    url = f"{base.rstrip('/')}{DOCUMENT_VIEW}/{quote(source, safe='/')}"
     if start is not None and end is not None:
         url += "?" + urlencode({"start": start, "end": end}) + "#cite"
     return url

@@ -6,8 +6,9 @@ Interface for every face (JSON API, Gradio UI, OpenAI-compatible `/v1/*`, MCP at
   Roles rank ``anonymous < reader < editor < admin``; levels are ``public`` and ``internal``.
 - ``get_principal`` is a FastAPI dependency: ``principal: Principal = Depends(get_principal)``.
   It reads the key from ``X-API-Key``, ``Authorization: Bearer <key>`` or the UI's login cookie.
-  A presented key that is wrong is a 401 (never silently anonymous); no key is the anonymous
-  principal when anonymous reading is allowed, else a 401.
+  With keys configured, a presented key that is wrong is a 401 (never silently anonymous); no key
+  is the anonymous principal when anonymous reading is allowed, else a 401. With no keys
+  configured every caller is anonymous (a key sent anyway, as OpenAI clients do, is ignored).
 - ``require_role("editor")`` is a dependency that also returns the principal, or answers
   401 (anonymous) / 403 (too low a role). Every write needs ``editor`` (ingest, upload, remove)
   or ``admin`` (reindex), always: with no keys configured no HTTP caller can write, and the
@@ -184,11 +185,12 @@ class Security:
         auth = headers.get("authorization") or ""
         if not key and auth[:7].lower() == "bearer ":
             key = auth[7:].strip()
-        if key:
-            principal = self.keys.lookup(key) if self.keys else None
+        if key and self.keys:
+            principal = self.keys.lookup(key)
             if principal is None:
                 raise AccessDenied(401, "Ogiltig API-nyckel.")
             return principal
+        # with no keys configured a key cannot be checked (OpenAI clients always send one): anonymous
         token = (cookies or {}).get(SESSION_COOKIE) or _cookie(headers.get("cookie", ""), SESSION_COOKIE)
         if token:
             principal = self._from_session(token)

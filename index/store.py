@@ -305,7 +305,19 @@ class CouncilIndex:
                      metadata=json.loads(r[7] or "{}"))
                 for r in rows if levels is None or r[6] in levels]
 
+    def resolve_id(self, name: str) -> str | None:
+        """A document's id from its id or, when exactly one document has them, its last path
+        components ("2026-05-19_KSNAU_motesbok.md" → "corpus/2026-05-19_KSNAU_motesbok.md")."""
+        if self._db.execute("SELECT 1 FROM documents WHERE source=?", (name,)).fetchone():
+            return name
+        tail = "/" + name.strip("/")
+        found = [s for (s,) in self._db.execute("SELECT source FROM documents WHERE substr(source, -?) = ?",
+                                                (len(tail), tail)).fetchall()]
+        return found[0] if len(found) == 1 else None
+
     def document(self, source: str, levels: frozenset[str] | None = None) -> dict | None:
+        """A document by its id (or unique file name, see resolve_id), if these levels may read it."""
+        source = self.resolve_id(source) or source
         r = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, structure, level "
                              "FROM documents WHERE source=?", (source,)).fetchone()
         if not r or (levels is not None and r[7] not in levels):
@@ -316,7 +328,7 @@ class CouncilIndex:
                     metadata=structure.get("metadata") or {}, structure=structure, report=report, level=r[7])
 
     def document_text(self, source: str) -> str | None:
-        r = self._db.execute("SELECT text FROM documents WHERE source=?", (source,)).fetchone()
+        r = self._db.execute("SELECT text FROM documents WHERE source=?", (self.resolve_id(source) or source,)).fetchone()
         return r[0] if r else None
 
     def dense_search(self, query: str, k: int = 30, where: dict | None = None,

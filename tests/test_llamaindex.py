@@ -64,17 +64,17 @@ def test_reader_as_a_file_extractor_into_a_vector_index():
 def test_retriever_in_a_retriever_query_engine(faces):
     retriever = CouncilRetriever(faces, k=4)
     nodes = retriever.retrieve(QueryBundle("Bo Berg reserverar sig"))
-    assert nodes and nodes[0].node.metadata["source"] == "protokoll_exempelby.txt"
+    assert nodes and nodes[0].node.metadata["source"] == "fixtures/protokoll_exempelby.txt"
     assert [n.score for n in nodes] == sorted((n.score for n in nodes), reverse=True)
     top = nodes[0].node.metadata
-    assert top["url"].endswith(f"/dokument/protokoll_exempelby.txt?start={top['start']}&end={top['end']}#cite")
+    assert top["url"].endswith(f"/dokument/fixtures/protokoll_exempelby.txt?start={top['start']}&end={top['end']}#cite")
     assert top["paragraph"] == "§ 12"
     # LlamaIndex's NO_TEXT synthesizer looks up Settings.llm although it never calls it: a mock, explicitly
     LISettings.llm = MockLLM()
     engine = RetrieverQueryEngine(retriever=retriever, node_postprocessors=[SimilarityPostprocessor(similarity_cutoff=0.0)],
                                   response_synthesizer=get_response_synthesizer(response_mode=ResponseMode.NO_TEXT))
     response = engine.query("Vilka reserverade sig mot budgeten?")
-    assert response.source_nodes and response.source_nodes[0].node.metadata["source"] == "protokoll_exempelby.txt"
+    assert response.source_nodes and response.source_nodes[0].node.metadata["source"] == "fixtures/protokoll_exempelby.txt"
 
 
 def test_query_engine_returns_the_cited_answer(faces):
@@ -83,7 +83,7 @@ def test_query_engine_returns_the_cited_answer(faces):
     assert response.metadata["figures"][0]["value"] == 462000 and not response.metadata["abstained"]
     first = response.source_nodes[0].node
     assert first.metadata["citation"] == 1 and "462 000" in first.get_content()
-    assert first.metadata["url"].startswith("http://127.0.0.1:8000/dokument/iop_exempelby.md?start=")
+    assert first.metadata["url"].startswith("http://127.0.0.1:8000/dokument/fixtures/iop_exempelby.md?start=")
     none = CouncilQueryEngine(faces=faces, base_url="https://rad.example.se").query("Hur bakar man kanelbullar?")
     assert none.metadata["abstained"] and not none.source_nodes
 

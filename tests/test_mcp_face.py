@@ -61,14 +61,14 @@ def test_ask_search_facts_documents_outline(tiny_mcp):
     assert not r["ask"].is_error and "462 000 kr [1]" in ask["answer"] and not ask["abstained"]
     assert ask["figures"][0]["value"] == 462000 and ask["figures"][0]["citations"] == [1]
     c1 = ask["citations"][0]
-    assert c1["source"] == "iop_exempelby.md" and c1["url"].endswith(f"?start={c1['start']}&end={c1['end']}#cite")
+    assert c1["source"] == "fixtures/iop_exempelby.md" and c1["url"].endswith(f"?start={c1['start']}&end={c1['end']}#cite")
     assert f"]({c1['url']})" in ask["markdown"] and "**Källor**" in ask["markdown"]
     passages = r["search"].structured_content["passages"]
-    assert 1 <= len(passages) <= 3 and passages[0]["source"] == "protokoll_exempelby.txt"
+    assert 1 <= len(passages) <= 3 and passages[0]["source"] == "fixtures/protokoll_exempelby.txt"
     facts = r["facts"].structured_content
     assert facts["truncated"] and len(facts["facts"]) == 1 and facts["facts"][0]["entity"] == "Föreningen Gläntan"
     docs = r["documents"].structured_content["documents"]
-    assert {d["source"] for d in docs} == {"iop_exempelby.md", "protokoll_exempelby.txt"}
+    assert {d["source"] for d in docs} == {"fixtures/iop_exempelby.md", "fixtures/protokoll_exempelby.txt"}
     outline = r["outline"].structured_content
     par = next(p for p in outline["paragraphs"] if p["paragraph"] == "§ 12")
     assert {p["name"] for p in par["reservationer"]} == {"Bo Berg", "Cecilia Ek"}
@@ -87,7 +87,7 @@ def test_streamable_http_at_mcp(tiny_server):
 
     names, answer = run(go)
     assert names == TOOLS and "462 000 kr" in answer["answer"]
-    assert answer["citations"][0]["url"].startswith(tiny_server + "/dokument/iop_exempelby.md?start=")
+    assert answer["citations"][0]["url"].startswith(tiny_server + "/dokument/fixtures/iop_exempelby.md?start=")
 
 
 def test_keys_guard_mcp_over_http(keyed_server):
@@ -103,9 +103,14 @@ def test_keys_guard_mcp_over_http(keyed_server):
     assert len(run(go)["documents"]) == 2
 
 
-def test_council_mcp_over_stdio(tiny_settings):
-    """The CLI entry point serves the same tools over stdio (no embedding needed for `documents`)."""
-    env = {**os.environ, "COUNCIL_DATA_DIR": str(tiny_settings.data_dir), "PYTHONPATH": os.getcwd()}
+def test_council_mcp_over_stdio(tiny_settings, tmp_path):
+    """The CLI entry point serves the same tools over stdio (no embedding needed for `documents`).
+    It runs on a copy of the store: this test process owns the original (one owner per data
+    directory with embedded Chroma)."""
+    import shutil
+
+    store = shutil.copytree(tiny_settings.data_dir, tmp_path / "store", ignore=shutil.ignore_patterns(".owner.lock"))
+    env = {**os.environ, "COUNCIL_DATA_DIR": str(store), "PYTHONPATH": os.getcwd()}
 
     async def go():
         params = StdioServerParameters(command=sys.executable, args=["-m", "assistant.cli", "mcp"], env=env)
@@ -115,7 +120,7 @@ def test_council_mcp_over_stdio(tiny_settings):
             return names, docs
 
     names, docs = run(go)
-    assert names == TOOLS and {d["source"] for d in docs} == {"iop_exempelby.md", "protokoll_exempelby.txt"}
+    assert names == TOOLS and {d["source"] for d in docs} == {"fixtures/iop_exempelby.md", "fixtures/protokoll_exempelby.txt"}
 
 
 PINGST = "Hur mycket betalar Umeå kommun till Pingstkyrkan i Umeå 2027?"
@@ -134,6 +139,6 @@ def test_pingstkyrkan_2027_through_mcp(corpus_app, corpus_settings):
     assert names == TOOLS and not result.is_error
     assert "1 037 065" in answer["answer"]
     assert any(f["value"] == 1037065 for f in answer["figures"])
-    assert any(c["source"] == "2026-05-19_KSNAU_motesbok.md" and "/dokument/2026-05-19_KSNAU_motesbok.md?start="
+    assert any(c["source"] == "corpus/2026-05-19_KSNAU_motesbok.md" and "/dokument/corpus/2026-05-19_KSNAU_motesbok.md?start="
                in c["url"] for c in answer["citations"])
     assert isinstance(corpus_app.state.faces, Faces)

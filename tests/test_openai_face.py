@@ -219,6 +219,6 @@ def test_pingstkyrkan_2027_through_the_openai_client(corpus_server, corpus_setti
     streamed = "".join(c.choices[0].delta.content or "" for c in stream)
     for text in (content, streamed):
         assert "1 037 065" in text
-        assert f"{corpus_server}/dokument/2026-05-19_KSNAU_motesbok.md?start=" in text
+        assert f"{corpus_server}/dokument/corpus/2026-05-19_KSNAU_motesbok.md?start=" in text
     cited = [a.url_citation.url for a in full.choices[0].message.annotations]
     assert any("1 037 065" in _cited_text(corpus_settings, u) for u in cited)

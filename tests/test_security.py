@@ -42,6 +42,10 @@ def test_no_keys_means_no_http_writes(tmp_path):
     settings = two_level_settings(tmp_path, api_keys={}, anonymous_read=None)
     with TestClient(create_app(settings, with_ui=False)) as client:
         assert client.get("/healthz").status_code == 200  # reading is open on loopback without keys
+        # a key sent anyway (OpenAI clients always send one) cannot be checked: the caller is anonymous
+        assert client.get("/healthz", headers={"Authorization": "Bearer whatever"}).status_code == 200
+        assert client.delete("/api/documents/publika/2025_kultur_budget.md",
+                             headers={"X-API-Key": "editor-all-levels-key-04"}).status_code == 401
         r = client.post("/api/ingest", json={"paths": [str(settings.corpus_dir)]})
         assert r.status_code == 401 and "--local" in r.json()["detail"]
         assert client.delete("/api/documents/publika/2025_kultur_budget.md").status_code == 401

@@ -264,7 +264,7 @@ def test_routes_of_the_browser_face(small_index):
 
     from assistant.api import create_app
 
-    settings = small_index.index.settings.model_copy(update={"api_keys": ["k"]})
+    settings = small_index.index.settings.model_copy(update={"api_keys": ["k"], "anonymous_read": True})
     with TestClient(create_app(settings, with_ui=True, embedder=small_index.index.embedder)) as client:
         page = client.get("/")
         assert page.status_code == 200 and 'lang="sv"' in page.text
@@ -283,7 +283,7 @@ def test_access_seam_limits_what_a_caller_sees(small_index, tmp_path):
     from assistant.ui.access import Access
     from assistant.ui.mount import mount_ui
 
-    only = "2026-05-19_KSNAU_motesbok.md"
+    only = "corpus/2026-05-19_KSNAU_motesbok.md"
     access = Access(levels_of=lambda request: frozenset({"public"}), visible=lambda levels: {only})
     assert access.ask_kwargs(None) == {"levels": frozenset({"public"})}
     assert [d["source"] for d in access.documents(small_index.index, None)] == [only]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from uiserver import STAFF_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "eval" / "results" / "screenshots"
@@ -246,7 +248,8 @@ def test_history_new_chat_and_feedback(page, server):
     shot(page, "feedback")
     stored = []
     for _ in range(50):
-        stored = json.load(urllib.request.urlopen(server.url + "/api/feedback?vote=up"))
+        staff = urllib.request.Request(server.url + "/api/feedback?vote=up", headers={"X-API-Key": STAFF_KEY})
+        stored = json.load(urllib.request.urlopen(staff))
         if any(f["question"] == question for f in stored):
             break
         page.wait_for_timeout(100)

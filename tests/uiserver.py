@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 CORPUS = [ROOT / "data" / "corpus", ROOT / "tests" / "fixtures" / "ui"]
+STAFF_KEY = "ui-test-staff-key-0001"  # reads the feedback list (editor); everyone else reads anonymously
 
 
 def build_app(data_dir: Path):
@@ -22,7 +23,8 @@ def build_app(data_dir: Path):
     from assistant.settings import Settings
     from index.store import CouncilIndex
 
-    settings = Settings(data_dir=data_dir, corpus_dir=CORPUS[0])
+    settings = Settings(data_dir=data_dir, corpus_dir=CORPUS[0], anonymous_read=True,
+                        api_keys={"personal": {"key": STAFF_KEY, "role": "editor"}})
     embedder = HashEmbedder()
     report = CouncilIndex(settings, embedder=embedder).ingest_paths(CORPUS)
     assert not report.errors, report.errors

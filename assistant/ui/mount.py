@@ -52,9 +52,10 @@ def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings, staff: Sequ
              summary="Dokumentvy: texten med det citerade stycket markerat, struktur och inläsningsrapport")
     def document_view(request: Request, source: str, start: int | None = Query(None, ge=0),
                       end: int | None = Query(None, ge=0), offset: int | None = Query(None, ge=0)) -> HTMLResponse:
-        doc = index.document(source) if access.may_read(request, source) else None
-        if not doc:  # one not visible to this caller is as absent as one never ingested
+        doc = index.document(source)  # by its id, or its file name when only one document has it
+        if not doc or not access.may_read(request, doc["source"]):  # not visible = never ingested
             return HTMLResponse(_not_found(source), status_code=404)
+        source = doc["source"]
         checks = [d for d in index.discrepancies if d.source == source]
         return HTMLResponse(document_page(doc, index.document_text(source) or "", checks, start, end, offset))
 
