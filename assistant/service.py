@@ -16,7 +16,7 @@ import numpy as np
 from rapidfuzz import process
 
 from index.store import CouncilIndex
-from index.text import fold, tokens, words
+from index.text import fold, stem, tokens, words
 from ingest.model import Chunk, Fact
 
 from .analysis import DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse, content_terms, detect_language
@@ -30,6 +30,7 @@ from .ranker import FEATURES, Evidence, Ranker, Scored
 from .retrieval import Hit, retrieve
 from .schemas import AskResponse, ChatMessage, FigureOut, FigureRow, Filters
 from .statements import Value, values
+from .words import compound_parts, lemma
 from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
                          meeting_answer)
 
@@ -97,12 +98,8 @@ class Assistant:
             return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
         q, hits, candidates = self.read(question, filters, reply_lang)
-        strangers = self._unknown_names(q)
-        if strangers:  # a name no document has ever mentioned: the question is about something else
-            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(strangers)), abstained=True,
-                               question=question)
-        admissible, missing = self._admissible(q, candidates)
-        if candidates and not admissible:
+        admissible, missing = self.admit(q, candidates)
+        if not admissible and missing:  # about a name, word, body or organisation no evidence has
             return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
                                question=question)
         ranked = self.ranker.rank(q, admissible, self._ranker_evidence(), self.similarity(q))
@@ -133,6 +130,15 @@ class Assistant:
                       *self._read_checks(q, hits), *read_sentences(q, hits, SENTENCE_PASSAGES)]
         return q, hits, candidates
 
+    def admit(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+        """The candidates that may answer, and what the question names that the evidence lacks.
+        A name or a word no document has means nothing can answer; evidence from a document that
+        never names the body or organisation asked about cannot answer."""
+        strangers = self._unknown_names(q) or self._unknown_words(q)
+        if strangers:
+            return [], strangers
+        return self._admissible(q, candidates)
+
     def _unknown_names(self, q: AnalyzedQuery) -> list[str]:
         """Names in the question that no ingested document mentions, nor anything spelt nearly so."""
         vocab = self.index.bm25.vocabulary
@@ -147,6 +153,27 @@ class Assistant:
                     out.append(name)
                     break
         return list(dict.fromkeys(out))
+
+    def _unknown_words(self, q: AnalyzedQuery) -> list[str]:
+        """A Swedish content word of six letters or more that no document has, in any inflection,
+        as a compound of known words, or spelt nearly so ("kanelbullar", "isbanan" once the only
+        document about the ice rink is gone): nothing can be about it."""
+        if q.lang != "sv":
+            return []  # English words are judged by meaning, not letters
+        vocab = self.index.bm25.vocabulary
+        out = []
+        for term in q.terms:
+            if len(term) < 6 or term.isdigit() or any(ch.isdigit() for ch in term):
+                continue
+            forms = {tokens(term)[0] if tokens(term) else term, stem(lemma(term))}
+            parts = compound_parts(term)
+            if forms & vocab or (parts and all(stem(p) in vocab for p in parts)):
+                continue
+            t = next(iter(forms))
+            pool = [v for v in vocab if v[:2] == t[:2] and abs(len(v) - len(t)) <= 2]
+            if not (pool and process.extractOne(t, pool, score_cutoff=84)):
+                out.append(term)
+        return out
 
     def _admissible(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
         """Only evidence from documents of the bodies and organisations the question names."""
