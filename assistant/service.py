@@ -25,7 +25,7 @@ from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
 from .provenance import Provenance
-from .query import AMOUNT, COUNT, PERCENT, AnalyzedQuery, analyze
+from .query import AMOUNT, COUNT, DECISION, PERCENT, AnalyzedQuery, analyze
 from .ranker import FEATURES, Evidence, Ranker, Scored
 from .retrieval import Hit, retrieve
 from .schemas import AskResponse, ChatMessage, FigureOut, FigureRow, Filters
@@ -169,6 +169,8 @@ class Assistant:
             parts = compound_parts(term)
             if forms & vocab or (parts and all(stem(p) in vocab for p in parts)):
                 continue
+            if any(len(f) >= 4 and any(f in v for v in vocab) for f in forms):
+                continue  # a part of a compound the documents use ("driften" in "driftkostnaden")
             t = next(iter(forms))
             pool = [v for v in vocab if v[:2] == t[:2] and abs(len(v) - len(t)) <= 2]
             if not (pool and process.extractOne(t, pool, score_cutoff=84)):
@@ -246,7 +248,9 @@ class Assistant:
         shown = re.sub(r"\{q:\d+\}", "", structured.text)
         return [Candidate(reader="structure", source=first.source, start=first.start, end=first.end,
                           evidence=shown + " " + evidence, context=first.title + " > " + first.section, rank=0,
-                          values=tuple(values(shown)), confidence=1.0, section=first.section, title=first.title,
+                          values=tuple(values(shown)) + ((Value(DECISION, shown, None, None, 0),) if lq.intent == "decision"
+                                                         else ()),
+                          confidence=1.0, section=first.section, title=first.title,
                           render=lambda cites, s=structured: Rendered(self._render_quotes(s, cites)))]
 
     def _read_figures(self, q: AnalyzedQuery, hits: list[Hit], sources: set[str] | None,
