@@ -11,6 +11,9 @@ from fastapi.responses import JSONResponse
 
 from index.store import CouncilIndex
 
+from .faces import Faces, select_facts
+from .mcp_face import mount_mcp
+from .openai_face import openai_router
 from .schemas import AskRequest, AskResponse, ChatRequest, IngestRequest
 from .service import Assistant
 from .settings import Settings, get_settings
@@ -87,25 +90,18 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     def facts(source: str | None = None, entity: str | None = None, label: str | None = None,
               year: int | None = None, limit: int = Query(500, ge=1, le=10000)) -> list[dict]:
         index.refresh()
-        out = []
-        for f in index.facts:
-            if source and not f.source.endswith(source):
-                continue
-            if entity and (not f.entity or entity.lower() not in f.entity.lower()):
-                continue
-            if label and label.lower() not in f.label.lower():
-                continue
-            if year and f.year != year:
-                continue
-            out.append(f.to_dict())
-            if len(out) >= limit:
-                break
-        return out
+        return [f.to_dict() for f in select_facts(index.facts, source=source, entity=entity, label=label, year=year,
+                                                  limit=limit)]
 
     @app.get("/api/checks", dependencies=[Depends(require_key)])
     def checks() -> list[dict]:
         index.refresh()
         return [asdict(d) for d in index.discrepancies]
+
+    # faces for other tools: OpenAI-compatible /v1 and MCP at /mcp (before the UI takes "/")
+    faces = app.state.faces = Faces(assistant)
+    app.include_router(openai_router(faces, settings))
+    mount_mcp(app, faces, settings)
 
     if with_ui:
         import gradio as gr

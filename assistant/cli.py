@@ -128,6 +128,21 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_mcp(args) -> int:
+    """MCP over stdio for a client that starts the server itself (stdout carries only protocol)."""
+    import logging
+
+    from index.store import CouncilIndex
+
+    from .faces import Faces
+    from .mcp_face import build_mcp
+    from .service import Assistant
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    build_mcp(Faces(Assistant(CouncilIndex(get_settings()))), get_settings(), local=True).run("stdio")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from eval.runner import main as eval_main
 
@@ -155,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(fn=cmd_serve)
+    p = sub.add_parser("mcp", help="MCP-server över stdio (för t.ex. Claude Desktop)")
+    p.set_defaults(fn=cmd_mcp)
     p = sub.add_parser("eval", help="kör den gyllene frågemängden")
     p.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "golden.jsonl"))
     p.add_argument("--base-url", help="mät en körande server i stället för i processen")

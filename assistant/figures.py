@@ -275,8 +275,8 @@ class FigureEngine:
         c = _Scoring(qtoks, frozenset(qtoks - self._entity_tokens(entities)), entities,
                      [_norm_name(e) for e in entities], set(q.years), support, self.named_documents(qtoks),
                      partials, bool(MONEY_Q.search(text)),
-                     bool(re.search(r"procent|andel|%|percent|share|svarsfrekvens|löneökning", text, re.I)),
-                     bool(re.search(r"procent|andel|%|svarsfrekvens|löneökning", text, re.I)),
+                     bool(re.search(r"procent|andel|%|percent|share", text, re.I)),
+                     bool(re.search(r"procent|andel|%", text, re.I)),
                      bool(re.search(r"hur många|antal", text, re.I)),
                      frozenset({"kommun"}) if ACTOR.search(q.base_text) else EMPTY)
         # a fact sharing no word with the question in its row scores nothing; in a large archive only
@@ -304,7 +304,7 @@ class FigureEngine:
         return sorted(scored, key=lambda x: -x[0])
 
     def _meaning(self, q: Query):
-        """How close each fact's descriptor is to the question by embedding (z-scored bonus):
+        """How close each fact's passage is to the question by embedding (z-scored bonus):
         it finds "1,1 mkr i form av volontärinsatser" for "vad är volontärinsatserna värda"."""
         if self.vectors is None or q.vector is None or not len(self.facts):
             return np.zeros(len(self.facts), dtype=np.float32)

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 class Filters(BaseModel):
     source: str | list[str] | None = Field(None, description="Only these documents (file names).")
-    body: str | None = Field(None, description="Only documents that mention this body (KS, KSNAU, IFN …).")
+    body: str | None = Field(None, description="Only documents of (or that mention) this body (KS, KSNAU, IFN …).")
+    organisation: str | None = Field(None, description="Only documents issued by this organisation (Umeå, Göteborg …).")
     date_from: str | None = Field(None, description="YYYY-MM-DD: only documents dated on or after.")
     date_to: str | None = Field(None, description="YYYY-MM-DD: only documents dated on or before.")
     doc_type: str | None = Field(None, description="File type: md, txt, pdf, docx, html.")

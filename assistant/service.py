@@ -1,54 +1,50 @@
-"""The assistant: analyse → retrieve → (compute figures) → compose → cite.
+"""The assistant, as a pipeline: analyse → retrieve → read → rank → compose.
 
-The default answer is extractive and deterministic: the sentences and table rows that
-answer the question, each with a numbered citation, and figures computed by the figures
-engine. When the documents do not support an answer it abstains.
+`ask` reads as the pipeline. Readers (the sentence reader, and the structure, figure and check
+engines wrapped here) propose `Candidate`s with evidence spans; one fitted `Ranker` orders
+them and abstains below its threshold; `compose` writes the answer with numbered citations.
+The default answer is extractive and deterministic.
 """
 from __future__ import annotations
 
 import bisect
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+
+import numpy as np
 
 from rapidfuzz import process
 
 from index.store import CouncilIndex
 from index.text import fold, tokens, words
-from ingest.facts import SENTENCE_END
 from ingest.model import Chunk, Fact
 
-from .analysis import (DIFF_WORDS, EN_MARKERS, EN_SV, SHARE_WORDS, SUM_WORDS, Query, analyse,
-                       content_terms, detect_language)
+from .analysis import DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse, content_terms, detect_language
+from .candidates import Candidate, Rendered, read_sentences
+from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
+from .query import AMOUNT, COUNT, PERCENT, AnalyzedQuery, analyze
+from .ranker import FEATURES, Evidence, Ranker, Scored
 from .retrieval import Hit, retrieve
+from .schemas import AskResponse, ChatMessage, FigureOut, FigureRow, Filters
+from .statements import Value, values
 from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
                          meeting_answer)
-from .schemas import AskResponse, ChatMessage, Citation, FigureOut, FigureRow, Filters
 
 FOCUS_MAX_DF = 6
-# questions that can only be answered by a number (others may be answered by a passage)
-NUMERIC_Q = re.compile(r"^\s*(hur (mycket|stor|stort|höga?|många)|vilket belopp|vad kostar|how (much|many))\b|"
-                       r"\b(sammanlag|totalt|summan|skillnad|andel|värdet|beloppet|kostnaden)", re.I)
-# words about the paperwork itself, which documents need not contain to answer
-META_TERMS = {tokens(w, keep_stopwords=True)[0] for w in ("ärendenummer", "diarienummer", "dnr", "paragraf", "dokument", "dokumenten",
-                                     "handling", "handlingarna", "protokoll", "rubrik", "rubriken", "enligt")}
+SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
+MAX_HISTORY = 6          # user messages a chat answer reads back over
+CONTINUES = re.compile(r"^\s*(och|men|samt|än|and|but|what about|how about)\b", re.I)
+SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 floats)
 
 
-class Citations:
-    """Numbered citations in the order they are first used."""
-
-    def __init__(self) -> None:
-        self.items: list[Citation] = []
-        self._keys: dict[tuple, int] = {}
-
-    def add(self, source: str, title: str, section: str, quote: str, page: int | None, start: int, end: int) -> int:
-        key = (source, start, end)
-        if key not in self._keys:
-            self._keys[key] = len(self.items) + 1
-            self.items.append(Citation(id=self._keys[key], source=source, title=title, section=section,
-                                       quote=quote.strip()[:600], page=page, start=start, end=end))
-        return self._keys[key]
+def _unit_kind(unit: str | None) -> str:
+    if unit == "%":
+        return PERCENT
+    if unit and unit.lower() in ("kr", "tkr", "mnkr", "mkr", "mdkr", "euro", "€"):
+        return AMOUNT
+    return COUNT
 
 
 class Assistant:
@@ -62,15 +58,18 @@ class Assistant:
         # derived once per index state (reset in _sync), filled on first use
         self._title_map: dict[str, str] = {}
         self._fact_chunks: dict[str, Chunk] | None = None
-        self._name_words: dict[str, set[str]] | None = None
-        self._doc_words: dict[str, set[str]] = {}
         self._engines: dict[frozenset[str], FigureEngine] = {}  # for filtered questions
+        self._evidence_cache: Evidence | None = None
+        self._meta: dict[str, dict] = {}
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.ranker = Ranker.load()
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> None:
         self.index.refresh()
         if self._generation != self.index._loaded_generation or self._engine is None:
-            self._fact_chunks, self._name_words, self._doc_words, self._engines = None, None, {}, {}
+            self._fact_chunks, self._engines = None, {}
+            self._evidence_cache = None
 
             by_source = defaultdict(list)
             for f in self.index.facts:
@@ -79,97 +78,229 @@ class Assistant:
             self._docs = [d for d in (self.index.document(x["source"]) for x in self.index.documents()) if d]
             self._texts = {d["source"]: self.index.document_text(d["source"]) or "" for d in self._docs}
             self._title_map = {d["source"]: d["title"] for d in self._docs}
+            self._meta = {d["source"]: d.get("metadata") or {} for d in self._docs}
             self._engine = FigureEngine(self.index.facts, self.index.discrepancies, self._title_map,
                                         self.index.fact_vectors)
             self._generation = self.index._loaded_generation
 
     # -- public -----------------------------------------------------------------------
     def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
+        """analyse → retrieve → read → rank → compose."""
         self._sync()
-        q = analyse(question)
-        if reply_lang:  # a follow-up in English about a Swedish question is answered in English
-            q.lang = reply_lang
-        sources = self._sources(filters)
         if not self.index.chunks:
-            return AskResponse(answer=say(q.lang, "no_documents"), abstained=True, question=question)
-        self._correct_spelling(q)
-        q.vector = self.index.query_vector(q.search_text)
-        hits = retrieve(self.index, q, k=self.index.settings.top_k, sources=sources)
-        docs = [d for d in self._docs if sources is None or d["source"] in sources]
-        structured = meeting_answer(q, docs, self._texts)  # "i vilken lokal sammanträder …" is about the meeting
-        if structured is None and q.intent == "decision":
-            structured = decision_answer(q, docs, self._texts)
-            if structured is None and ITEM_NUMBER_Q.search(q.search_text):  # "vilket ärendenummer har rättelsen …"
-                structured = agenda_answer(q, docs, self._texts)
-        elif structured is None and (q.intent in ("agenda", "lookup") or (q.arenden and not q.wants_amount)):
-            structured = agenda_answer(q, docs, self._texts, strict=q.intent != "agenda")
-        structured = (structured or dnr_answer(q, docs, self._texts)
-                      or agreement_answer(q, docs, self._texts, self._engine.entities_in(q)))
-        if not structured and self._should_abstain(q, hits):
-            return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
-        cites = Citations()
-        parts: list[str] = []
-        figures: list[FigureOut] = []
-        warnings: list[str] = []
-        result = None
-        if q.intent == "consistency":
-            parts.extend(self._consistency(q, hits, cites, warnings))
-        if structured:
-            parts.append(self._render_quotes(structured, cites))
-        if q.wants_amount and (not parts or q.intent == "figure"):
-            result = self._figures(q, hits, sources)
-            if result is None and q.intent == "figure" and not structured and NUMERIC_Q.search(q.search_text):
-                # numbers are sacred: no fact states the asked amount, so say so and show what is near
-                cites_near = Citations()
-                near = self._evidence(q, hits, cites_near, limit=2)
-                text = say(q.lang, "no_figure") + (say(q.lang, "related") + " ".join(near) if near else "")
-                return AskResponse(answer=text, abstained=True, citations=cites_near.items, question=question)
-        if result:
-            text = self._render(result.sentence, result.facts, cites)
-            parts.insert(0, text)  # the figure answers first; structure and passages support it
-            for fig in result.figures:
-                ids = [self._cite_fact(f, cites) for f in fig.facts]
-                rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i)
-                        for f, i in zip(fig.facts, ids)]
-                figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
-                                         citations=ids, rows=rows))
-            for f in result.corrected:
-                ref = self._cite_fact(f, cites)
-                parts.append(say(q.lang, "note") + " " + say(q.lang, "corrected", quote=_clean(f.label), ref=ref,
-                                                         by=f.superseded_by))
-            for d in result.warnings:
-                ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table, d.explanation, None,
-                                d.start, d.end)
-                warnings.append(d.explanation)
-                parts.append(f"{say(q.lang, 'note')} {explain(d, q.lang)} [{ref}]")
-        evidence = self._evidence(q, hits, cites, limit=1 if (result or structured) else 3)
-        if evidence:
-            lead = say(q.lang, "evidence")
-            parts.append(("" if not parts else f"{lead}: ") + " ".join(evidence))
-        # a question that names documents ("programrapporten 2024 … nämndens budget 2026") hears from each
-        for src in self._named_documents(q, sources) - {c.source for c in cites.items}:
-            more = self._evidence(q, retrieve(self.index, q, k=4, sources={src}), cites, limit=1)
-            if more:
-                title = self._title_map.get(src, src)
-                parts.append(say(q.lang, "from_document", title=title) + " " + " ".join(more))
-        if not parts:
-            return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
-        absent = [] if q.identifiers else self._unsupported_names(q, cites)
-        if absent:
-            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(absent)), abstained=True,
+            return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
-        return AskResponse(answer="\n\n".join(parts), abstained=False, figures=figures, citations=cites.items,
+        q, hits, candidates = self.read(question, filters, reply_lang)
+        strangers = self._unknown_names(q)
+        if strangers:  # a name no document has ever mentioned: the question is about something else
+            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(strangers)), abstained=True,
+                               question=question)
+        admissible, missing = self._admissible(q, candidates)
+        if candidates and not admissible:
+            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
+                               question=question)
+        ranked = self.ranker.rank(q, admissible, self._ranker_evidence(), self.similarity(q))
+        if self.ranker.abstains(ranked):
+            if missing:  # the documents that would answer are about another body or municipality
+                return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)),
+                                   abstained=True, question=question)
+            return self._abstain(q, ranked, question)
+        cites = Citations()
+        answer, figures, warnings = compose(q, ranked, self.ranker.threshold, cites)
+        return AskResponse(answer=answer, abstained=False, figures=figures, citations=cites.items,
                            warnings=warnings, question=question)
 
-    def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> AskResponse:
-        """The last user message, read in the light of the conversation: each follow-up is resolved
-        against the resolved question before it ("Och 2028?" → "… 2028", "Och för Umeå Pastorat?")."""
+    def read(self, question: str, filters: Filters | None = None,
+             reply_lang: str | None = None) -> tuple[AnalyzedQuery, list[Hit], list[Candidate]]:
+        """The question analysed, the passages retrieved and every reader's candidate answers."""
         self._sync()
-        users = [m.content for m in messages if m.role == "user"]
+        legacy = analyse(question)
+        if reply_lang:  # a follow-up in English about a Swedish question is answered in English
+            legacy.lang = reply_lang
+        self._correct_spelling(legacy)
+        legacy.vector = self.index.query_vector(legacy.search_text)
+        q = analyze(question, legacy)
+        sources = self._sources(filters)
+        hits = retrieve(self.index, legacy, k=max(self.index.settings.top_k, SENTENCE_PASSAGES), sources=sources)
+        ranks = {h.chunk.chunk_id: i for i, h in enumerate(hits)}
+        candidates = [*self._read_structure(q, sources), *self._read_figures(q, hits, sources, ranks),
+                      *self._read_checks(q, hits), *read_sentences(q, hits, SENTENCE_PASSAGES)]
+        return q, hits, candidates
+
+    def _unknown_names(self, q: AnalyzedQuery) -> list[str]:
+        """Names in the question that no ingested document mentions, nor anything spelt nearly so."""
+        vocab = self.index.bm25.vocabulary
+        out = []
+        for name in (*q.names, *q.organisations):
+            for part in re.split(r"[\s-]+", name):
+                t = tokens(part)
+                if not t or len(part) < 4 or t[0] in vocab:
+                    continue
+                pool = [v for v in vocab if v[:2] == t[0][:2] and abs(len(v) - len(t[0])) <= 2]
+                if not (pool and process.extractOne(t[0], pool, score_cutoff=84)):
+                    out.append(name)
+                    break
+        return list(dict.fromkeys(out))
+
+    def _admissible(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+        """Only evidence from documents of the bodies and organisations the question names."""
+        if not q.bodies and not q.organisations:
+            return candidates, []
+        ev = self._ranker_evidence()
+        kept, missing = [], []
+        for c in candidates:
+            gone = ev.missing_names(q, c, self._meta.get(c.source, {}))
+            if gone:
+                missing.extend(x for x in gone if x not in missing)
+            else:
+                kept.append(c)
+        return kept, missing
+
+    def similarity(self, q: AnalyzedQuery):
+        """Cosine between the question and each text, by the index's embedder; sentence vectors
+        are kept in a bounded cache, so a passage asked about again costs nothing."""
+        qv = q.legacy.vector
+
+        def sims(texts: list[str]) -> list[float]:
+            if qv is None:
+                return [0.0] * len(texts)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+            if missing:
+                for t, v in zip(missing, self.index.embedder.embed_passages(missing)):
+                    self._sentence_vectors[t] = v
+                    self._sentence_vectors.move_to_end(t)
+                while len(self._sentence_vectors) > SENTENCE_CACHE:
+                    self._sentence_vectors.popitem(last=False)
+            return [float(np.dot(self._sentence_vectors[t], qv)) for t in texts]
+
+        return sims
+
+    def _abstain(self, q: AnalyzedQuery, ranked: list[Scored], question: str) -> AskResponse:
+        """No candidate answers well enough: say so; for an amount, show the nearest passage."""
+        if q.numeric and ranked and ranked[0].features[FEATURES.index("doc_cover")] >= 0.8:
+            near = next((s.candidate for s in ranked if s.candidate.reader == "sentence"), None)
+            if near is not None:
+                cites = Citations()
+                n = cites.add(near.source, near.title, near.section, near.evidence, near.page, near.start, near.end)
+                text = say(q.lang, "no_figure") + say(q.lang, "related") + f"{clean(near.evidence)} [{n}]"
+                return AskResponse(answer=text, abstained=True, citations=cites.items, question=question)
+        return AskResponse(answer=say(q.lang, "abstain"), abstained=True, question=question)
+
+    def _ranker_evidence(self) -> Evidence:
+        if self._evidence_cache is None:
+            bm = self.index.bm25
+            self._evidence_cache = Evidence(bm.idf, lambda s: self._texts.get(s, ""), lambda t: t in bm.vocabulary,
+                                            {s: tuple(m.get("organisations") or ()) for s, m in self._meta.items()})
+        return self._evidence_cache
+
+    # -- readers around the structure, figure and check engines ---------------------------
+    def _read_structure(self, q: AnalyzedQuery, sources: set[str] | None) -> list[Candidate]:
+        lq = q.legacy
+        docs = [d for d in self._docs if sources is None or d["source"] in sources]
+        structured = meeting_answer(lq, docs, self._texts)
+        if structured is None and lq.intent == "decision":
+            structured = decision_answer(lq, docs, self._texts)
+            if structured is None and ITEM_NUMBER_Q.search(lq.search_text):
+                structured = agenda_answer(lq, docs, self._texts)
+        elif structured is None and (lq.intent in ("agenda", "lookup") or (lq.arenden and not lq.wants_amount)):
+            structured = agenda_answer(lq, docs, self._texts, strict=lq.intent != "agenda")
+        structured = (structured or dnr_answer(lq, docs, self._texts)
+                      or agreement_answer(lq, docs, self._texts, self._engine.entities_in(lq)))
+        if not structured or not structured.quotes:
+            return []
+        first = structured.quotes[0]
+        evidence = " ".join(qt.text for qt in structured.quotes)[:2000]
+        shown = re.sub(r"\{q:\d+\}", "", structured.text)
+        return [Candidate(reader="structure", source=first.source, start=first.start, end=first.end,
+                          evidence=shown + " " + evidence, context=first.title + " > " + first.section, rank=0,
+                          values=tuple(values(shown)), confidence=1.0, section=first.section, title=first.title,
+                          render=lambda cites, s=structured: Rendered(self._render_quotes(s, cites)))]
+
+    def _read_figures(self, q: AnalyzedQuery, hits: list[Hit], sources: set[str] | None,
+                      ranks: dict[str, int]) -> list[Candidate]:
+        lq = q.legacy
+        if not lq.wants_amount:
+            return []
+        result = self._figures(lq, hits, sources)
+        if result is None or not result.facts:
+            return []
+        chunks = self._chunks_of_facts()
+        first = result.facts[0]
+        chunk = chunks.get(first.fact_id)
+        rank = min((ranks.get(c.chunk_id, 99) for f in result.facts if (c := chunks.get(f.fact_id))), default=99)
+        kinds = tuple(Value(_unit_kind(fig.unit), f"{fig.value}", fig.value, fig.unit, 0) for fig in result.figures)
+        evidence = " ".join(dict.fromkeys(_row_label(f) + " " + clean(f.quote) for f in result.facts[:8]))
+        return [Candidate(reader="figure", source=first.source, start=first.start, end=first.end,
+                          evidence=evidence[:2000], context=(chunk.title + " > " + chunk.section) if chunk else "",
+                          rank=rank, values=kinds, confidence=1.0, page=first.page, section=first.section or "",
+                          title=self._title_map.get(first.source, first.source),
+                          render=lambda cites, r=result: self._render_figures(lq, r, cites))]
+
+    def _render_figures(self, lq: Query, result: FigureResult, cites: Citations) -> Rendered:
+        parts = [self._render(result.sentence, result.facts, cites)]
+        figures, warnings = [], []
+        for fig in result.figures:
+            ids = [self._cite_fact(f, cites) for f in fig.facts]
+            rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i)
+                    for f, i in zip(fig.facts, ids)]
+            figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
+                                     citations=ids, rows=rows))
+        for f in result.corrected:
+            ref = self._cite_fact(f, cites)
+            parts.append(say(lq.lang, "note") + " " + say(lq.lang, "corrected", quote=clean(f.label), ref=ref,
+                                                          by=f.superseded_by))
+        for d in result.warnings:
+            ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table, d.explanation, None,
+                            d.start, d.end)
+            warnings.append(d.explanation)
+            parts.append(f"{say(lq.lang, 'note')} {explain(d, lq.lang)} [{ref}]")
+        return Rendered(" ".join(parts), tuple(figures), tuple(warnings))
+
+    def _read_checks(self, q: AnalyzedQuery, hits: list[Hit]) -> list[Candidate]:
+        lq = q.legacy
+        if lq.intent != "consistency":
+            return []
+        found = self._consistency(lq, hits)
+        if not found:
+            return []
+        d = found[0]
+        text = self._texts.get(d.source, "")
+        quote = text[d.start:d.end] if text else d.explanation
+
+        def render(cites: Citations) -> Rendered:
+            out, warnings = [], []
+            for x in found:
+                body = self._texts.get(x.source, "")
+                ref = cites.add(x.source, self._title_map.get(x.source, x.source), x.table,
+                                body[x.start:x.end] if body else x.explanation, None, x.start, x.end)
+                warnings.append(x.explanation)
+                out.append(say(lq.lang, "consistency_no", explanation=explain(x, lq.lang), formula=x.formula)
+                           + f" [{ref}]")
+            return Rendered(" ".join(out), (), tuple(warnings))
+
+        return [Candidate(reader="check", source=d.source, start=d.start, end=d.end,
+                          evidence=f"{d.row} {d.table} {quote} {d.explanation}", context=d.table, rank=0,
+                          values=tuple(values(d.explanation)), confidence=1.0, section=d.table,
+                          title=self._title_map.get(d.source, d.source), render=render)]
+
+    def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> AskResponse:
+        """The last user message, read in the light of the conversation. A message is a follow-up
+        when it says so ("Och 2028?", "What about …") or when, asked alone, nothing answers it
+        ("Vilka reserverade sig?"); then it is resolved against the resolved question before it.
+        A question that is answerable on its own is never mixed with earlier ones."""
+        self._sync()
+        users = [m.content for m in messages if m.role == "user"][-MAX_HISTORY:]
         question = users[0]
         for current in users[1:]:
-            question = self._resolve(question, current)
+            if CONTINUES.match(current) or not self._answerable_alone(current, filters):
+                question = self._resolve(question, current)
+            else:
+                question = current
         return self.ask(question, filters, reply_lang=detect_language(users[-1]))
+
+    def _answerable_alone(self, question: str, filters: Filters | None) -> bool:
+        q, _, candidates = self.read(question, filters)
+        return not self.ranker.abstains(self.ranker.rank(q, candidates, self._ranker_evidence(), self.similarity(q)))
 
     def _resolve(self, last: str, current: str) -> str:
         now, before = self._engine.entities_in(analyse(current)), self._engine.entities_in(analyse(last))
@@ -218,96 +349,17 @@ class Assistant:
             names &= {d["source"] for d in docs if d["format"] == filters.doc_type.lower().lstrip(".")}
         if filters.body:
             body = re.compile(r"\b" + re.escape(filters.body) + r"\b", re.I)
-            names &= {s for s in names if body.search(self._texts.get(s, ""))}
+            names &= {s for s in names if body.search(self._meta.get(s, {}).get("body") or "")
+                      or body.search(self._texts.get(s, ""))}
+        if filters.organisation:
+            org = fold(filters.organisation.lower())
+            names &= {s for s in names if any(fold(o.lower()).startswith(org[:max(4, len(org) - 1)])
+                                              for o in self._meta.get(s, {}).get("organisations") or [])}
         if filters.date_from or filters.date_to:
-            names &= {s for s in names if _within(_doc_date(s, self._texts.get(s, "")),
+            names &= {s for s in names if _within(self._meta.get(s, {}).get("date") or
+                                                   _doc_date(s, self._texts.get(s, "")),
                                                    filters.date_from, filters.date_to)}
         return names
-
-    def _should_abstain(self, q: Query, hits: list[Hit]) -> bool:
-        if not hits:
-            return True
-        terms = [t for t in content_terms(q) if t not in META_TERMS]
-        if not terms:
-            return not q.identifiers
-        vocab = self.index.bm25.vocabulary
-        missing = [t for t in terms if t not in vocab and not _fuzzy_known(t, vocab)]
-        if q.lang == "en":
-            # English words the glossary does not know say little about the documents, unless most are
-            # unknown ("recommend a good pizza place")
-            if len(missing) >= 2 and len(missing) >= 0.5 * len(terms) and not q.identifiers:
-                return True
-            terms = [t for t in terms if t not in missing] or terms
-            missing = []
-        if any(len(t) >= 6 for t in missing) and not q.identifiers:
-            return True
-        # "månadskort för bussen": one word unknown and the other only made up of known parts
-        only_parts = [t for t in terms if t not in vocab and t not in missing and _compound_only(t, vocab)]
-        if only_parts and any(len(t) >= 4 for t in missing) and not q.identifiers:
-            return True
-        top_text = set(tokens(" ".join(h.chunk.index_text() for h in hits[:8])))
-        # a word also counts when it is part of a compound there ("drift" in "driftkostnaden")
-        covered = sum(1 for t in terms if t in top_text or any(x.startswith(t[:5]) for x in top_text if len(t) >= 6)
-                      or (len(t) >= 4 and any(t in x for x in top_text)))
-        return covered / len(terms) < 0.5
-
-    def _named_documents(self, q: Query, sources: set[str] | None) -> set[str]:
-        """Documents the question names by their kind and year ("programrapporten 2024",
-        "IOP-förslaget 2022"): a word of the file name or title that few documents share, with the
-        document's year or a second such word."""
-        docs = [d for d in self._docs if sources is None or d["source"] in sources]
-        if len(docs) < 2:
-            return set()
-        every = self._document_name_words()
-        words_of = {d["source"]: every[d["source"]] for d in docs}
-        df: dict[str, int] = defaultdict(int)
-        for ws in words_of.values():
-            for w in ws:
-                df[w] += 1
-        qt = [t for t in tokens(q.base_text) if len(t) >= 3 and not t.isdigit()]
-        named = set()
-        for src, ws in words_of.items():
-            rare = {w for w in ws if df[w] <= max(1, len(docs) // 5)}
-            hits = {w for w in rare for t in qt if t == w or (len(t) >= 6 and len(w) >= 6 and t[:6] == w[:6])}
-            year = re.match(r"((?:19|20)\d\d)", src)
-            if hits and ((year and int(year.group(1)) in q.years) or len(hits) >= 2):
-                named.add(src)
-        return named if len(named) <= MAX_NAMED_DOCUMENTS else set()  # many alike: the words name no one
-
-    def _document_name_words(self) -> dict[str, set[str]]:
-        """The words of each document's file name and title (once per index state)."""
-        if self._name_words is None:
-            words_of = {d["source"]: {t for t in tokens(re.sub(r"[_.]", " ", d["source"]) + " " + d["title"])
-                                      if len(t) >= 3 and not t.isdigit() and t not in DOC_GENERIC}
-                        for d in self._docs}
-            # a word nearly every document uses (the municipality's name) names none of them; judged
-            # on an even sample, so a large archive costs no more than a few dozen documents
-            every = list(self._texts.values())
-            texts = [fold(t.lower()) for t in every[::max(1, len(every) // COMMON_SAMPLE)]]
-            common = {w for w in set().union(*words_of.values())
-                      if len(texts) >= 3 and sum(w in t for t in texts) >= 0.8 * len(texts)}
-            self._name_words = {src: ws - common for src, ws in words_of.items()}
-        return self._name_words
-
-    def _unsupported_names(self, q: Query, cites: Citations) -> list[str]:
-        """Names in the question (a municipality, a nämnd, an organisation, a person) that no cited
-        document mentions anywhere: the answer would be about someone else ("äldrenämndens
-        SAM-uppföljning" answered with kommunstyrelsens). Checked per document, not per passage,
-        so a name retrieval merely missed does not turn an answer into a refusal."""
-        names = [(w, stem) for w, stem in named_terms(q.text)
-                 if q.lang != "en" or (w.lower() not in EN_SV and w.lower() not in EN_MARKERS)]
-        if not names or not cites.items:
-            return []
-        seen: set[str] = set()
-        for src in {c.source for c in cites.items}:
-            seen |= self._document_words(src)
-        return [w for w, stem in names if not any(x.startswith(stem[:6]) for x in seen)]
-
-    def _document_words(self, source: str) -> set[str]:
-        if source not in self._doc_words:
-            self._doc_words[source] = set(tokens(" ".join([self._texts.get(source, ""), source.replace("_", " "),
-                                                           self._title_map.get(source, "")])))
-        return self._doc_words[source]
 
     def _support(self, hits: list[Hit]) -> dict[str, float]:
         support: dict[str, float] = {}
@@ -368,7 +420,8 @@ class Assistant:
                         self._fact_chunks[f.fact_id] = chunks[i]
         return self._fact_chunks
 
-    def _consistency(self, q: Query, hits: list[Hit], cites: Citations, warnings: list[str]) -> list[str]:
+    def _consistency(self, q: Query, hits: list[Hit]) -> list:
+        """The table rows whose printed sums do not add up that the question is about."""
         qt = set(tokens(q.search_text))
         sources = {h.chunk.source for h in hits[:5]}
         scored = []
@@ -378,15 +431,8 @@ class Assistant:
                 scored.append((overlap + (1 if d.source in sources else 0), d))
         if not scored:
             return []
-        top = max(s for s, _ in scored)
-        out = []
-        for _, d in sorted([x for x in scored if x[0] == top], key=lambda x: x[1].start)[:3]:
-            text = self._texts.get(d.source, "")
-            ref = cites.add(d.source, self._title_map.get(d.source, d.source), d.table,
-                            text[d.start:d.end] if text else d.explanation, None, d.start, d.end)
-            warnings.append(d.explanation)
-            out.append(say(q.lang, "consistency_no", explanation=explain(d, q.lang), formula=d.formula) + f" [{ref}]")
-        return out
+        top = max(sc for sc, _ in scored)
+        return [d for _, d in sorted([x for x in scored if x[0] == top], key=lambda x: x[1].start)[:3]]
 
     def _cite_fact(self, f: Fact, cites: Citations) -> int:
         """A table row is cited as printed; an amount in running text by its whole sentence."""
@@ -422,136 +468,19 @@ class Assistant:
         text = re.sub(r"\{c:(\w+)\}", repl, sentence)
         return re.sub(r" +([,;.])(?=\s|$)", r"\1", text)  # a row already cited leaves no gap
 
-    def _evidence(self, q: Query, hits: list[Hit], cites: Citations, limit: int) -> list[str]:
-        """The best sentences of the best passages, each cited."""
-        terms = set(content_terms(q)) | {str(y) for y in q.years}
-        idf = self.index.bm25.idf
-        candidates = []
-        for rank, h in enumerate(hits[:6]):
-            for start, end, sent in _sentences(h.chunk):
-                st = set(tokens(sent))
-                overlap = sum(idf(t) for t in terms if t in st or (len(t) >= 6 and any(x.startswith(t[:5]) for x in st)))
-                overlap += sum(2.0 for i in q.identifiers if i.replace(" ", "") in sent.replace(" ", ""))
-                if overlap == 0 or len(sent.strip()) < 15:
-                    continue
-                candidates.append((overlap - 0.15 * rank - 0.002 * max(0, len(sent) - 300), start, end, sent, h.chunk))
-        candidates.sort(key=lambda c: -c[0])
-        out, used, sources = [], set(), []
-        for score, start, end, sent, chunk in candidates:
-            if len(out) >= limit or (out and score < candidates[0][0] * 0.5):
-                break
-            key = re.sub(r"\W+", "", sent.lower())[:80]
-            if key in used or (chunk.source, start, end) in cites._keys:
-                continue  # already quoted above
-            used.add(key)
-            start, end, sent = _extend_list(chunk, start, end, sent)
-            ref = cites.add(chunk.source, chunk.title, chunk.section, sent, chunk.page, start, end)
-            out.append(f"{_clean(sent)} [{ref}]")
-            sources.append(chunk.source)
-        # a second document that also answers (earlier decisions, other periods) is worth showing
-        other = next((c for c in candidates if c[4].source not in sources and c[0] >= candidates[0][0] * 0.6), None)
-        if other and len(out) < limit + 1:
-            score, start, end, sent, chunk = other
-            start, end, sent = _extend_list(chunk, start, end, sent)
-            ref = cites.add(chunk.source, chunk.title, chunk.section, sent, chunk.page, start, end)
-            out.append(f"{_clean(sent)} [{ref}]")
-        return out
-
-
-def _extend_list(chunk: Chunk, start: int, end: int, sent: str) -> tuple[int, int, str]:
-    """A title or a sentence ending in ':' introduces what follows: quote the list too."""
-    s = sent.strip()
-    if not (s.endswith(":") or (len(s) <= 60 and not s.endswith("."))):
-        return start, end, sent
-    rel = end - chunk.start
-    rest = chunk.text[rel:rel + 700]
-    stop = re.search(r"\n\s*\n\s*(?=[A-ZÅÄÖ][^\n]{60,})|\n#", rest)
-    extra = rest[:stop.start()] if stop else rest
-    if not extra.strip():
-        return start, end, sent
-    return start, end + len(extra.rstrip()), sent + extra.rstrip()
-
-
 def _row_label(f: Fact) -> str:
     """`Summa Umeå kommun, 2027 (**), Vän i Umeå` for a cell; the clause for an amount in text."""
     if f.kind == "text":
-        return _clean(f.label)[:120]
+        return clean(f.label)[:120]
     column = re.sub(r"\s*\(\**\)\s*$", "", (f.column or "").strip())  # footnote marks such as "(**)"
     return ", ".join(x for x in (f.label, column, f.entity or "") if x)
-
-
-def _clean(text: str) -> str:
-    text = re.sub(r"</?\w+>|\*\*|\\\*", "", text)
-    text = re.sub(r"\s*\n\s*", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _sentences(chunk: Chunk) -> list[tuple[int, int, str]]:
-    """Sentences and lines (table rows, list items) of a chunk with absolute offsets."""
-    out = []
-    pos = 0
-    for para in re.split(r"(\n\s*\n)", chunk.text):
-        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
-            pos += len(para)
-            continue
-        lines = para.split("\n") if ("\t" in para or para.lstrip().startswith(("-", "•", "1."))) else [para]
-        lpos = pos
-        for line in lines:
-            for piece in SENTENCE_END.split(line) if len(lines) == 1 else [line]:
-                idx = chunk.text.find(piece, lpos)
-                if idx >= 0 and piece.strip():
-                    out.append((chunk.start + idx, chunk.start + idx + len(piece), piece))
-                    lpos = idx + len(piece)
-        pos += len(para)
-    return out
-
-
-def _fuzzy_known(term: str, vocab: set[str]) -> bool:
-    """A typo ("Pingstkyrkn"), a compound of known words ("budgettabell") or a part of a known
-    compound ("drift" in "driftkostnad") is not unknown."""
-    if len(term) < 5:
-        return False
-    if any(term in v for v in vocab if len(v) > len(term)):
-        return True
-    for i in range(4, len(term) - 3):
-        head, tail = term[:i], term[i:]
-        if (head in vocab or head.rstrip("s") in vocab) and (tail in vocab or any(v.startswith(tail) for v in vocab
-                                                                                  if len(tail) >= 5)):
-            return True
-    pool = [v for v in vocab if v[:2] == term[:2] and abs(len(v) - len(term)) <= 3]
-    return bool(pool) and process.extractOne(term, pool, score_cutoff=84) is not None
 
 
 # words that say what is measured or computed, not what about ("betalar", "sammanlagt")
 MEASURE = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_WORDS)) +
                      r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
                      r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
-MAX_NAMED_DOCUMENTS = 3
-COMMON_SAMPLE = 40
 ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)
-DOC_GENERIC = {"kommun", "md", "txt", "pdf", "docx", "html", "och", "for", "med"}
-NAME_WORD = re.compile(r"\w*(nämnd|styrelse|förbund|utskott|fullmäktige)(en|ens|s|et|ets|er|erna|ernas)?", re.I)
-NOT_NAMES = {"kommun", "kommunen", "kommuns", "sverige", "riket"}
-
-
-def named_terms(text: str) -> list[tuple[str, str]]:
-    """Proper names (capitalised, not first in the question, not an abbreviation) and bodies
-    ("äldrenämndens") in a question, with their stems."""
-    out = []
-    for i, m in enumerate(re.finditer(r"[\wÅÄÖåäö][\w\-ÅÄÖåäö]*", text)):
-        w = m.group(0)
-        proper = i > 0 and w[0].isupper() and not w.split("-")[0].isupper() and len(w) >= 4 and not text[:m.start()].rstrip().endswith((".", "?", "!"))
-        if (proper or NAME_WORD.fullmatch(w)) and w.lower() not in NOT_NAMES:
-            stem = tokens(w.split("-")[0])
-            if stem:
-                out.append((w, stem[0]))
-    return out
-
-
-def _compound_only(term: str, vocab: set[str]) -> bool:
-    """Known only as a compound of known words, never as itself or inside a longer word."""
-    return len(term) >= 5 and not any(term in v for v in vocab if len(v) > len(term)) and any(
-        (term[:i] in vocab or term[:i].rstrip("s") in vocab) and term[i:] in vocab for i in range(4, len(term) - 3))
 
 
 FOLLOW_UP = re.compile(r"^(och|men|samt|and|what about|how about|vilka|vem|vad)\b", re.I)

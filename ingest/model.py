@@ -88,7 +88,7 @@ class Fact:
         return asdict(self)
 
     def descriptor(self, title: str = "") -> str:
-        """What the number is, in words: embedded so questions find facts by meaning."""
+        """What the number is, in words (matched against the question's words)."""
         if self.kind == "text":
             return f"{title} — {self.label}" if title else self.label
         parts = [title, self.caption, self.group, self.label, self.entity or ""]  # per row: cells share it

@@ -2,7 +2,7 @@
 import numpy as np
 
 from assistant.analysis import analyse, detect_language
-from assistant.service import named_terms, resolve_follow_up
+from assistant.service import resolve_follow_up
 from eval.bench import ReplicaEmbedder
 from ingest.facts import text_facts
 from ingest.model import Block
@@ -21,13 +21,6 @@ def test_change_questions_are_differences():
     assert analyse("Hur har finansieringen förändrats mellan perioderna?").operation == "diff"
     assert analyse("Hur mycket väntas antalet anställda öka?").operation == "diff"
     assert analyse("Hur mycket betalar kommunen 2027?").operation is None
-
-
-def test_named_terms_are_names_and_bodies():
-    names = [w for w, _ in named_terms("Hur hög var svarsfrekvensen i äldrenämndens SAM-uppföljning 2025?")]
-    assert names == ["äldrenämndens"]  # SAM is an abbreviation, not a name
-    assert [w for w, _ in named_terms("Vad var sjukpenningtalet i Robertsfors kommun 2015?")] == ["Robertsfors"]
-    assert named_terms("Var hålls styrelsesammanträdet?") == []  # a meeting, not a body
 
 
 def test_follow_up_year_is_replaced():
@@ -67,12 +60,3 @@ def test_bench_replicas_reuse_vectors_only_when_asked():
     emb.reuse = True
     emb.embed_passages(["Ärende 191/28 pistmaskin", "något helt annat"])
     assert inner.calls == 3 and emb.reused == 1
-
-
-def test_llama_index_adapter_uses_our_embedder():
-    from index.embeddings import as_llama_index_embedding
-
-    emb = as_llama_index_embedding(_Counting())
-    assert emb.get_text_embedding("ett stycke") == [1.0, 1.0]
-    assert emb.get_query_embedding("en fråga") == [1.0, 1.0]
-    assert emb.model_name == "fake"

@@ -1,0 +1,120 @@
+"""Stage 3 of the pipeline: readers propose candidate answers, each with its evidence span.
+
+Every reader emits the same small type, `Candidate` (modelled on Haystack's
+`ExtractedAnswer`: the evidence, where it is, what it states, how sure the reader is, and how
+to write it), so one ranker can order all of them. The sentence reader lives here; the
+structure, figure and check readers wrap the older engines in `service.py`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ingest.model import Chunk
+
+from . import query as T
+from .query import AnalyzedQuery
+from .statements import BULLET, Sentence, Value, has_decision, split_sentences, values
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str                                   # the answer sentence(s) with [n] citations
+    figures: tuple = ()                         # FigureOut
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    reader: str                 # sentence | figure | structure | check
+    source: str
+    start: int
+    end: int
+    evidence: str               # the text that supports it (a sentence, the quoted rows)
+    context: str                # title and section path of the passage
+    rank: int                   # retrieval rank of the passage it was read from (99: not retrieved)
+    dense_rank: int | None = None   # the passage's rank by meaning (e5) and by words (BM25)
+    bm25_rank: int | None = None
+    passage: str = field(default="", compare=False, repr=False)   # the whole passage it was read from
+    values: tuple[Value, ...] = ()
+    confidence: float = 0.0     # the reader's own certainty, 0..1
+    page: int | None = None
+    section: str = ""
+    title: str = ""
+    render: Callable[..., Rendered] | None = field(default=None, compare=False, repr=False)
+
+    def states(self, kind: str) -> list[Value]:
+        return [v for v in self.values if v.kind == kind]
+
+
+MIN_SENTENCE = 12
+MAX_SENTENCE = 700
+
+
+def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10) -> list[Candidate]:
+    """Every sentence of the best passages, typed by what it states."""
+    out: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for rank, hit in enumerate(hits[:limit]):
+        chunk: Chunk = hit.chunk
+        unit = _table_unit(chunk)
+        for s in _with_lists(split_sentences(chunk.text, chunk.start)):
+            text = s.text.strip()
+            if len(text) < MIN_SENTENCE or (chunk.source, s.start) in seen:
+                continue
+            seen.add((chunk.source, s.start))
+            text = text[:MAX_SENTENCE]
+            vals = values(text, unit if "\t" in text else None)
+            if has_decision(text):
+                vals.append(Value(T.DECISION, text, None, None, 0))
+            out.append(Candidate(reader="sentence", source=chunk.source, start=s.start, end=s.end, evidence=text,
+                                 context=" > ".join(x for x in (chunk.title, chunk.section) if x), rank=rank,
+                                 dense_rank=hit.dense_rank, bm25_rank=hit.bm25_rank, passage=chunk.text,
+                                 values=tuple(vals), page=chunk.page, section=chunk.section, title=chunk.title))
+    return out
+
+
+MAX_LIST = 12
+SHORT_LINE = 60
+
+
+def _with_lists(sentences: list[Sentence]) -> list[Sentence]:
+    """Sentences as read, plus what a short line means only with its neighbours:
+    - a sentence ending in ':' is read together with the list that follows (instead of alone);
+    - a short line (a form label, a name above its role in a signature block, a heading) is also
+      read joined with the line before and the line after ("Sammanträdesplats" / "Stadshuset …",
+      "Andreas Lundgren (S)" / "Ordförande")."""
+    out: list[Sentence] = []
+    for i, s in enumerate(sentences):
+        text = s.text.rstrip()
+        if text.endswith(":"):
+            items = []
+            for nxt in sentences[i + 1:i + 1 + MAX_LIST]:
+                if BULLET.match(nxt.text) or (len(nxt.text) < 80 and not nxt.text.rstrip().endswith((".", ":"))):
+                    items.append(nxt)
+                else:
+                    break
+            if items:
+                out.append(Sentence(s.start, items[-1].end,
+                                    text + " " + "; ".join(BULLET.sub("", x.text).strip() for x in items)))
+                continue
+        out.append(s)
+        if len(text) <= SHORT_LINE:
+            before = sentences[i - 1] if i > 0 else None
+            after = sentences[i + 1] if i + 1 < len(sentences) else None
+            if before is not None and after is not None:
+                out.append(Sentence(before.start, after.end, f"{before.text.strip()} | {text} | {after.text.strip()}"))
+            elif after is not None:
+                out.append(Sentence(s.start, after.end, f"{text} | {after.text.strip()}"))
+    return out
+
+
+def _table_unit(chunk: Chunk) -> str | None:
+    """A table's unit from its caption or section ("Belopp i tkr", "mnkr")."""
+    import re
+
+    m = re.search(r"\b(tkr|mnkr|mkr|mdkr|tusen kronor|miljoner kronor)\b", chunk.section + " " + chunk.text[:300], re.I)
+    if not m:
+        return None
+    u = m.group(1).lower()
+    return {"tusen kronor": "tkr", "miljoner kronor": "mnkr", "mkr": "mnkr"}.get(u, u)

@@ -1,0 +1,111 @@
+"""Stage 1 of the pipeline: what is asked, as one frozen `AnalyzedQuery`.
+
+The expected answer type comes from the question word and the noun it governs, the way a
+reader of Swedish (or English) understands it: "hur mycket" asks for an amount, "hur många"
+for a count, "hur stor andel" for a percent, "när" for a date, "vem" for a person, "hur
+utföll omröstningen" for a vote result. These patterns are the grammar of questions, not
+words taken from any evaluation question.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .analysis import Query, analyse
+from .words import content_words
+
+# answer types a candidate can state
+AMOUNT, PERCENT, COUNT, DATE, PERSON, PARTY, IDENTIFIER, VOTE, PLACE, DECISION, PASSAGE = (
+    "amount", "percent", "count", "date", "person", "party", "identifier", "vote", "place", "decision", "passage")
+NUMERIC_TYPES = {AMOUNT, PERCENT, COUNT}
+
+_TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
+    (VOTE, re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsiffr\w*|hur (gick|utföll) (röstning|omröstning)\w*|"
+                      r"how did .* vote|vote\w*)\b", re.I)),
+    (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
+                         r"procent\w*|andel(en)?|what (share|percentage|proportion)|how many percent|percent\w*)\b", re.I)),
+    (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(ärendenummer|diarienummer|dnr|projektnummer|"
+                            r"nummer|paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
+                            r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),
+    (COUNT, re.compile(r"\b(hur många|antal(et)?|how many|number of)\b", re.I)),
+    (AMOUNT, re.compile(r"\b(hur mycket|vilket belopp|vilka belopp|vad kostar|vad kostade|hur stor (är|var|blir|blev) "
+                        r"(\w+ )?(kostnad\w*|budget\w*|summa\w*|insats\w*|intäkt\w*|resultat\w*|bidrag\w*|"
+                        r"skuld\w*|ram\w*|belopp\w*|anslag\w*|underskott\w*|överskott\w*|investering\w*|hyr\w*)|"
+                        r"hur stora|hur höga?|vilket resultat|vilken (helårs)?prognos|till vilket belopp|"
+                        r"how much|what amount|what (was|is) the (cost|budget|result))\b", re.I)),
+    (DATE, re.compile(r"^\s*(när|on what date|when)\b|\b(vilket datum|vilken dag|vilken tidpunkt|vilket år|"
+                      r"senast när|what date|which date|what year)\b", re.I)),
+    (PLACE, re.compile(r"^\s*(var|where)\b|\b(vilken lokal|vilken plats|vilken adress|where)\b", re.I)),
+    (PARTY, re.compile(r"\b(vilket parti|vilka partier|which part(y|ies))\b", re.I)),
+    (PERSON, re.compile(r"^\s*(vem|vilka|who)\b(?! (beslut|ärend|belopp|projekt|åtgärd|mål|dokument))|"
+                        r"\b(vilken person|vilka personer|vilka ledamöter|vilken ledamot|vem som|who)\b", re.I)),
+    (DECISION, re.compile(r"\b(vad (beslutade|beslöt|föreslår|föreslog|föreslås|yrkade|ska)|vilket beslut|"
+                          r"vilka beslut|beslutet|förslag\w*|yrkande\w*|what did .* decide|what .* propose\w*|"
+                          r"decision)\b", re.I)),
+]
+_MONEY_OBJECT = re.compile(r"\b(kostnad\w*|budget\w*|belopp\w*|bidrag\w*|intäkt\w*|anslag\w*|investering\w*|"
+                           r"hyr\w*|lön\w*|resultat\w*|skuld\w*|insats\w*|prognos\w*|cost|budget|amount)\b", re.I)
+
+
+def answer_type(question: str) -> str:
+    """The type of value that answers the question (`passage` when no value is asked for)."""
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
+                return AMOUNT  # "hur många kronor"
+            return kind
+    if re.search(r"\b(hur stor|hur stort)\b", question, re.I):
+        return AMOUNT if _MONEY_OBJECT.search(question) else COUNT
+    return PASSAGE
+
+
+# a body named in a question: "äldrenämndens", "kommunstyrelsen", "stadsfastighetsnämnden", "KF"
+BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)\w*)\b", re.I)
+ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommun|stad|Stad|läns? landsting)\b|\bRegion\s+([A-ZÅÄÖ][a-zåäöé]+)")
+NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")
+
+
+@dataclass(frozen=True)
+class AnalyzedQuery:
+    text: str                         # as asked
+    lang: str                         # "sv" | "en"
+    answer_type: str                  # amount, percent, count, date, person, party, identifier, vote, place, decision, passage
+    operation: str | None             # sum | diff | share | growth | None
+    terms: tuple[str, ...]            # content words (Swedish), as typed
+    names: tuple[str, ...]            # capitalised names in the question ("Maria Nilsson", "Göteborg")
+    bodies: tuple[str, ...]           # bodies named ("äldrenämndens", "kommunstyrelsen")
+    organisations: tuple[str, ...]    # organisations named as such ("Simrishamns kommun" → "Simrishamns")
+    years: tuple[int, ...]
+    dates: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    legacy: Query                     # the older analysis, read by the structure and figure readers
+
+    @property
+    def numeric(self) -> bool:
+        return self.answer_type in NUMERIC_TYPES
+
+
+GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "styrelse", "styrelsen", "styrelsens",
+                  "utskott", "utskottet", "utskottets", "fullmäktige", "direktionen"}
+
+
+def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
+    q = legacy or analyse(question)
+    text = q.text
+    swedish = q.base_text or q.search_text
+    kind = answer_type(text)
+    if kind == PASSAGE and q.operation:  # "totalt", "skillnaden": a computed number
+        kind = PERCENT if q.operation in ("share", "growth") else (AMOUNT if _MONEY_OBJECT.search(swedish) else COUNT)
+    names = []
+    for i, m in enumerate(NAME.finditer(text)):
+        before = text[:m.start()].rstrip()
+        if m.start() == 0 or before.endswith((".", "?", "!", ":", "\"", "”")):
+            continue  # the first word of a sentence is capitalised anyway
+        names.append(m.group(1))
+    bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
+                                 if m.group(1).lower() not in GENERIC_BODIES))
+    orgs = tuple(dict.fromkeys(m.group(1) or m.group(2) for m in ORGANISATION.finditer(text)))
+    return AnalyzedQuery(text=text, lang=q.lang, answer_type=kind, operation=q.operation,
+                         terms=tuple(dict.fromkeys(content_words(swedish))), names=tuple(dict.fromkeys(names)),
+                         bodies=bodies, organisations=orgs,
+                         years=tuple(q.years), dates=tuple(q.dates), identifiers=tuple(q.identifiers), legacy=q)

@@ -1,0 +1,258 @@
+"""Stage 4 of the pipeline: one ranker scores every candidate on the same features and abstains
+below one calibrated threshold.
+
+The weights are not set by hand: `eval/fit_ranker.py` fits a logistic regression on the
+candidates the readers propose for the golden questions (a candidate is positive when it
+alone answers its question), picks the abstention threshold on the same training folds,
+and writes `assistant/ranker.json`. Leave-one-document-out scores come from fitting without
+the held-out document's questions.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from index.text import fold, stem, words
+
+from . import query as T
+from .candidates import Candidate
+from .query import AnalyzedQuery
+from .words import Vocabulary
+
+MODEL_PATH = Path(__file__).with_name("ranker.json")
+READERS = ("sentence", "figure", "structure", "check")
+
+FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25", "sim", "sim_gap",
+            "type_match", "type_near",
+            "names_doc", "names_local", "org_agree", "year", "numbers_local", "confidence", "length", "match_x_type",
+            *(f"reader_{r}" for r in READERS))
+
+
+# what the answerability model sees of the best candidate (and of the runner-up)
+ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "names_local", "org_agree",
+                   "type_match", "year", "numbers_local",
+                   "overlap", "ctx_overlap", "reader_sentence")
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    features: tuple[float, ...]
+    score: float             # probability that the candidate answers the question
+
+
+class Evidence:
+    """What the ranker may look up about the index: word rarity and each document's words."""
+
+    def __init__(self, idf, doc_text, known, organisations: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.idf = idf                  # stem -> idf (1 common … ~4 rare)
+        self._doc_text = doc_text       # source -> full text
+        self._known = known             # stem -> bool: the word occurs somewhere in the index
+        self._vocab: dict[str, Vocabulary] = {}
+        # each document's organisations (its issuer first), from its metadata
+        self.organisations = {s: tuple(fold(o.lower()) for o in orgs) for s, orgs in (organisations or {}).items()}
+        self.issuers = {orgs[0] for orgs in self.organisations.values() if orgs}
+
+    def missing_names(self, q: AnalyzedQuery, c: Candidate, meta: dict) -> list[str]:
+        """The bodies and organisations the question names that the candidate's document never
+        names (neither in its text nor in its metadata): evidence from a document about another
+        body or municipality cannot answer the question."""
+        if not q.bodies and not q.organisations:
+            return []
+        near = self.doc_vocabulary(c.source)
+        own = _vocab(" ".join([meta.get("body") or "", *(meta.get("organisations") or [])[:1]]))
+        # a name matches as a word, never as parts of a compound ("äldre" + "nämnd" is no äldrenämnd)
+        missing = [b for b in q.bodies if near.has(b) < 1.0 and own.has(b) < 1.0]
+        for org in q.organisations:
+            forms = {org} | ({org[:-1]} if org.endswith("s") and len(org) > 4 else set())
+            if not any(near.has(f) == 1.0 or own.has(f) == 1.0 for f in forms):
+                missing.append(org)
+        return missing
+
+    def named_organisations(self, q: AnalyzedQuery) -> set[str]:
+        """Issuers of some document that the question names ("Göteborgs", "i Simrishamn")."""
+        named = set()
+        for w in words(q.text):
+            fw = fold(w.lower())
+            for org in self.issuers:
+                if len(fw) >= 4 and (fw == org or (fw.startswith(org) and len(fw) - len(org) <= 2)):
+                    named.add(org)
+        return named
+
+    def doc_vocabulary(self, source: str) -> Vocabulary:
+        if source not in self._vocab:
+            self._vocab[source] = Vocabulary(self._doc_text(source) + " " + source.replace("_", " "))
+        return self._vocab[source]
+
+    def known(self, word: str) -> bool:
+        return self._known(stem(word))
+
+
+@lru_cache(maxsize=50_000)
+def _vocab(text: str) -> Vocabulary:
+    return Vocabulary(text)
+
+
+RERANK = 24          # candidates whose meaning is compared with the question's (sentence vectors)
+
+
+def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, sim: float = 0.0, sim_gap: float = 1.0) -> tuple[float, ...]:
+    terms = [t for t in q.terms if not t.isdigit()]
+    if q.lang == "en":  # English words the index has never seen cannot be judged by their letters
+        known = [t for t in terms if ev.known(t)]
+        unknown = 0.0 if known else 1.0
+        terms = known
+    else:
+        unknown = sum(1 for t in terms if not ev.known(t)) / max(1, len(terms))
+    weights = [ev.idf(stem(t)) for t in terms]
+    total = sum(weights) or 1.0
+    local, ctx, doc = _vocab(c.evidence), _vocab(c.context), ev.doc_vocabulary(c.source)
+    hit_local = [local.has(t) for t in terms]
+    hit_ctx = [max(h, ctx.has(t)) for h, t in zip(hit_local, terms)]
+    hit_doc = [max(h, doc.has(t)) for h, t in zip(hit_ctx, terms)]
+    overlap = sum(w * h for w, h in zip(weights, hit_local)) / total
+    ctx_overlap = sum(w * h for w, h in zip(weights, hit_ctx)) / total
+    doc_cover = sum(w * h for w, h in zip(weights, hit_doc)) / total
+    missing = [w for w, h in zip(weights, hit_doc) if h == 0]
+    max_missing = max(missing, default=0.0) / 4.0
+    typed = _typed(q, c)
+    type_match = 1.0 if typed else 0.0
+    type_near = _nearness(c.evidence, typed, terms) if typed else 0.0
+    text = c.evidence + " " + c.context
+    if q.names:
+        names_doc = sum(1 for n in q.names if all(doc.has(p) for p in _name_parts(n))) / len(q.names)
+        names_local = sum(1 for n in q.names if all(_vocab(text).has(p) for p in _name_parts(n))) / len(q.names)
+    else:
+        names_doc = names_local = 1.0
+    named = ev.named_organisations(q)
+    org_agree = 1.0 if not named else (1.0 if named & set(ev.organisations.get(c.source, ())[:2]) else 0.0)
+    year = (sum(1 for y in q.years if str(y) in text) / len(q.years)) if q.years else 1.0
+    numbers = [n for n in re.findall(r"\d+(?:[.,/]\d+)*", q.text) if not re.fullmatch(r"(19|20)\d\d", n)]
+    passage = text + " " + c.passage[:3000]
+    numbers_local = (sum(1 for n in numbers if re.search(r"(?<![\d])" + re.escape(n) + r"(?![\d])", passage))
+                     / len(numbers)) if numbers else 1.0
+    length = min(1.0, len(c.evidence) / 300)
+    reader = [1.0 if c.reader == r else 0.0 for r in READERS]
+    dense = 1.0 / (1 + c.dense_rank / 5) if c.dense_rank is not None else 0.0
+    bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
+    return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25, sim, sim_gap,
+            type_match, type_near,
+            names_doc, names_local, org_agree, year, numbers_local, c.confidence, length, overlap * type_match, *reader)
+
+
+def _name_parts(name: str) -> list[str]:
+    return [p for p in re.split(r"[\s-]+", name) if len(p) >= 2]
+
+
+def _typed(q: AnalyzedQuery, c: Candidate) -> list:
+    kind = q.answer_type
+    if kind == T.PASSAGE:
+        return [c] if len(c.evidence) >= 40 else []
+    if kind == T.COUNT:
+        return c.states(T.COUNT) or c.states(T.AMOUNT)
+    if kind == T.PERSON:
+        return c.states(T.PERSON)
+    if kind == T.PARTY:
+        return c.states(T.PARTY) or c.states(T.PERSON)
+    return c.states(kind)
+
+
+def _nearness(text: str, typed: list, terms: list[str]) -> float:
+    """How close the asked value sits to the question's words in the sentence (1 = adjacent)."""
+    positions = [v.start for v in typed if hasattr(v, "start")]
+    if not positions:
+        return 0.5
+    low = text.lower()
+    spots = []
+    for t in terms:
+        key = t.lower()[:max(4, len(t) - 2)]
+        i = low.find(key)
+        if i >= 0:
+            spots.append(i)
+    if not spots:
+        return 0.0
+    gap = min(abs(p - s) for p in positions for s in spots)
+    return 1.0 / (1.0 + gap / 40.0)
+
+
+class Ranker:
+    """Two fitted logistic models: one orders the candidates of a question, one says how likely
+    the best of them answers it; below `threshold` the assistant abstains."""
+
+    def __init__(self, weights: dict[str, float], bias: float, answer_weights: dict[str, float] | None = None,
+                 answer_bias: float = 0.0, threshold: float = 0.5) -> None:
+        self.weights = [weights.get(f, 0.0) for f in FEATURES]
+        self.bias = bias
+        self.answer_weights = [(answer_weights or {}).get(f, 0.0) for f in ANSWER_FEATURES]
+        self.answer_bias = answer_bias
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "Ranker":
+        if not path.exists():  # before the first fit: a neutral model that trusts word overlap and type
+            return cls({"overlap": 3.0, "type_match": 1.5, "doc_cover": 2.0, "max_missing": -3.0, "dense": 1.0,
+                        "confidence": 1.0}, -4.0, {"top": 4.0, "unknown": -4.0}, -2.0, 0.5)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["weights"], data["bias"], data.get("answer_weights"), data.get("answer_bias", 0.0),
+                   data["threshold"])
+
+    def to_dict(self) -> dict:
+        return {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias,
+                "answer_weights": dict(zip(ANSWER_FEATURES, self.answer_weights)), "answer_bias": self.answer_bias,
+                "threshold": self.threshold}
+
+    def score(self, x: tuple[float, ...]) -> float:
+        return _sigmoid(self.bias + sum(w * v for w, v in zip(self.weights, x)))
+
+    def rank(self, q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence,
+             similarity: Callable[[list[str]], list[float]] | None = None) -> list[Scored]:
+        """Score every candidate; then compare the meaning of the best `RERANK` with the question's
+        (cosine of e5 vectors, via `similarity`) and score those again with it."""
+        return rank_with(self.score, q, candidates, ev, similarity)
+
+    def answerable(self, ranked: list[Scored]) -> float:
+        """The probability that the best candidate answers the question."""
+        if not ranked:
+            return 0.0
+        x = answer_features(ranked)
+        return _sigmoid(self.answer_bias + sum(w * v for w, v in zip(self.answer_weights, x)))
+
+    def abstains(self, ranked: list[Scored]) -> bool:
+        return self.answerable(ranked) < self.threshold
+
+
+def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence,
+              similarity: Callable[[list[str]], list[float]] | None) -> list[Scored]:
+    first = sorted((Scored(c, x, score(x)) for c in candidates for x in [features(q, c, ev)]),
+                   key=lambda s: -s.score)
+    if similarity is None or not first:
+        return first
+    top, rest = first[:RERANK], first[RERANK:]
+    sims = similarity([s.candidate.evidence for s in top])
+    best = max(sims)
+    again = []
+    for s, cos in zip(top, sims):
+        x = features(q, s.candidate, ev, sim=min(1.0, max(0.0, (cos - 0.7) / 0.2)),
+                     sim_gap=min(1.0, (best - cos) / 0.1))
+        again.append(Scored(s.candidate, x, score(x)))
+    return sorted(again, key=lambda s: -s.score) + rest
+
+
+def answer_features(ranked: list[Scored]) -> tuple[float, ...]:
+    top = ranked[0]
+    f = dict(zip(FEATURES, top.features))
+    margin = top.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+    return (top.score, margin, *(f[name] for name in ANSWER_FEATURES[2:]))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def words_of(text: str) -> list[str]:
+    return words(text)

@@ -1,0 +1,234 @@
+"""What a sentence states: its sentences, repaired across line breaks, and the typed values in them.
+
+Pure functions over text. A passage from a PDF breaks lines mid-sentence and hyphenates words
+("verksam-" / "het"); a sentence here runs to its real end, so the value on the next line
+stays with it. Table rows and list items stay lines of their own.
+
+Values are typed as a reader of a council document would type them: an amount has a money
+unit (kr, tkr, mnkr, miljoner kronor, euro, €), a percent has % or "procent", a date is
+written as a date, a vote result pairs ja with nej, a person is a capitalised first and last
+name, an identifier mixes digits with letters or slashes (KS-2026/00467, 195/26, § 76).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
+
+from ingest.numbers import parse_number
+
+from . import query as T
+
+# a period after these ends an abbreviation, not a sentence
+ABBREVIATIONS = re.compile(r"(?:^|[\s(])(?:t\.ex|bl\.a|d\.v\.s|dvs|m\.m|m\.fl|o\.d|s\.k|jfr|ca|kl|nr|resp|st|tel|inkl|"
+                           r"exkl|enl|ang|fr\.o\.m|t\.o\.m|p\.g\.a|f\.d|milj|sid|kap|ff|e\.d|[a-zåäö])\.$", re.I)
+BULLET = re.compile(r"^\s*(?:[^\w\s(\"”'§]\s*(?=\w)|\d{1,2}[.)]\s+|[a-z][.)]\s+|att\s)")
+TABLE_LINE = re.compile(r"\t|\s\|\s|\S {3,}\S")
+
+NUM = r"(?<![\w.,])[-−–]?\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[,.]\d+)?(?![\d])|(?<![\w.,])[-−–]?\d+(?:[,.]\d+)?(?![\d])"
+MONEY_UNIT = (r"(miljarder kronor|miljoner kronor|miljoner euro|miljarder euro|tusen kronor|tusen euro|mdkr|mnkr|mkr|"
+              r"msek|tkr|kronor|kr|sek|euro|eur|€|m€|milj\.? ?(?:kr|euro|€)?|miljoner|miljarder)")
+MONEY = re.compile(rf"({NUM})\s*{MONEY_UNIT}(?![\wåäö])", re.I)
+MONEY_PREFIX = re.compile(rf"(?:€|EUR|SEK)\s*({NUM})", re.I)
+PERCENT = re.compile(rf"({NUM})\s*(%|procent(?:enheter)?)", re.I)
+COUNT = re.compile(rf"({NUM})\s+([a-zåäöéA-ZÅÄÖ][\wåäö-]+)")
+WRITTEN = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9,
+           "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15}
+VOTE_NUM = r"(\d+|" + "|".join(WRITTEN) + r")"
+VOTE = re.compile(rf"\b{VOTE_NUM}\s+(?:ja|ja-röster|jaröster)\b.{{0,40}}?\b{VOTE_NUM}\s+(?:nej|nej-röst\w*|nejröst\w*)|"
+                  rf"\b{VOTE_NUM}\s+(?:ja|ja-röster)\s+mot\s+{VOTE_NUM}\b|"
+                  rf"\b{VOTE_NUM}\s+röster\s+mot\s+{VOTE_NUM}\b|\b{VOTE_NUM}\s+(?:st(?:ycken)?\s+)?avst(?:od|år)\b", re.I)
+MONTHS = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
+DATE = re.compile(rf"\b(?:(?:19|20)\d\d-\d\d-\d\d|\d{{1,2}}\s+(?:{MONTHS})(?:\s+(?:19|20)\d\d)?|"
+                  rf"\d{{1,2}}\.\d{{1,2}}\.(?:19|20)\d\d|(?:{MONTHS})\s+(?:19|20)\d\d)\b", re.I)
+PERSON = re.compile(r"(?<![\wåäö])([A-ZÅÄÖ][a-zåäöéü]{1,20}(?:-[A-ZÅÄÖ][a-zåäöéü]+)?\s+"
+                    r"(?:[A-ZÅÄÖ]\.\s+)?[A-ZÅÄÖ][a-zåäöéü]{1,25}(?:-[A-ZÅÄÖ][a-zåäöéü]+)?)(?![\wåäö])")
+PARTY = re.compile(r"\((S|M|SD|V|C|KD|L|MP|D|SFP|Sfp|SAP)\)|\b(Socialdemokrat\w*|Moderat\w*|Sverigedemokrat\w*|"
+                   r"Vänsterpartiet|Centerpartiet|Kristdemokrat\w*|Liberal\w*|Miljöpartiet|Demokraterna)\b")
+IDENT = re.compile(r"\b[A-ZÅÄÖ]{2,8}[-/ ]?\d{2,4}[-/]\d{1,6}(?:[-/.]\d+)*\b|\b\d{1,4}/\d{2}\b|§\s*\d{1,4}|"
+                   r"\b[A-ZÅÄÖ]{2,8}/\d{1,5}/[\d./]+\b|\(\d{3,6}\)|\b\d{4,6}\b(?=\s+[A-ZÅÄÖ][a-zåäö])")
+PLACE = re.compile(r"\b(sammanträdesplats|mötesplats|plats och tid|plats:|lokal(en)?|sal(en)?|stadshuset|kommunhuset|"
+                   r"rådhuset|digitalt|\w+(gatan|vägen|esplanaden|torget|platsen)\s*\d+)\b", re.I)
+DECISION = re.compile(r"\b(beslutar|beslutade|beslöt|föreslår|föreslås|föreslog|yrkar|yrkade|bifall\w*|avslå\w*|"
+                      r"återremitt\w*|bordl\w*|godkänn\w*|fastställ\w*|uppdra\w*|anta\w*)\b", re.I)
+
+YEAR_LIKE = re.compile(r"^(19|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class Value:
+    kind: str            # amount | percent | count | date | person | party | identifier | vote | place
+    text: str            # as printed
+    number: float | None
+    unit: str | None
+    start: int           # offset in the sentence's display text
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int           # absolute offsets in the document
+    end: int
+    text: str            # repaired: one line, hyphenation joined
+
+
+def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
+    """Sentences and lines (table rows, list items) with absolute offsets; a sentence broken over
+    lines (PDF) is joined, also across the blank lines some PDF-to-text tools put between every
+    line, and a word hyphenated at a line end is rejoined."""
+    out: list[Sentence] = []
+    groups: list[list[tuple[int, str]]] = []
+    blank = False
+    for m in re.finditer(r"[^\n]*", text):
+        line = m.group(0)
+        if not line.strip():
+            blank = blank or m.start() < len(text)
+            continue
+        prev = groups[-1][-1][1].rstrip() if groups else ""
+        standalone = bool(TABLE_LINE.search(line.strip()) or line.lstrip().startswith("#"))
+        starts_item = bool(BULLET.match(line))
+        if starts_item and re.match(r"\s*att\s", line) and groups and not re.search(r"[.!?:;]$", prev) \
+                and not re.match(r"\s*att\s", groups[-1][0][1]):
+            starts_item = False  # "… samverkar för / att skapa …": a line break, not an att-sats
+        lower_next = bool(re.match(r"\s*[a-zåäö(,;]", line))
+        open_prev = not re.search(r"[.!?:;]$", prev)
+        continues = lower_next and open_prev if blank else (lower_next or open_prev)
+        in_item = bool(groups) and bool(BULLET.match(groups[-1][0][1]))
+        if groups and continues and not standalone and not starts_item and not (in_item and not lower_next) \
+                and not TABLE_LINE.search(prev.strip()) and not prev.lstrip().startswith("#"):
+            groups[-1].append((m.start(), line))
+        else:
+            groups.append([(m.start(), line)])
+        blank = False
+    for group in groups:
+        joined, spans = _join(group)
+        for s, e in _sentence_bounds(joined):
+            piece = joined[s:e].strip()
+            if len(piece) < 2:
+                continue
+            lead = len(joined[s:e]) - len(joined[s:e].lstrip())
+            a = spans[s + lead] if s + lead < len(spans) else spans[-1]
+            b = spans[min(e, len(spans)) - 1] + 1
+            out.append(Sentence(offset + a, offset + b, piece))
+    return out
+
+
+def _join(group: list[tuple[int, str]]) -> tuple[str, list[int]]:
+    """One line from several, and for each character its offset in the original text."""
+    text, spans = "", []
+    for pos, line in group:
+        body = line.rstrip()
+        if text:
+            if re.search(r"[a-zåäö]-$", text) and re.match(r"\s*[a-zåäö]", body):
+                text, spans = text[:-1], spans[:-1]  # "verksam-" + "het" → "verksamhet"
+                lead = len(body) - len(body.lstrip())
+                body, pos = body.lstrip(), pos + lead
+            else:
+                text += " "
+                spans.append(spans[-1] + 1)
+                lead = len(body) - len(body.lstrip())
+                body, pos = body.lstrip(), pos + lead
+        text += body
+        spans.extend(range(pos, pos + len(body)))
+    return text, spans
+
+
+def _sentence_bounds(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for m in re.finditer(r"[.!?](?=\s+[\"”(]?[A-ZÅÄÖ0-9§])", text):
+        if ABBREVIATIONS.search(text[max(start, m.start() - 12):m.end()]):
+            continue
+        bounds.append((start, m.end()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def _number(text: str) -> float | None:
+    try:
+        return parse_number(text.replace("−", "-").replace("–", "-"))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _money_unit(unit: str) -> str:
+    u = unit.lower().replace(".", "").strip()
+    if u in ("miljoner kronor", "mnkr", "mkr", "msek", "milj kr", "miljoner", "milj"):
+        return "mnkr"
+    if u in ("miljarder kronor", "mdkr", "miljarder"):
+        return "mdkr"
+    if u in ("tusen kronor", "tkr"):
+        return "tkr"
+    if u in ("miljoner euro", "m€", "milj euro", "milj €"):
+        return "miljoner euro"
+    if u in ("euro", "eur", "€"):
+        return "euro"
+    if u in ("tusen euro",):
+        return "tusen euro"
+    return "kr"
+
+
+def values(sentence: str, table_unit: str | None = None) -> list[Value]:
+    """Every typed value a sentence states, in order."""
+    out: list[Value] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in taken)
+
+    def add(kind: str, m: re.Match, number: float | None, unit: str | None, span: tuple[int, int] | None = None) -> None:
+        a, b = span or m.span()
+        if free(a, b):
+            out.append(Value(kind, sentence[a:b], number, unit, a))
+            taken.append((a, b))
+
+    for m in VOTE.finditer(sentence):
+        add(T.VOTE, m, None, None)
+    for m in DATE.finditer(sentence):
+        add(T.DATE, m, None, None)
+    for m in IDENT.finditer(sentence):
+        if not YEAR_LIKE.match(m.group(0).strip("()")):
+            add(T.IDENTIFIER, m, None, None)
+    for m in PERCENT.finditer(sentence):
+        add(T.PERCENT, m, _number(m.group(1)), "%")
+    for m in MONEY.finditer(sentence):
+        add(T.AMOUNT, m, _number(m.group(1)), _money_unit(m.group(2)))
+    for m in MONEY_PREFIX.finditer(sentence):
+        add(T.AMOUNT, m, _number(m.group(1)), "euro" if "€" in m.group(0) or "EUR" in m.group(0).upper() else "kr")
+    for m in PARTY.finditer(sentence):
+        add(T.PARTY, m, None, None)
+    for m in PERSON.finditer(sentence):
+        if _name_like(m.group(1).split()[-1]) and not re.match(rf"(?:{MONTHS})\b", m.group(1).split()[-1], re.I):
+            add(T.PERSON, m, None, None)
+    if PLACE.search(sentence):
+        m = PLACE.search(sentence)
+        add(T.PLACE, m, None, None)
+    for m in re.finditer(NUM, sentence):
+        raw = m.group(0)
+        if not free(*m.span()) or YEAR_LIKE.match(raw.strip()):
+            continue
+        if raw.lstrip().startswith(("-", "−", "–")) and BULLET.match(sentence[:m.end()]):
+            continue  # "- 3,5 tjänster": a list bullet, not a minus sign
+        n = _number(raw)
+        if n is None:
+            continue
+        if table_unit:
+            add(T.AMOUNT, m, n, table_unit)
+        else:
+            add(T.COUNT, m, n, None)
+    out.sort(key=lambda v: v.start)
+    return out
+
+
+@lru_cache(maxsize=50_000)
+def _name_like(word: str) -> bool:
+    """A proper name: simplemma gives it a capitalised lemma (Nilsson, Göteborg) or does not know it
+    (Frostdahl); a common noun (Stadshuset → stadshus) is no name."""
+    w = word.split("-")[-1].lower()
+    lem = simplemma.lemmatize(w, lang="sv")
+    return lem[:1].isupper() or not simplemma.is_known(w, lang="sv")
+
+
+def has_decision(sentence: str) -> bool:
+    return bool(DECISION.search(sentence))

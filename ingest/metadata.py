@@ -1,0 +1,130 @@
+"""Document metadata: which organisation, body, date and kind of document this is.
+
+Derived from the document itself (letterhead, headings, the first pages, signatures) and its
+file name, the way a registrator would read a document's front page. Pure: text in, a frozen
+`DocumentMetadata` out. The organisation is the public body that issued the document: a
+kommun, stad, region, förbund or bolag ("Göteborgs Stad" → Göteborg, "Simrishamns kommun" →
+Simrishamn). Filters use it, and the answering ranker checks that evidence comes from the
+organisation a question names.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+HEAD = 6000          # the front matter where letterhead, body and date are printed
+MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december"]
+
+# an organisation is named as "<Name> kommun", "<Name>s stad", "Region <Name>", "<Name> förbund" …
+ORG = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+(?:-[A-ZÅÄÖ][a-zåäöé]+)?)\s+(kommun|stad|Stad|landsting|församling|pastorat)\b"
+                 r"|\b(Region|Samordningsförbundet|Kommunalförbundet|Räddningstjänstförbundet)\s+"
+                 r"([A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäöé]+)?)")
+ORG_FILE = re.compile(r"(?i)^(?:[0-9_-]*)([a-zåäö]+)_")
+BODY = re.compile(r"\b([Nn]ämnden för [A-ZÅÄÖa-zåäö]+(?: och [a-zåäö]+)?|(?:[A-ZÅÄÖa-zåäö]+-? och )?(?:[A-ZÅÄÖa-zåäö-]+)?(?:nämnden|nämnd|styrelsen|styrelse|fullmäktige|"
+                  r"utskottet|utskott|revisionen|direktionen)s?)\b")
+GENERIC_BODY = {"nämnden", "nämnd", "styrelsen", "styrelse", "utskottet", "utskott", "revisionen", "direktionen"}
+BODY_ABBREV = re.compile(r"(?<![A-Za-z])(KF|KS|KSAU|KSNAU|IFN|BUN|SN|ON|MBN|TN|KFN|SBN|FN)(?![A-Za-z])")
+KINDS = [  # (kind, words that say it on a front page or in a file name) — standard Swedish document kinds
+    ("protokollsutdrag", r"protokollsutdrag|utdrag ur protokoll"),
+    ("protokoll", r"protokoll"),
+    ("kallelse", r"kallelse"),
+    ("föredragningslista", r"föredragningslista|dagordning"),
+    ("mötesbok", r"mötesbok"),
+    ("tjänsteskrivelse", r"tjänsteskrivelse|tjänsteutlåtande"),
+    ("delårsrapport", r"delårsrapport|delårsbokslut"),
+    ("årsredovisning", r"årsredovisning|årsbokslut"),
+    ("verksamhetsplan", r"verksamhetsplan"),
+    ("budget", r"budgetskrivelse|budget|investeringsäskande|investeringsbudget"),
+    ("revisionsberättelse", r"revisionsberättelse|revisionsredogörelse"),
+    ("avtal", r"överenskommelse|avtal|iop"),
+    ("rapport", r"rapport|uppföljning"),
+]
+ISO = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
+WRITTEN = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTHS) + r") ((?:19|20)\d\d)\b", re.I)
+YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+
+
+@dataclass(frozen=True)
+class DocumentMetadata:
+    organisation: str | None     # "Göteborg", "Umeå", "Simrishamn", "Samordningsförbundet Umeå"
+    body: str | None             # "Stadsfastighetsnämnden", "Kommunstyrelsen", "KSNAU"
+    date: str | None             # ISO date of the meeting or document
+    year: int | None
+    kind: str | None             # protokoll, kallelse, budget, … (see KINDS)
+    organisations: tuple[str, ...] = ()   # every organisation the front matter names, most named first
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _name_like(word: str) -> bool:
+    """A proper name, not a common word that starts a sentence ("En kommun", "Varje kommun")."""
+    import simplemma
+
+    w = word.split("-")[0].lower()
+    return simplemma.lemmatize(w, lang="sv")[:1].isupper() or not simplemma.is_known(w, lang="sv")
+
+
+def _fold(text: str) -> str:
+    return text.lower().translate(str.maketrans("åäöé", "aaoe"))
+
+
+def _org_name(m: re.Match) -> str | None:
+    if m.group(1):
+        name = m.group(1)
+        if m.group(2).lower() in ("kommun", "stad") and name.endswith("s") and len(name) > 4 \
+                and name[-2] not in "aeiouyåäö":
+            name = name[:-1]  # "Simrishamns kommun", "Göteborgs Stad": the genitive
+        return name if _name_like(name) else None
+    prefix, name = m.group(3), m.group(4)
+    return name if prefix == "Region" else f"{prefix} {name}"
+
+
+def extract_metadata(text: str, source: str, title: str = "") -> DocumentMetadata:
+    head = text[:HEAD]
+    orgs = Counter()
+    for m in ORG.finditer(head):
+        if name := _org_name(m):
+            orgs[name] += 2 if m.start() < 1500 else 1  # the letterhead counts more
+    for m in ORG.finditer(text[HEAD:HEAD * 8]):
+        if name := _org_name(m):
+            orgs[name] += 0.25
+    stem = re.sub(r"\.\w+$", "", source.rsplit("/", 1)[-1])
+    for word in re.split(r"[_\W]+", stem):
+        for org in list(orgs):
+            if len(word) >= 4 and (_fold(org).startswith(_fold(word)) or _fold(word) in _fold(org).split()):
+                orgs[org] += 3  # the file name names it
+    organisations = tuple(o for o, _ in orgs.most_common(5))
+    bodies = Counter()
+    for b in BODY.findall(head):
+        bodies[b[0].upper() + b[1:]] += 0.3 if b.lower() in GENERIC_BODY else 1.0
+    body = bodies.most_common(1)[0][0] if bodies else None
+    abbrev = BODY_ABBREV.search(stem) or BODY_ABBREV.search(title)
+    if abbrev:
+        body = abbrev.group(1)
+    date = _date(stem) or _date(title) or _date(head)
+    year = int(date[:4]) if date else _year(stem) or _year(title)
+    front = f"{stem} {title} {head[:1500]}".lower().replace("_", " ")
+    kind = next((k for k, pattern in KINDS if re.search(pattern, front)), None)
+    return DocumentMetadata(organisation=organisations[0] if organisations else None, body=body, date=date,
+                            year=year, kind=kind, organisations=organisations)
+
+
+def _date(text: str) -> str | None:
+    found = []
+    for m in ISO.finditer(text):
+        found.append((m.start(), f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
+    for m in DOTTED.finditer(text):
+        found.append((m.start(), f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}"))
+    for m in WRITTEN.finditer(text):
+        found.append((m.start(), f"{m.group(3)}-{MONTHS.index(m.group(2).lower()) + 1:02d}-{int(m.group(1)):02d}"))
+    valid = [(pos, d) for pos, d in found if 1 <= int(d[5:7]) <= 12 and 1 <= int(d[8:10]) <= 31]
+    return min(valid)[1] if valid else None
+
+
+def _year(text: str) -> int | None:
+    m = YEAR.search(text)
+    return int(m.group(1)) if m else None

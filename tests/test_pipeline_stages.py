@@ -1,0 +1,115 @@
+"""Unit tests for the answering pipeline's stages: word matching, answer types, sentences and
+their typed values, document metadata, and the ranker's features."""
+from hypothesis import given, strategies as st
+
+from assistant import query as T
+from assistant.candidates import Candidate, read_sentences
+from assistant.query import analyze, answer_type
+from assistant.ranker import FEATURES, Evidence, Ranker, features
+from assistant.statements import split_sentences, values
+from assistant.words import Vocabulary, compound_parts, lemma
+from ingest.metadata import extract_metadata
+
+
+def test_inflected_forms_and_compounds_match():
+    text = Vocabulary("Kostnaden för isbana uppgick till 6,4 mnkr. Driftkostnaden ökade i budget och tabell.")
+    assert text.has("isbanan") == 1.0          # an inflected form of a word the text uses
+    assert text.has("kostnader") == 1.0
+    assert 0 < text.has("drift") < 1.0          # a part of a compound in the text
+    assert 0 < text.has("budgettabell") < 1.0   # a compound of words in the text
+    assert text.has("kris") == 0.0              # no match inside an unrelated word
+    assert compound_parts("verksamhetsplan") == ("verksamhet", "plan")
+    assert lemma("Umeås") != ""
+
+
+def test_answer_types_follow_the_question_word():
+    assert answer_type("Hur mycket kostar projektet 2027?") == T.AMOUNT
+    assert answer_type("Hur många tjänster omfattar satsningen?") == T.COUNT
+    assert answer_type("Hur stor andel svarade på enkäten?") == T.PERCENT
+    assert answer_type("När hålls årsstämman?") == T.DATE
+    assert answer_type("Vem är kontaktperson för avtalet?") == T.PERSON
+    assert answer_type("Hur utföll omröstningen om motionen?") == T.VOTE
+    assert answer_type("Vilket diarienummer har ärendet?") == T.IDENTIFIER
+    assert answer_type("Var hölls sammanträdet?") == T.PLACE
+    assert answer_type("How much will the council pay in 2028?") == T.AMOUNT
+    assert answer_type("Vad handlar ärendet om?") == T.PASSAGE
+
+
+def test_sentences_are_repaired_across_pdf_line_breaks():
+    text = ("Nämnden redovisar vid årets slut ett resultat om 73 miljoner\nkronor. Förvaltningens verksam-\n"
+            "het omfattar 2,5 tjänster\n\nmed en fortsättning efter en tom rad.\nIntäkter\t373,6\t375,7")
+    sents = split_sentences(text, offset=100)
+    assert sents[0].text == "Nämnden redovisar vid årets slut ett resultat om 73 miljoner kronor."
+    assert sents[0].start == 100 and text[sents[0].end - 101] == "."
+    # a word hyphenated at the line end is joined, and a lower-case line after a blank line continues
+    assert sents[1].text == "Förvaltningens verksamhet omfattar 2,5 tjänster med en fortsättning efter en tom rad."
+    assert sents[-1].text == "Intäkter\t373,6\t375,7"   # a table row stays a line of its own
+
+
+def test_typed_values():
+    kinds = {v.kind: v for v in values("Med fem ja-röster mot sex nej-röster beslutade nämnden den 9 september 2025 "
+                                        "att låna 6 miljoner euro (dnr FFS-2026-00773); andelen var 95,7 %.")}
+    assert set(kinds) >= {T.VOTE, T.DATE, T.AMOUNT, T.IDENTIFIER, T.PERCENT}
+    assert kinds[T.AMOUNT].number == 6 and kinds[T.AMOUNT].unit == "miljoner euro"
+    assert kinds[T.PERCENT].number == 95.7
+    bullet = values("- 3,5 tjänster för ekonomiskt bistånd")
+    assert [v.number for v in bullet] == [3.5]       # a list bullet is no minus sign
+    assert [v.kind for v in values("Maria Nilsson (C) reserverar sig.")][:2] == [T.PERSON, T.PARTY]
+    assert not [v for v in values("Sammanträdesplats Stadshuset, Topeliusesplanaden 7") if v.kind == T.PERSON]
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.sampled_from(["kr", "tkr", "mnkr", "miljoner kronor"]))
+def test_amounts_with_space_thousands_are_read_whole(n, unit):
+    printed = f"{n:,}".replace(",", " ")
+    found = [v for v in values(f"Kostnaden uppgår till {printed} {unit} under året.") if v.kind == T.AMOUNT]
+    assert found and found[0].number == n
+
+
+def test_metadata_from_front_page_and_file_name():
+    text = ("Göteborgs Stad\nStadsfastighetsnämnden\nProtokollsutdrag\nSammanträdesdatum: 2026-04-08\n"
+            "§ 45 Yttrande till kommunfullmäktige. Göteborgs Stad har …")
+    m = extract_metadata(text, "goteborg_sfn_protokoll.pdf")
+    assert m.organisation == "Göteborg" and m.body == "Stadsfastighetsnämnden"
+    assert m.date == "2026-04-08" and m.year == 2026 and m.kind == "protokollsutdrag"
+    n = extract_metadata("Stadsstyrelsen\nSammanträdesdatum 26.09.2022\nNykarleby stad föredragningslista", "x.pdf")
+    assert n.organisation == "Nykarleby" and n.date == "2022-09-26"
+
+
+class _Hit:
+    def __init__(self, chunk):
+        self.chunk, self.dense_rank, self.bm25_rank = chunk, 0, 0
+
+
+def _candidates(question, text):
+    from ingest.model import Chunk
+
+    chunk = Chunk("c1", "doc.txt", "Doc", ["Ekonomi"], text, 0, len(text))
+    return analyze(question), read_sentences(analyze(question), [_Hit(chunk)])
+
+
+def test_ranker_prefers_the_sentence_that_states_the_asked_type():
+    q, cands = _candidates("Vilket resultat redovisade nämnden vid årets slut?",
+                           "Nämnden har haft ett händelserikt år med många möten. Nämnden redovisar vid årets slut "
+                           "ett resultat om 73 miljoner kronor.")
+    ev = Evidence(lambda s: 2.0, lambda s: "nämnden redovisar resultat årets slut", lambda t: True, {})
+    ranked = Ranker.load().rank(q, cands, ev)
+    assert "73 miljoner kronor" in ranked[0].candidate.evidence
+    assert len(features(q, ranked[0].candidate, ev)) == len(FEATURES)
+
+
+def test_organisation_named_in_question_must_match_the_document():
+    q, cands = _candidates("Vad kostar bokbussen i Simrishamn?", "Bokbussen kostar 4 500 tkr.")
+    ev = Evidence(lambda s: 2.0, lambda s: "bokbussen kostar", lambda t: True,
+                  {"doc.txt": ("Göteborg",), "other.txt": ("Simrishamn",)})
+    x = dict(zip(FEATURES, features(q, cands[0], ev)))
+    assert x["org_agree"] == 0.0
+    ev2 = Evidence(lambda s: 2.0, lambda s: "bokbussen kostar", lambda t: True, {"doc.txt": ("Simrishamn",)})
+    assert dict(zip(FEATURES, features(q, cands[0], ev2)))["org_agree"] == 1.0
+
+
+def test_list_bullet_is_not_a_minus_sign_in_stated_amounts():
+    from ingest.facts import text_facts
+    from ingest.model import Block
+
+    text = "Satsningen omfattar:\n- 3,5 tjänster för ekonomiskt bistånd\n- 2 tjänster för IT."
+    assert sorted(f.value for f in text_facts(Block(0, len(text), "text", text), "x", "s", None)) == [2.0, 3.5]
