@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from index.embeddings import Embedder
 from index.store import CouncilIndex
 
 from .faces import Faces, select_facts
@@ -21,9 +22,10 @@ from .settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, with_ui: bool = True, embedder: Embedder | None = None) -> FastAPI:
+    """`embedder` replaces the configured model (tests pass a fast fake one)."""
     settings = settings or get_settings()
-    index = CouncilIndex(settings)
+    index = CouncilIndex(settings, embedder=embedder)
     assistant = Assistant(index)
     app = FastAPI(title="Rådsassistenten", version="0.1.0",
                   description="Frågor och svar över kommunala sammanträdeshandlingar, med källhänvisningar "
@@ -104,9 +106,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     mount_mcp(app, faces, settings)
 
     if with_ui:
-        import gradio as gr
+        from .ui.mount import mount_ui
 
-        from .ui import build_ui
-
-        app = gr.mount_gradio_app(app, build_ui(assistant), path="/")
+        app = mount_ui(app, assistant, settings, staff=[Depends(require_key)])
     return app

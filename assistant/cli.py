@@ -107,13 +107,13 @@ def cmd_ask(args) -> int:
     from index.store import CouncilIndex
 
     from .service import Assistant
-    from .ui import render
+    from .ui.render import plain
 
     resp = Assistant(CouncilIndex(get_settings())).ask(args.question)
     if args.json:
         print(json.dumps(resp.model_dump(), ensure_ascii=False, indent=1))
     else:
-        print(render(resp).replace("<details><summary>", "").replace("</summary>", "").replace("</details>", ""))
+        print(plain(resp))
     return 0
 
 

@@ -40,6 +40,14 @@ class Citation(BaseModel):
     page: int | None = None
     start: int
     end: int
+    # optional, for readers (filled by assistant/provenance.py): where the passage sits
+    paragraph: str | None = Field(None, description="The § the passage belongs to, e.g. '§ 76'.")
+    table_header: list[str] | None = Field(None, description="For a quoted table row: the column labels "
+                                                            "(first entry for the row-label column).")
+    table_rows: list[list[str]] | None = Field(None, description="The quoted rows: label, then one cell per "
+                                                                 "column of table_header.")
+    label: str | None = Field(None, description="A label that tells this source apart from the answer's others "
+                                                "(document, §, section, page).")
 
 
 class FigureRow(BaseModel):
@@ -48,6 +56,9 @@ class FigureRow(BaseModel):
     value: float
     unit: str | None
     citation: int
+    row: str | None = Field(None, description="The row label as printed.")
+    column: str | None = Field(None, description="The column the value stands under (often a year).")
+    year: int | None = None
 
 
 class FigureOut(BaseModel):

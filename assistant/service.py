@@ -24,6 +24,7 @@ from .candidates import Candidate, Rendered, read_sentences
 from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
+from .provenance import Provenance
 from .query import AMOUNT, COUNT, PERCENT, AnalyzedQuery, analyze
 from .ranker import FEATURES, Evidence, Ranker, Scored
 from .retrieval import Hit, retrieve
@@ -63,6 +64,7 @@ class Assistant:
         self._meta: dict[str, dict] = {}
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.ranker = Ranker.load()
+        self._provenance = Provenance(index)
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -85,6 +87,10 @@ class Assistant:
 
     # -- public -----------------------------------------------------------------------
     def ask(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
+        # every answer's citations say where they sit (section, §, page, table header): one place
+        return self._provenance.annotate(self._answer(question, filters, reply_lang))
+
+    def _answer(self, question: str, filters: Filters | None = None, reply_lang: str | None = None) -> AskResponse:
         """analyse → retrieve → read → rank → compose."""
         self._sync()
         if not self.index.chunks:
@@ -241,8 +247,8 @@ class Assistant:
         figures, warnings = [], []
         for fig in result.figures:
             ids = [self._cite_fact(f, cites) for f in fig.facts]
-            rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i)
-                    for f, i in zip(fig.facts, ids)]
+            rows = [FigureRow(label=_row_label(f), value=f.value, unit=f.unit, citation=i, row=clean(f.label),
+                              column=f.column or None, year=f.year) for f, i in zip(fig.facts, ids)]
             figures.append(FigureOut(label=fig.label, value=fig.value, unit=fig.unit, formula=fig.formula,
                                      citations=ids, rows=rows))
         for f in result.corrected:
