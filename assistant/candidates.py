@@ -80,24 +80,28 @@ SHORT_LINE = 60
 
 def _with_lists(sentences: list[Sentence]) -> list[Sentence]:
     """Sentences as read, plus what a short line means only with its neighbours:
-    - a sentence ending in ':' is read together with the list that follows (instead of alone);
+    - a sentence ending in ':' is read together with the list that follows (instead of alone), and so
+      is a heading with at least two list lines under it (beside the heading alone);
     - a short line (a form label, a name above its role in a signature block, a heading) is also
       read joined with the line before and the line after ("Sammanträdesplats" / "Stadshuset …",
       "Andreas Lundgren (S)" / "Ordförande")."""
     out: list[Sentence] = []
     for i, s in enumerate(sentences):
         text = s.text.rstrip()
-        if text.endswith(":"):
+        heading = len(text) <= SHORT_LINE and not text.endswith((".", "?", "!", ":"))
+        if text.endswith(":") or heading:
             items = []
             for nxt in sentences[i + 1:i + 1 + MAX_LIST]:
                 if BULLET.match(nxt.text) or (len(nxt.text) < 80 and not nxt.text.rstrip().endswith((".", ":"))):
                     items.append(nxt)
                 else:
                     break
-            if items:
+            if items and (not heading or len(items) >= 2):  # a heading needs a list under it
                 out.append(Sentence(s.start, items[-1].end,
-                                    text + " " + "; ".join(BULLET.sub("", x.text).strip() for x in items)))
-                continue
+                                    text + (" " if text.endswith(":") else ": ")
+                                    + "; ".join(BULLET.sub("", x.text).strip() for x in items)))
+                if not heading:
+                    continue
         out.append(s)
         if len(text) <= SHORT_LINE:
             before = sentences[i - 1] if i > 0 else None

@@ -18,7 +18,7 @@ from .ranker import Scored
 from .schemas import Citation, FigureOut, FigureRow
 
 MAX_SUPPORT = 2           # further passages after the lead
-SUPPORT_RATIO = 0.5       # a supporting candidate scores at least this share of the lead's score
+SUPPORT_GAP = 2.0         # a supporting candidate's logit is at most this far below the lead's
 MAX_CHARS = 700
 
 
@@ -88,17 +88,22 @@ def _label(c: Candidate, value) -> str:
     return (head or clean(c.evidence)[:90]).strip(" ,:;")
 
 
-def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Citations) -> tuple[str, list, list[str]]:
+def compose(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> tuple[str, list, list[str]]:
     """The lead candidate's answer, then up to two supporting passages from other places."""
     lead = ranked[0]
     parts, figures, warnings = [], [], []
+    computed = _difference(q, ranked, cites) if q.operation == "diff" and lead.candidate.reader == "sentence" \
+        else None
+    if computed is not None:
+        parts.append(computed.text)
+        figures.extend(computed.figures)
     first = _render(q, lead.candidate, cites, lead=True)
     parts.append(first.text)
     figures.extend(first.figures)
     warnings.extend(first.warnings)
     used = [(lead.candidate.source, lead.candidate.start, lead.candidate.end)]
     length = len(first.text)
-    floor = max(threshold, SUPPORT_RATIO * lead.score)
+    floor = lead.score - SUPPORT_GAP
     support = []
     for s in ranked[1:]:
         c = s.candidate
@@ -117,6 +122,40 @@ def compose(q: AnalyzedQuery, ranked: list[Scored], threshold: float, cites: Cit
     if support:
         parts.append(f"{say(q.lang, 'evidence')}: " + " ".join(support))
     return "\n\n".join(parts), figures, warnings
+
+
+def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Rendered | None:
+    """A difference asked for and stated by no table: the first two values of the asked kind and the
+    same unit, in the lead sentence (in its order) and then the next best sentences, subtracted,
+    with both cited. The formula is shown, so a reader can check which numbers were used."""
+    kind = T.AMOUNT if q.answer_type == T.AMOUNT else T.COUNT
+    floor = ranked[0].score - SUPPORT_GAP
+    picked: list[tuple] = []
+    for s in ranked[:1 + MAX_SUPPORT]:
+        if s is not ranked[0] and s.score < floor:
+            break
+        for v in s.candidate.states(kind):
+            if v.number is None or (picked and (v.unit != picked[0][0].unit or v.number == picked[0][0].number)):
+                continue
+            picked.append((v, s.candidate))
+            if len(picked) == 2:
+                break
+        if len(picked) == 2:
+            break
+    if len(picked) < 2:
+        return None
+    (a, ca), (b, cb) = sorted(picked, key=lambda p: -p[0].number)
+    value = round(a.number - b.number, 6)
+    ids = [cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in (ca, cb)]
+    unit = a.unit if kind == T.AMOUNT else None
+    formula = f"{format_number(a.number)} − {format_number(b.number)}"
+    shown = format_number(value) + (f" {unit}" if unit else "")
+    refs = "".join(f"[{i}]" for i in dict.fromkeys(ids))
+    label = _label(ca, a)
+    fig = FigureOut(label=label, value=value, unit=unit, formula=formula, citations=list(dict.fromkeys(ids)),
+                    rows=[FigureRow(label=_label(ca, a), value=a.number, unit=unit, citation=ids[0]),
+                          FigureRow(label=_label(cb, b), value=b.number, unit=unit, citation=ids[1])])
+    return Rendered(f"{say(q.lang, 'difference', value=shown, formula=formula)} {refs}.", (fig,))
 
 
 def _render(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool) -> Rendered:

@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "The documents state no figure that answers the question."),
     "related": (" Närliggande underlag: ", " Related passages: "),
     "evidence": ("Underlag", "Evidence"),
+    "difference": ("Skillnaden är {value} ({formula} = {value})", "The difference is {value} ({formula} = {value})"),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

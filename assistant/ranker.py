@@ -43,7 +43,7 @@ ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "name
 class Scored:
     candidate: Candidate
     features: tuple[float, ...]
-    score: float             # probability that the candidate answers the question
+    score: float             # the candidate model's logit: higher is a better answer (not a probability)
 
 
 class Evidence:
@@ -98,6 +98,8 @@ def _vocab(text: str) -> Vocabulary:
     return Vocabulary(text)
 
 
+LOGIT_SCALE = 4.0    # the best candidate's logit, squashed, is a feature of the answerability model
+MARGIN_CAP = 8.0     # … and so is its lead over the runner-up, capped
 RERANK = 24          # candidates whose meaning is compared with the question's (sentence vectors)
 
 
@@ -207,7 +209,8 @@ class Ranker:
                 "threshold": self.threshold}
 
     def score(self, x: tuple[float, ...]) -> float:
-        return _sigmoid(self.bias + sum(w * v for w, v in zip(self.weights, x)))
+        """A logit, so that strong candidates keep their order (probabilities saturate at 1)."""
+        return self.bias + sum(w * v for w, v in zip(self.weights, x))
 
     def rank(self, q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence,
              similarity: Callable[[list[str]], list[float]] | None = None) -> list[Scored]:
@@ -246,8 +249,8 @@ def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: lis
 def answer_features(ranked: list[Scored]) -> tuple[float, ...]:
     top = ranked[0]
     f = dict(zip(FEATURES, top.features))
-    margin = top.score - (ranked[1].score if len(ranked) > 1 else 0.0)
-    return (top.score, margin, *(f[name] for name in ANSWER_FEATURES[2:]))
+    margin = min(MARGIN_CAP, top.score - ranked[1].score) if len(ranked) > 1 else MARGIN_CAP
+    return (_sigmoid(top.score / LOGIT_SCALE), margin / MARGIN_CAP, *(f[name] for name in ANSWER_FEATURES[2:]))
 
 
 def _sigmoid(z: float) -> float:

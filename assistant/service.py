@@ -112,7 +112,7 @@ class Assistant:
                                    abstained=True, question=question)
             return self._abstain(q, ranked, question)
         cites = Citations()
-        answer, figures, warnings = compose(q, ranked, self.ranker.threshold, cites)
+        answer, figures, warnings = compose(q, ranked, cites)
         return AskResponse(answer=answer, abstained=False, figures=figures, citations=cites.items,
                            warnings=warnings, question=question)
 

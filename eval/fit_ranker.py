@@ -33,9 +33,9 @@ from eval.runner import check
 C = 1.0  # inverse regularisation strength of the logistic regression
 
 
-def _response(q, ranked, threshold):
+def _response(q, ranked):
     cites = Citations()
-    answer, figures, _ = compose(q, ranked, threshold, cites)
+    answer, figures, _ = compose(q, ranked, cites)
     return {"answer": answer, "abstained": False, "figures": [f.model_dump() for f in figures],
             "citations": [c.model_dump() for c in cites.items]}
 
@@ -56,7 +56,7 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
             if item.get("abstain"):
                 labels.append(0)
                 continue
-            resp = _response(q, [s], 0.0)
+            resp = _response(q, [s])
             labels.append(int(not check(item, resp)))
         rows.append({"item": item, "q": q, "scored": scored, "labels": labels})
     return rows
@@ -87,7 +87,7 @@ def fit(rows: list[dict]) -> Ranker:
         if not ranked:
             continue
         AX.append(answer_features(ranked))
-        ay.append(int(not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked, 0.0))))
+        ay.append(int(not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))))
     if len(set(ay)) == 2:
         second = LogisticRegression(C=C, max_iter=3000)
         second.fit(np.asarray(AX), np.asarray(ay))
@@ -107,7 +107,7 @@ def _threshold(ranker: Ranker, rows: list[dict]) -> float:
     for r in rows:
         ranked = _rank(ranker, r["scored"])
         p = ranker.answerable(ranked)
-        ok = bool(ranked) and not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked, 0.0))
+        ok = bool(ranked) and not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))
         tops.append((p, bool(r["item"].get("abstain")), ok))
     best, best_t = -1, 0.5
     for t in sorted({round(x[0], 4) for x in tops} | {0.0, 1.01}):
@@ -125,7 +125,7 @@ def evaluate(ranker: Ranker, rows: list[dict]) -> list[dict]:
         if not ranked or ranker.abstains(ranked):
             resp = {"answer": "", "abstained": True, "figures": [], "citations": []}
         else:
-            resp = _response(r["q"], ranked, ranker.threshold)
+            resp = _response(r["q"], ranked)
         failures = check(item, resp)
         out.append({"id": item["id"], "kind": item["kind"], "source": item.get("source"), "ok": not failures,
                     "failures": failures, "answer": resp["answer"][:300], "chars": len(resp["answer"])})

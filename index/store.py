@@ -151,8 +151,8 @@ class CouncilIndex:
 
     def _fact_vectors(self) -> np.ndarray:
         """Each fact shares the vector of the passage it stands in (from the cache, embedded at
-        ingest). Measured on the golden set: a vector per fact descriptor cost a fifth of ingest's
-        embedding and scored no better (110/143 with, 111/143 sharing)."""
+        ingest). A vector per fact descriptor cost a fifth of ingest's embedding and scored no
+        better on the golden and held-out sets (README, "Fact descriptors")."""
         if not self.facts:
             return np.zeros((0, 1), dtype=np.float32)
         by_source: dict[str, list[Chunk]] = {}

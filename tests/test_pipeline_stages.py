@@ -113,3 +113,15 @@ def test_list_bullet_is_not_a_minus_sign_in_stated_amounts():
 
     text = "Satsningen omfattar:\n- 3,5 tjänster för ekonomiskt bistånd\n- 2 tjänster för IT."
     assert sorted(f.value for f in text_facts(Block(0, len(text), "text", text), "x", "s", None)) == [2.0, 3.5]
+
+
+def test_a_difference_asked_for_is_computed_from_cited_values():
+    from assistant.compose import Citations, compose
+    from assistant.ranker import Scored
+
+    q, cands = _candidates("Hur många fler årsarbetare hade förvaltningen jämfört med samma period året innan?",
+                           "Antal årsarbetare\t197,7\t188,7")
+    row = next(c for c in cands if "197,7" in c.evidence)
+    answer, figures, _ = compose(q, [Scored(row, (), 0.9)], Citations())
+    assert figures[0].value == 9.0 and figures[0].formula == "197,7 − 188,7"
+    assert answer.startswith("Skillnaden är 9")
