@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS embedding_cache (key TEXT PRIMARY KEY, vector BLOB);
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
-PARSER_VERSION = "22"
+PARSER_VERSION = "23"
 
 
 @dataclass
