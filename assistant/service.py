@@ -12,6 +12,7 @@ import re
 from collections import OrderedDict, defaultdict
 
 import numpy as np
+from wordfreq import zipf_frequency
 
 from rapidfuzz import process
 
@@ -38,6 +39,7 @@ FOCUS_MAX_DF = 6
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
 MAX_HISTORY = 6          # user messages a chat answer reads back over
 CONTINUES = re.compile(r"^\s*(och|men|samt|än|and|but|what about|how about)\b", re.I)
+EVERYDAY = 4.0           # Zipf frequency in Swedish above which a word is too common to name a topic
 SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 floats)
 
 
@@ -155,7 +157,7 @@ class Assistant:
         return list(dict.fromkeys(out))
 
     def _unknown_words(self, q: AnalyzedQuery) -> list[str]:
-        """A Swedish content word of six letters or more that no document has, in any inflection,
+        """A Swedish content word of six letters or more, not an everyday one, that no document has, in any inflection,
         as a compound of known words, or spelt nearly so ("kanelbullar", "isbanan" once the only
         document about the ice rink is gone): nothing can be about it."""
         if q.lang != "sv":
@@ -163,8 +165,8 @@ class Assistant:
         vocab = self.index.bm25.vocabulary
         out = []
         for term in q.terms:
-            if len(term) < 6 or term.isdigit() or any(ch.isdigit() for ch in term):
-                continue
+            if len(term) < 6 or any(ch.isdigit() for ch in term) or zipf_frequency(term.lower(), "sv") >= EVERYDAY:
+                continue  # an everyday word ("betalar", "beslutade") says how, not what, is asked
             forms = {tokens(term)[0] if tokens(term) else term, stem(lemma(term))}
             parts = compound_parts(term)
             if forms & vocab or (parts and all(stem(p) in vocab for p in parts)):
