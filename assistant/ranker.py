@@ -29,13 +29,13 @@ READERS = ("sentence", "figure", "structure", "check")
 
 FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25", "sim", "sim_gap",
             "type_match", "type_near",
-            "names_doc", "names_local", "org_agree", "year", "numbers_local", "confidence", "length", "match_x_type",
+            "names_doc", "names_local", "org_agree", "year", "numbers_local", "english", "confidence", "length", "match_x_type",
             *(f"reader_{r}" for r in READERS))
 
 
 # what the answerability model sees of the best candidate (and of the runner-up)
 ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "names_local", "org_agree",
-                   "type_match", "year", "numbers_local",
+                   "type_match", "year", "numbers_local", "english",
                    "overlap", "ctx_overlap", "reader_sentence")
 
 
@@ -144,7 +144,7 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, sim: float = 0.0, sim
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
     return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25, sim, sim_gap,
             type_match, type_near,
-            names_doc, names_local, org_agree, year, numbers_local, c.confidence, length, overlap * type_match, *reader)
+            names_doc, names_local, org_agree, year, numbers_local, 1.0 if q.lang == "en" else 0.0, c.confidence, length, overlap * type_match, *reader)
 
 
 def _name_parts(name: str) -> list[str]:

@@ -12,11 +12,12 @@ import re
 from collections import OrderedDict, defaultdict
 
 import numpy as np
+from wordfreq import zipf_frequency
 
 from rapidfuzz import process
 
 from index.store import CouncilIndex
-from index.text import fold, tokens, words
+from index.text import fold, stem, tokens, words
 from ingest.model import Chunk, Fact
 
 from .analysis import DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse, content_terms, detect_language
@@ -25,11 +26,12 @@ from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
 from .provenance import Provenance
-from .query import AMOUNT, COUNT, PERCENT, AnalyzedQuery, analyze
+from .query import AMOUNT, COUNT, DECISION, PERCENT, AnalyzedQuery, analyze
 from .ranker import FEATURES, Evidence, Ranker, Scored
 from .retrieval import Hit, retrieve
 from .schemas import AskResponse, ChatMessage, FigureOut, FigureRow, Filters
 from .statements import Value, values
+from .words import compound_parts, lemma
 from .structured import (StructuredAnswer, agenda_answer, agreement_answer, decision_answer, dnr_answer,
                          meeting_answer)
 
@@ -38,6 +40,7 @@ SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
 MAX_HISTORY = 6          # user messages a chat answer reads back over
 MAX_FILTER_ENGINES = 16  # figure engines kept for filtered questions (bounded)
 CONTINUES = re.compile(r"^\s*(och|men|samt|än|and|but|what about|how about)\b", re.I)
+EVERYDAY = 4.0           # Zipf frequency in Swedish above which a word is too common to name a topic
 SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 floats)
 
 
@@ -101,12 +104,8 @@ class Assistant:
             return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
         q, hits, candidates = self.read(question, filters, reply_lang, levels=levels)
-        strangers = self._unknown_names(q)
-        if strangers:  # a name no document has ever mentioned: the question is about something else
-            return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(strangers)), abstained=True,
-                               question=question)
-        admissible, missing = self._admissible(q, candidates)
-        if candidates and not admissible:
+        admissible, missing = self.admit(q, candidates)
+        if not admissible and missing:  # about a name, word, body or organisation no evidence has
             return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
                                question=question)
         ranked = self.ranker.rank(q, admissible, self._ranker_evidence(), self.similarity(q))
@@ -137,6 +136,15 @@ class Assistant:
                       *self._read_checks(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
         return q, hits, candidates
 
+    def admit(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+        """The candidates that may answer, and what the question names that the evidence lacks.
+        A name or a word no document has means nothing can answer; evidence from a document that
+        never names the body or organisation asked about cannot answer."""
+        strangers = self._unknown_names(q) or self._unknown_words(q)
+        if strangers:
+            return [], strangers
+        return self._admissible(q, candidates)
+
     def _unknown_names(self, q: AnalyzedQuery) -> list[str]:
         """Names in the question that no ingested document mentions, nor anything spelt nearly so."""
         vocab = self.index.bm25.vocabulary
@@ -151,6 +159,29 @@ class Assistant:
                     out.append(name)
                     break
         return list(dict.fromkeys(out))
+
+    def _unknown_words(self, q: AnalyzedQuery) -> list[str]:
+        """A Swedish content word of six letters or more, not an everyday one, that no document has, in any inflection,
+        as a compound of known words, or spelt nearly so ("kanelbullar", "isbanan" once the only
+        document about the ice rink is gone): nothing can be about it."""
+        if q.lang != "sv":
+            return []  # English words are judged by meaning, not letters
+        vocab = self.index.bm25.vocabulary
+        out = []
+        for term in q.terms:
+            if len(term) < 6 or any(ch.isdigit() for ch in term) or zipf_frequency(term.lower(), "sv") >= EVERYDAY:
+                continue  # an everyday word ("betalar", "beslutade") says how, not what, is asked
+            forms = {tokens(term)[0] if tokens(term) else term, stem(lemma(term))}
+            parts = compound_parts(term)
+            if forms & vocab or (parts and all(stem(p) in vocab for p in parts)):
+                continue
+            if any(len(f) >= 4 and any(f in v for v in vocab) for f in forms):
+                continue  # a part of a compound the documents use ("driften" in "driftkostnaden")
+            t = next(iter(forms))
+            pool = [v for v in vocab if v[:2] == t[:2] and abs(len(v) - len(t)) <= 2]
+            if not (pool and process.extractOne(t, pool, score_cutoff=84)):
+                out.append(term)
+        return out
 
     def _admissible(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
         """Only evidence from documents of the bodies and organisations the question names."""
@@ -228,7 +259,9 @@ class Assistant:
         shown = re.sub(r"\{q:\d+\}", "", structured.text)
         return [Candidate(reader="structure", source=first.source, start=first.start, end=first.end,
                           evidence=shown + " " + evidence, context=first.title + " > " + first.section, rank=0,
-                          values=tuple(values(shown)), confidence=1.0, section=first.section, title=first.title,
+                          values=tuple(values(shown)) + ((Value(DECISION, shown, None, None, 0),) if lq.intent == "decision"
+                                                         else ()),
+                          confidence=1.0, section=first.section, title=first.title,
                           render=lambda cites, s=structured: Rendered(self._render_quotes(s, cites)))]
 
     def _read_figures(self, q: AnalyzedQuery, hits: list[Hit], sources: set[str] | None,

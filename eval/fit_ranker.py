@@ -46,6 +46,7 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
     rows = []
     for item in questions:
         q, _, candidates = assistant.read(item["question"])
+        candidates, _ = assistant.admit(q, candidates)  # the same gates as `ask`
         ev = assistant._ranker_evidence()
         # the features `ask` computes: the first ranking by the current model decides which candidates
         # get their meaning compared with the question's

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS pending (source TEXT PRIMARY KEY, op TEXT, started_at
 """
 # Bump when parsing changes: documents ingested by an older parser are read again (their
 # unchanged passages keep their cached embeddings, so only parsing is redone).
-PARSER_VERSION = "22"
+PARSER_VERSION = "23"
 MAX_QUERY_EMBED_CHARS = 300
 
 

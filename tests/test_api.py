@@ -120,4 +120,4 @@ def test_golden_floor(corpus_settings):
     assert summary["score"] >= GOLDEN_FLOOR
 
 
-GOLDEN_FLOOR = 0.70  # the fitted pipeline (README); it trades in-sample golden points for held-out ones
+GOLDEN_FLOOR = 0.68  # the fitted pipeline on the sample corpus alone (README); it trades in-sample golden points for held-out ones

@@ -166,7 +166,8 @@ def test_long_history_is_cut_not_refused(client):
 
 def test_abstains_with_no_sources(client):
     r = client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": "Hur bakar man kanelbullar?"}])
-    assert "besvarar frågan" in r.choices[0].message.content and not r.choices[0].message.annotations
+    content = r.choices[0].message.content
+    assert ("besvarar frågan" in content or "kan inte besvaras" in content) and not r.choices[0].message.annotations
     assert r.model_extra["council"]["abstained"]
 
 
