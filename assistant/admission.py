@@ -56,11 +56,15 @@ def unknown_names(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
 def unknown_words(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
     """A Swedish content word of six letters or more, not an everyday one, that no readable
     document has, in any inflection, as a compound of known words, or spelt nearly so
-    ("kanelbullar", "isbanan" once the only document about the ice rink is gone)."""
+    ("kanelbullar", "isbanan" once the only document about the ice rink is gone). The words that
+    ask for the answer type ("vilket diarienummer", "hur stor andel") are not judged: a document
+    states a diarienummer without the word."""
     if q.lang != "sv":
         return []  # English words are judged by meaning, not letters
     out = []
     for term in q.terms:
+        if term.lower() in q.asks:
+            continue  # the word that names what kind of answer is wanted ("ärendenummer") is not its topic
         if len(term) < 6 or any(ch.isdigit() for ch in term) or zipf_frequency(term.lower(), "sv") >= EVERYDAY:
             continue  # an everyday word ("betalar", "beslutade") says how, not what, is asked
         forms = {tokens(term)[0] if tokens(term) else term, stem(lemma(term))}

@@ -29,13 +29,13 @@ READERS = ("sentence", "figure", "structure", "check")
 
 FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25",
             "type_match", "type_near",
-            "names_doc", "names_local", "org_agree", "year", "numbers_local", "english", "confidence", "length", "match_x_type",
+            "names_doc", "names_local", "org_agree", "year", "year_doc", "numbers_local", "english", "confidence", "length", "match_x_type",
             *(f"reader_{r}" for r in READERS))
 
 
 # what the answerability model sees of the best candidate (and of the runner-up)
 ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "names_local", "org_agree",
-                   "type_match", "year", "numbers_local", "english",
+                   "type_match", "year", "year_doc", "numbers_local", "english",
                    "overlap", "ctx_overlap", "reader_sentence")
 
 
@@ -54,6 +54,7 @@ class Evidence:
         self._doc_text = doc_text       # source -> full text
         self._known = known             # stem -> bool: the word occurs somewhere in the index
         self._vocab: dict[str, Vocabulary] = {}
+        self._mentions: dict[tuple[str, str], bool] = {}
         # each document's organisations (its issuer first), from its metadata
         self.organisations = {s: tuple(fold(o.lower()) for o in orgs) for s, orgs in (organisations or {}).items()}
         self.issuers = {orgs[0] for orgs in self.organisations.values() if orgs}
@@ -88,6 +89,14 @@ class Evidence:
         if source not in self._vocab:
             self._vocab[source] = Vocabulary(self._doc_text(source) + " " + source.replace("_", " "))
         return self._vocab[source]
+
+    def mentions(self, source: str, token: str) -> bool:
+        """Whether the document prints `token` (a year, a number) as a word of its own."""
+        key = (source, token)
+        if key not in self._mentions:
+            self._mentions[key] = re.search(r"(?<![\d])" + re.escape(token) + r"(?![\d])",
+                                            self._doc_text(source) + " " + source) is not None
+        return self._mentions[key]
 
     def known(self, word: str) -> bool:
         return self._known(stem(word))
@@ -133,6 +142,7 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence) -> tuple[float, ...]:
     named = ev.named_organisations(q)
     org_agree = 1.0 if not named else (1.0 if named & set(ev.organisations.get(c.source, ())[:2]) else 0.0)
     year = (sum(1 for y in q.years if str(y) in text) / len(q.years)) if q.years else 1.0
+    year_doc = (sum(1 for y in q.years if ev.mentions(c.source, str(y))) / len(q.years)) if q.years else 1.0
     numbers = [n for n in re.findall(r"\d+(?:[.,/]\d+)*", q.text) if not re.fullmatch(r"(19|20)\d\d", n)]
     passage = text + " " + c.passage[:3000]
     numbers_local = (sum(1 for n in numbers if re.search(r"(?<![\d])" + re.escape(n) + r"(?![\d])", passage))
@@ -143,7 +153,7 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence) -> tuple[float, ...]:
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
     return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25,
             type_match, type_near,
-            names_doc, names_local, org_agree, year, numbers_local, 1.0 if q.lang == "en" else 0.0, c.confidence, length, overlap * type_match, *reader)
+            names_doc, names_local, org_agree, year, year_doc, numbers_local, 1.0 if q.lang == "en" else 0.0, c.confidence, length, overlap * type_match, *reader)
 
 
 def _name_parts(name: str) -> list[str]:
