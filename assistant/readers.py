@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 
 from index.text import tokens, words
 from ingest.model import Fact
@@ -44,7 +45,8 @@ class EngineReaders:
 
     def read(self, q: AnalyzedQuery, hits: list[Hit], sources: set[str] | None) -> list[Candidate]:
         ranks = {h.chunk.chunk_id: i for i, h in enumerate(hits)}
-        return [*self.structure(q, sources), *self.figures(q, hits, sources, ranks), *self.checks(q, hits, sources)]
+        found = [*self.structure(q, sources), *self.figures(q, hits, sources, ranks), *self.checks(q, hits, sources)]
+        return [_retrieved_as(c, hits) for c in found]
 
     def structure(self, q: AnalyzedQuery, sources: set[str] | None) -> list[Candidate]:
         lq = q.legacy
@@ -221,6 +223,18 @@ class EngineReaders:
 
         text = re.sub(r"\{c:(\w+)\}", repl, sentence)
         return re.sub(r" +([,;.])(?=\s|$)", r"\1", text)  # a row already cited leaves no gap
+
+
+def _retrieved_as(c: Candidate, hits: list[Hit]) -> Candidate:
+    """The candidate with the retrieval ranks of the best passage that holds its evidence (99 and
+    none when no retrieved passage does): an engine's answer is judged by the same signals as a
+    sentence, never given a rank it did not earn."""
+    for i, h in enumerate(hits):
+        ch = h.chunk
+        if ch.source == c.source and ch.start <= c.start < max(ch.end, ch.start + 1):
+            return replace(c, rank=min(c.rank, i) if c.reader == "figure" else i,
+                           dense_rank=h.dense_rank, bm25_rank=h.bm25_rank)
+    return replace(c, rank=c.rank if c.reader == "figure" else 99)
 
 
 def _row_label(f: Fact) -> str:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL, e.g. http://127.0.0.1:8001; "
                                                      "unset = embedded PersistentClient in data_dir.")
     collection: str = Field("council_chunks", description="Chroma collection name.")
+    hnsw_ef_search: int = Field(1000, ge=0, le=100_000,
+                                description="Chroma HNSW search breadth (0: Chroma's default); wide enough that "
+                                            "the nearest passages do not change between restarts.")
     llm_url: str | None = Field(None, description="Optional OpenAI-compatible endpoint that may phrase answers.")
     llm_model: str | None = None
     llm_api_key: str | None = None

@@ -22,6 +22,7 @@ class IndexSettings(Protocol):
     model_dir: Path
     embedding_threads: int
     top_k: int
+    hnsw_ef_search: int
 
     @property
     def sqlite_path(self) -> Path: ...
