@@ -24,7 +24,7 @@ from index.jobs import Job, JobQueue, QueueFull
 from index.store import CouncilIndex, IngestReport
 
 from .audit import AuditLog
-from .faces import Faces
+from .faces import Answering, Faces
 from .gate import AccessGate, BodyLimit
 from .limits import WorkLimiter
 from .mcp_face import mount_mcp
@@ -164,8 +164,10 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
     @app.delete("/api/documents/{source:path}", responses={**ERRORS, **NOT_FOUND, **busy,
                                                            202: {"description": "Queued behind a long write."}})
     def remove(source: SafeQuery, principal: Principal = editor) -> JSONResponse:
-        if not index.document(source, principal.levels):  # a key removes only what it may read
+        doc = index.document(source, principal.levels)  # a key removes only what it may read
+        if not doc:
             raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet.")
+        source = doc["source"]  # its id, also when it was named by its file name
 
         def work(progress) -> dict:
             result = {"removed": source if index.remove(source) else None}
@@ -314,7 +316,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
 
     # faces for other tools: OpenAI-compatible /v1 and MCP at /mcp (before the UI takes "/")
     faces = app.state.faces = Faces(assistant)  # each face maps a request's key to its levels (faces.authorize)
-    app.include_router(openai_router(faces, settings))
+    app.include_router(openai_router(faces, settings, Answering(audit, limiter)))
     mount_mcp(app, faces, settings)
 
     if with_ui:
