@@ -271,3 +271,20 @@ def test_a_file_name_shared_with_an_internal_document_resolves_to_the_public_one
         assert r.status_code == 200 and r.json()["removed"] == "publika/protokoll.md"
         assert c.get("/api/documents/interna/protokoll.md", headers=header("reader-int")).status_code == 200
     assert public and internal
+
+
+@pytest.mark.xfail(strict=True, reason="known leak, outside this branch's remit: the unknown-name/word gate in "
+                   "Assistant.admit (service.py _unknown_names/_unknown_words) checks the question against the "
+                   "BM25 vocabulary of every document, internal ones too, so a public caller learns whether an "
+                   "internal document uses a word. Fixing it turns this into an XPASS: then drop the mark.")
+def test_a_word_only_internal_documents_use_is_unknown_to_a_public_caller(client, tmp_path):
+    from assistant.api import create_app
+
+    settings = two_level_settings(tmp_path)
+    (tmp_path / "interna" / "2026_hemlig_forstudie.md").unlink()
+    ingest_all(settings)
+    with TestClient(create_app(settings, with_ui=False)) as without:
+        for q in ("Vad kostar Kanarieholmen?", "Hur mycket kostar kanariefågelhuset?"):
+            # anonymous: the answers must not depend on whether the internal document exists
+            assert client.post("/api/ask", json={"question": q}).json()["answer"] == \
+                without.post("/api/ask", json={"question": q}).json()["answer"], q
