@@ -232,6 +232,23 @@ def test_document_page_marks_the_span_and_escapes_the_text():
     assert "<mark" not in document_page(doc, text, [], 5, 999)  # a span outside the text is ignored
 
 
+def test_table_cells_are_kept_apart_in_the_document_view():
+    text = "Övriga personalkostnader\t27 000\t41 668\t43 275\n"
+    page = document_page({"source": "b.md", "title": "B", "structure": {}}, text, [], 0, len(text) - 1)
+    body = page.split('<div class="dv-text">')[1]
+    assert body.count('<span class="dv-tab">\t</span>') == 3  # a visible gap, the TAB kept for copying
+    assert "27 000" in body and "41 668" in body and "43 275" in body
+
+
+def test_labels_do_not_repeat_the_title_as_a_section():
+    from assistant.faces import citation_labels
+    from assistant.provenance import base_label
+
+    c = cite(1, title="Integration och inkludering Umeå", section="Integration och inkludering Umeå > Bakgrund")
+    assert base_label(c) == "Integration och inkludering Umeå, Bakgrund"
+    assert citation_labels([c])[1] == "Integration och inkludering Umeå — Bakgrund"
+
+
 def test_long_documents_are_shown_in_windows_around_the_passage():
     assert window(100, None, None) == (0, 100)
     lo, hi = window(MAX_VIEW_CHARS * 3, MAX_VIEW_CHARS * 2, None)

@@ -242,6 +242,8 @@ a { color: #1d4ed8; } a:visited { color: #5b21b6; } a:focus-visible { outline: 3
 .dv-outline { font-size: .93rem; overflow-wrap: anywhere; position: sticky; top: 0; align-self: start;
               max-height: 100vh; overflow-y: auto; padding-right: .4rem; }
 .dv-mk { color: #6b7280; }
+.dv-tab { display: inline-block; min-width: 1.4em; margin-right: .55em; border-right: 1px solid #9ca3af;
+          height: 1.1em; vertical-align: text-bottom; overflow: hidden; }
 .dv-h { font-weight: 700; }
 .dv-outline h2 { font-size: 1.05rem; margin: 1rem 0 .3rem; }
 .dv-outline h3 { font-size: .95rem; margin: .6rem 0 .2rem; }
