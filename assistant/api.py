@@ -341,7 +341,16 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
                          answer=resp.answer, citations=[c.source for c in resp.citations], abstained=resp.abstained,
                          latency_ms=latency_ms)
 
-        access = Access(levels_of=ui_levels, visible=index.visible_sources, record=ui_record)
+        def ui_upload_levels(request) -> frozenset[str]:
+            headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+            try:
+                principal = security.principal_from_headers(headers)
+            except AccessDenied:
+                return frozenset()
+            return principal.levels if principal.has_role("editor") else frozenset()
+
+        access = Access(levels_of=ui_levels, visible=index.visible_sources, record=ui_record,
+                        upload_levels=ui_upload_levels)
         app = mount_ui(app, assistant, settings, staff=[editor], readers=[reader], access=access)
     app.add_middleware(AccessGate, security=security)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_kb * 1024,

@@ -124,6 +124,22 @@ def test_scope_names_the_limits():
         "Svar från dokumentet ”Mötesbok” daterade från 2026-01-01"
     assert scope_text({"source": ["a", "b"], "doc_type": "pdf"}, {}) == "Svar från 2 valda dokument (filtyp pdf)"
     assert scope_text(None, {}) is None
+    assert scope_text({"organisation": "Umeå"}, {}) == "Svar från Umeås dokument"
+    assert scope_text({"organisation": "Umeå", "body": "IFN"}, {}) == "Svar från IFN:s dokument från Umeå"
+
+
+def test_library_rows_and_the_upload_form_for_editors_only():
+    from assistant.ui.library import LibraryEntry, library_html, upload_form_html
+
+    entries = [LibraryEntry("corpus/a.md", "A", "2026-01-02", "Kommunfullmäktige", "md", 3, 4, (), "Umeå", "protokoll"),
+               LibraryEntry("corpus/b.pdf", "B", "", "", "pdf", 9, 0, ("x",), "Göteborg", "rapport", pages=12)]
+    page = library_html(entries)
+    assert "Umeå" in page and "Göteborg" in page and "protokoll" in page and ">12<" in page and "Sidor" in page
+    assert "Sidor" not in library_html(entries[:1])  # no column of dashes when no document has pages
+    assert "ra-upload-form" not in upload_form_html(frozenset()) and "/login" in upload_form_html(frozenset())
+    public_only = upload_form_html(frozenset({"public"}))
+    assert 'action="/api/upload"' in public_only and 'value="public"' in public_only
+    assert 'value="internal"' not in public_only  # only the levels the key may write are offered
 
 
 def test_errors_are_swedish_and_markdown_export_has_sources():
