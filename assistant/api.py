@@ -25,7 +25,7 @@ from index.jobs import Job, JobQueue, QueueFull
 from index.store import CouncilIndex, IngestReport
 
 from .audit import AuditLog
-from .faces import Faces
+from .faces import Answering, Faces
 from .gate import AccessGate, BodyLimit
 from .limits import WorkLimiter
 from .mcp_face import mount_mcp
@@ -173,8 +173,10 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
     @app.delete("/api/documents/{source:path}", responses={**ERRORS, **NOT_FOUND, **busy,
                                                            202: {"description": "Queued behind a long write."}})
     def remove(source: SafeQuery, principal: Principal = editor) -> JSONResponse:
-        if not index.document(source, principal.levels):  # a key removes only what it may read
+        doc = index.document(source, principal.levels)  # a key removes only what it may read
+        if not doc:
             raise HTTPException(status_code=404, detail="Dokumentet finns inte i indexet.")
+        source = doc["source"]  # its id, also when it was named by its file name
 
         def work(progress) -> dict:
             result = {"removed": source if index.remove(source) else None}
@@ -323,7 +325,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
 
     # faces for other tools: OpenAI-compatible /v1 and MCP at /mcp (before the UI takes "/")
     faces = app.state.faces = Faces(assistant)  # each face maps a request's key to its levels (faces.authorize)
-    app.include_router(openai_router(faces, settings))
+    app.include_router(openai_router(faces, settings, Answering(audit, limiter)))
     mount_mcp(app, faces, settings)
 
     if with_ui:
@@ -348,7 +350,16 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
                          answer=resp.answer, citations=[c.source for c in resp.citations], abstained=resp.abstained,
                          latency_ms=latency_ms)
 
-        access = Access(levels_of=ui_levels, visible=index.visible_sources, record=ui_record)
+        def ui_upload_levels(request) -> frozenset[str]:
+            headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+            try:
+                principal = security.principal_from_headers(headers)
+            except AccessDenied:
+                return frozenset()
+            return principal.levels if principal.has_role("editor") else frozenset()
+
+        access = Access(levels_of=ui_levels, visible=index.visible_sources, record=ui_record,
+                        upload_levels=ui_upload_levels)
         app = mount_ui(app, assistant, settings, staff=[editor], readers=[reader], access=access)
     app.add_middleware(AccessGate, security=security)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_kb * 1024,

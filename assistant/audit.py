@@ -1,7 +1,8 @@
 """The audit log: who asked what and what they were told, and who changed the index.
 
 One SQLite file beside the index (`audit.sqlite3`, WAL: several workers may append). Each row:
-time (UTC), key id, role, action (ask, chat, ui, search, ingest, upload, remove, reindex),
+time (UTC), key id, role, action (ask, chat, ui, search, openai, mcp-ask, mcp-search, ingest,
+upload, remove, reindex),
 question, answer, citations (the cited document ids), abstained, latency, HTTP status.
 Personnummer (ÅÅMMDD-NNNN, ÅÅÅÅMMDD-NNNN, also without the dash), e-mail addresses and phone
 numbers are redacted before anything is written. Rows older than the retention period, or

@@ -240,12 +240,23 @@ def cmd_mcp(args) -> int:
 
     from index.store import CouncilIndex
 
-    from .faces import Faces
+    from .audit import AuditLog
+    from .faces import Answering, Faces
     from .mcp_face import build_mcp
+    from .security import ALL_LEVELS, Principal
     from .service import Assistant
 
+    levels = frozenset(x.strip() for x in args.levels.split(",") if x.strip())
+    if not levels or not levels <= ALL_LEVELS:
+        print(f"FEL: okänd nivå i --levels {args.levels!r} (public, internal)", file=sys.stderr)
+        return 2
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    build_mcp(Faces(Assistant(CouncilIndex(get_settings()))), get_settings(), local=True).run("stdio")
+    settings = get_settings()
+    # the agent is a reader of the levels the operator gives it; its questions go to the audit log
+    agent = Principal("mcp-stdio", "reader", levels)
+    audit = AuditLog(settings.audit_path, settings.audit_retention_days, settings.audit_max_rows, settings.audit)
+    build_mcp(Faces(Assistant(CouncilIndex(settings))), settings, local=True, local_caller=agent,
+              answering=Answering(audit)).run("stdio")
     return 0
 
 
@@ -284,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--since", help="från och med, t.ex. 2026-11-01")
     p.add_argument("--key", help="bara denna nyckel (id)")
-    p.add_argument("--action", help="ask, chat, ui, search, ingest, upload, remove, reindex")
+    p.add_argument("--action", help="ask, chat, ui, search, openai, mcp-ask, mcp-search, ingest, upload, remove, "
+                                    "reindex")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_audit)
     p = sub.add_parser("key", help="skapa en API-nyckel och skriv ut dess COUNCIL_API_KEYS-post")
@@ -293,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels", help="kommaseparerat: public,internal")
     p.set_defaults(fn=cmd_key)
     p = sub.add_parser("mcp", help="MCP-server över stdio (för t.ex. Claude Desktop)")
+    p.add_argument("--levels", default="public",
+                   help="vilka dokument agenten får läsa, kommaseparerat (standard: public; public,internal)")
     p.set_defaults(fn=cmd_mcp)
     p = sub.add_parser("eval", help="kör den gyllene frågemängden")
     p.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "golden.jsonl"))

@@ -6,23 +6,29 @@ show the same caller. Also here, shared by the faces: how a key in request heade
 caller, how a conversation from another tool is bounded, and how an answer is written as
 Markdown with numbered sources that link to the cited passage.
 
-Access (`assistant/security.py`): `authorize` maps a key to its principal's levels (the same keys,
-roles and anonymous-read rule as `/api/*`), `_visible_sources` asks the index which documents
-those levels may read, and the `levels=` passed to the assistant filter every face at once.
+Access (`assistant/security.py`): `authorize` maps a key to its principal (the same keys, roles
+and anonymous-read rule as `/api/*`), `_visible_sources` asks the index which documents its
+levels may read, and the `levels=` passed to the assistant filter every face at once. A face
+that answers over the network also records each answer in the audit log (`Answering.record`)
+and computes it in one of the app's bounded answer slots (`Answering.run`), like `/api/ask`.
 """
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
+
+import anyio
 
 from ingest.model import Fact
 
 from .schemas import AskResponse, ChatMessage, Citation, Filters
 from .security import AccessDenied as _Refused
-from .security import KeyRing, Security
+from .security import ANONYMOUS, KeyRing, Principal, Security
 from .service import Assistant
 from .settings import Settings
 
@@ -64,14 +70,63 @@ def _security(keys: str, anonymous_read: bool | None) -> Security:
     return Security(KeyRing.parse(json.loads(keys)), anonymous_read)
 
 
-def authorize(settings: Settings, key: str | None) -> Levels:
-    """The access levels a key may see (the same keys and rules as `/api/*`); raises AccessDenied
-    for a wrong key, or for no key when reading needs one."""
+def authorize(settings: Settings, key: str | None) -> Principal:
+    """The caller a key stands for, whose `levels` are what it may see (the same keys and rules as
+    `/api/*`); raises AccessDenied for a wrong key, or for no key when reading needs one."""
     security = _security(json.dumps(settings.api_keys, sort_keys=True), settings.anonymous_read)
     try:
-        return security.principal_from_headers({"x-api-key": key} if key else {}).levels
+        return security.principal_from_headers({"x-api-key": key} if key else {})
     except _Refused as exc:
         raise AccessDenied(exc.message) from None
+
+
+T = TypeVar("T")
+
+
+class Busy(Exception):
+    """No answer slot came free in time (503), or the answer took too long (504)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Answering:
+    """What a networked face needs besides `Faces`: the app's audit log and its bounded answer
+    slots (`WorkLimiter`). Both optional: in-process use (tests, LlamaIndex) has neither."""
+    audit: object | None = None    # assistant.audit.AuditLog
+    limiter: object | None = None  # assistant.limits.WorkLimiter
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """`fn` in a worker thread, in one of the app's answer slots when it has them."""
+        if self.limiter is None:
+            return await anyio.to_thread.run_sync(fn)
+        from fastapi import HTTPException
+
+        try:
+            return await self.limiter.run(fn)
+        except HTTPException as exc:
+            raise Busy(exc.status_code, str(exc.detail)) from None
+
+    def record(self, principal: Principal, action: str, question: str, resp: AskResponse | None = None,
+               started: float | None = None) -> None:
+        """One audit row: who asked what, and what they were told (a search has no answer)."""
+        if self.audit is None:
+            return
+        latency = None if started is None else (time.perf_counter() - started) * 1000
+        if resp is None:
+            self.audit.record(key_id=principal.key_id, role=principal.role, action=action, question=question,
+                              latency_ms=latency)
+        else:
+            self.audit.record(key_id=principal.key_id, role=principal.role, action=action, question=question,
+                              answer=resp.answer, citations=[c.source for c in resp.citations],
+                              abstained=resp.abstained, latency_ms=latency)
+
+
+# the stdio MCP server's caller when no levels are given: an AI agent sees public documents only
+LOCAL_AGENT = Principal("mcp-stdio", "reader", ANONYMOUS.levels)
 
 
 @dataclass(frozen=True)
@@ -116,9 +171,11 @@ class Faces:
 
     def search(self, query: str, *, k: int = 10, levels: Levels = None,
                filters: Filters | None = None) -> list[Passage]:
+        with self.index.snapshot():
+            found = self.assistant.search(query, k, filters, levels=levels)
         return [Passage(h.chunk.chunk_id, h.chunk.source, h.chunk.title, h.chunk.section, h.chunk.page,
                         h.chunk.start, h.chunk.end, round(h.score, 5), h.bm25_rank, h.dense_rank, text)
-                for h, text in self.assistant.search(query, k, filters, levels=levels)]
+                for h, text in found]
 
     def documents(self, *, levels: Levels = None) -> list[dict]:
         return self.index.documents(levels)
@@ -204,7 +261,8 @@ def citation_labels(citations: list[Citation]) -> dict[int, str]:
     comes first."""
     def label(c: Citation, parts: list[str]) -> str:
         text = c.title or c.source
-        section = " > ".join(p for p in parts if p)
+        # a section named like the document (its title heading) says nothing the title does not
+        section = " > ".join(p for p in parts if p and _plain(p).casefold() != _plain(text).casefold())
         if section and section != text:
             text += f" — {section}"
         return _plain(text + (f", s. {c.page}" if c.page else ""))

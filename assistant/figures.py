@@ -28,6 +28,7 @@ GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "
 BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbund|utskott|fullmäktige)\w*)")
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
                             r"(?:all|the) (?:two|three|four|five))\b", re.I)
+SUM_ROW = re.compile(r"(summa|totalt?|total)\b", re.I)  # a table row that already names a sum
 ALL_YEARS = re.compile(r"\b(hela perioden|alla år|under perioden|whole period|entire period)\b", re.I)
 
 
@@ -433,12 +434,12 @@ class FigureEngine:
         total = sum(g.value for g in parts)
         unit = best.unit
         formula = signed_sum([g.value for g in parts])
-        fig = Figure(f"Summa: {what}", total, unit, formula, parts)
+        # a row that is itself a sum ("Summa Umeå kommun") is not called "Summa för Summa …"
+        named = bool(SUM_ROW.match(what))
+        fig = Figure(what if named else f"Summa: {what}", total, unit, formula, parts)
         cites = "".join(f"{{c:{g.fact_id}}}" for g in parts)
-        word = "Total" if q.lang == "en" else "Summa"
-        sentence = (f"{word} för {what}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) "
-                    f"{cites}.") if q.lang == "sv" else (
-            f"{word} for {what}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) {cites}.")
+        head = what if named else (f"Total for {what}" if q.lang == "en" else f"Summa för {what}")
+        sentence = f"{head}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) {cites}."
         return FigureResult([fig], sentence, parts)
 
     def _diff(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:

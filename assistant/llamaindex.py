@@ -13,6 +13,10 @@
 None of them uses an LLM, and none lets LlamaIndex fall back to its default (online) LLM or
 embedding model: pass `embed_model=CouncilEmbedding(...)` (and an explicit `llm=`) to any
 LlamaIndex index or engine you build around them.
+
+The retriever and the query engine see what their `levels` allow, as every other face does:
+public documents unless told otherwise (`levels=security.ALL_LEVELS`, or `None` for every
+level, is the operator's choice, e.g. for an internal pipeline).
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from ingest.readers import read_document
 from .faces import Faces, Levels
 from .links import passage_url, public_base
 from .schemas import Filters
+from .security import PUBLIC
 
 PARAGRAPH = re.compile(r"^§\s*(\d+)")
 # offsets and ids help a program find the passage; they only distract an embedding or an LLM
@@ -97,7 +102,7 @@ class CouncilReader(BaseReader):
 class CouncilRetriever(BaseRetriever):
     """Hybrid BM25 + dense retrieval over the ingested documents a caller with `levels` may see."""
 
-    def __init__(self, faces: Faces, k: int = 8, *, levels: Levels = None, filters: Filters | None = None,
+    def __init__(self, faces: Faces, k: int = 8, *, levels: Levels = PUBLIC, filters: Filters | None = None,
                  base_url: str | None = None, callback_manager: CallbackManager | None = None) -> None:
         super().__init__(callback_manager=callback_manager)
         self.faces, self.k, self.levels, self.filters = faces, k, levels, filters
@@ -124,7 +129,7 @@ class CouncilQueryEngine(CustomQueryEngine):
     passages in citation order, `metadata` the figures, citations, warnings and abstention."""
 
     faces: Faces
-    levels: Levels = None
+    levels: Levels = PUBLIC
     filters: Filters | None = None
     base_url: str | None = None
 

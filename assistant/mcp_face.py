@@ -8,14 +8,20 @@ a link to the passage in the document view.
 
 Two transports:
 - stdio: `council mcp` (for Claude Desktop-style clients that start the server themselves). That
-  process reads the store on the local disk directly, so it runs as the local operator.
+  process reads the store on the local disk directly; what it shows the agent is set by the
+  operator with `--levels` (default: public documents only, since an agent passes what it reads
+  on to its model).
 - streamable HTTP at `/mcp` in the same FastAPI process as the API (`mount_mcp`), stateless (no
   session to lose on restart). When keys are configured it needs `Authorization: Bearer <key>`
   or `X-API-Key`, like `/api/*`, and each tool call is answered with what that key may see.
+
+`ask` and `search` are computed in the app's bounded answer slots and written to the audit log
+(actions `mcp-ask`, `mcp-search`), as the JSON API's are.
 """
 from __future__ import annotations
 
 import bisect
+import time
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -27,9 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .faces import AccessDenied, Faces, Levels, authorize, citation_labels, render_markdown, request_key
+from .faces import (LOCAL_AGENT, AccessDenied, Answering, Busy, Faces, authorize, citation_labels, render_markdown,
+                    request_key)
 from .links import passage_url, public_base
 from .schemas import Filters
+from .security import Principal
 from .settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -158,29 +166,41 @@ class OutlineOut(BaseModel):
 
 
 # -- the server -----------------------------------------------------------------------------
-def build_mcp(faces: Faces, settings: Settings, *, local: bool) -> MCPServer:
-    """The MCP server over `faces`. `local` (stdio): the caller is the local operator; otherwise
-    each call's levels come from the key in its HTTP headers."""
+def build_mcp(faces: Faces, settings: Settings, *, local: bool, local_caller: Principal = LOCAL_AGENT,
+              answering: Answering | None = None) -> MCPServer:
+    """The MCP server over `faces`. `local` (stdio): the caller is `local_caller` (public documents
+    unless the operator says otherwise); otherwise each call's caller comes from the key in its
+    HTTP headers. `answering`: the audit log and answer slots to use."""
+    answering = answering or Answering()
     mcp = MCPServer("radsassistenten", title="Rådsassistenten", version="0.1.0",
                     instructions="Svar med källhänvisningar ur kommunala sammanträdeshandlingar (protokoll, "
                                  "möteshandlingar, budgetar). Använd `ask` för en fråga, `search` för att hitta "
                                  "avsnitt, `facts` för tabellrader och belopp, `documents` och `document_outline` "
                                  "för vad som finns. Återge siffror och [n]-hänvisningar som de står.")
 
-    def levels(ctx: Context) -> Levels:
+    def caller(ctx: Context) -> Principal:
         if local:
-            return None  # stdio: the operator at the machine, like `council ask` (every level)
+            return local_caller
         try:
             return authorize(settings, request_key(ctx.headers))
         except AccessDenied as exc:  # the HTTP gate refuses first; this guards any other transport
             raise ToolError(str(exc)) from None
+
+    def levels(ctx: Context):
+        return caller(ctx).levels
+
+    async def answered(fn):
+        try:
+            return await answering.run(fn)
+        except Busy as exc:
+            raise ToolError(exc.message) from None
 
     def base(ctx: Context) -> str:
         request = getattr(ctx.request_context, "request", None) if not local else None
         return public_base(settings, str(request.base_url) if getattr(request, "base_url", None) else None)
 
     @mcp.tool(title="Fråga")
-    def ask(question: Annotated[str, Field(min_length=1, max_length=2000, description="Frågan, på svenska eller engelska.")],
+    async def ask(question: Annotated[str, Field(min_length=1, max_length=2000, description="Frågan, på svenska eller engelska.")],
             ctx: Context,
             source: Annotated[str | None, Field(description="Bara detta dokument (filnamn).")] = None,
             body: Annotated[str | None, Field(max_length=100, description="Bara dokument som nämner detta organ (KS, IFN …).")] = None,
@@ -191,7 +211,15 @@ def build_mcp(faces: Faces, settings: Settings, *, local: bool) -> MCPServer:
         figures (computed ones with their formula and the rows used), or an abstention."""
         filters = Filters(source=source, body=body, date_from=date_from, date_to=date_to) \
             if any((source, body, date_from, date_to)) else None
-        resp = faces.ask(question, levels=levels(ctx), filters=filters)
+        who = caller(ctx)
+
+        def work():
+            started = time.perf_counter()
+            resp = faces.ask(question, levels=who.levels, filters=filters)
+            answering.record(who, "mcp-ask", question, resp, started)
+            return resp
+
+        resp = await answered(work)
         url_base = base(ctx)
         labels = citation_labels(resp.citations)
         cites = [CitationOut(id=c.id, label=labels[c.id], source=c.source, title=c.title, section=c.section,
@@ -203,15 +231,21 @@ def build_mcp(faces: Faces, settings: Settings, *, local: bool) -> MCPServer:
                          citations=cites, warnings=resp.warnings, markdown=render_markdown(resp, url_base).text)
 
     @mcp.tool(title="Sök avsnitt")
-    def search(query: Annotated[str, Field(min_length=1, max_length=2000)], ctx: Context,
+    async def search(query: Annotated[str, Field(min_length=1, max_length=2000)], ctx: Context,
                k: Annotated[int, Field(ge=1, le=50, description="Antal avsnitt.")] = 8,
                source: Annotated[str | None, Field(description="Bara detta dokument (filnamn).")] = None,
                ) -> SearchOut:
         """Find passages by words and meaning (BM25 with Swedish stemming fused with dense vectors)."""
         filters = Filters(source=source) if source else None
         url_base = base(ctx)
+        who = caller(ctx)
+
+        def work():
+            answering.record(who, "mcp-search", query)
+            return faces.search(query, k=k, levels=who.levels, filters=filters)
+
         return SearchOut(passages=[PassageOut(**p.__dict__, url=passage_url(url_base, p.source, p.start, p.end))
-                                   for p in faces.search(query, k=k, levels=levels(ctx), filters=filters)])
+                                   for p in await answered(work)])
 
     @mcp.tool(title="Siffror")
     def facts(ctx: Context,
@@ -311,7 +345,8 @@ class _Endpoint:
 def mount_mcp(app, faces: Faces, settings: Settings, path: str = "/mcp") -> MCPServer:
     """Serve the MCP tools over streamable HTTP at `path` and run its session manager with the
     app's lifespan (the SDK needs its task group running before the first request)."""
-    mcp = build_mcp(faces, settings, local=False)
+    mcp = build_mcp(faces, settings, local=False,
+                    answering=Answering(getattr(app.state, "audit", None), getattr(app.state, "limiter", None)))
     endpoint = _Endpoint(settings)
     app.router.routes.append(Route(path, endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
     previous = app.router.lifespan_context

@@ -15,7 +15,8 @@ assistant as a model.
   citations with offsets) rides along as the extra field `council`.
 - Errors use OpenAI's shape `{"error": {"message", "type", "param", "code"}}` with a 4xx status.
 - The key, when keys are configured, comes as `Authorization: Bearer <key>` (what OpenAI clients
-  send) or `X-API-Key`.
+  send) or `X-API-Key`. Each answer is computed in one of the app's bounded answer slots (503 when
+  none frees in time, 504 past the request timeout) and recorded in the audit log (action `openai`).
 """
 from __future__ import annotations
 
@@ -30,12 +31,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
-
-from .faces import (AccessDenied, Faces, Levels, QuestionTooLong, RenderedAnswer, authorize, bounded_conversation,
-                    render_markdown, request_key)
+from .faces import (AccessDenied, Answering, Busy, Faces, QuestionTooLong, RenderedAnswer, authorize,
+                    bounded_conversation, render_markdown, request_key)
 from .links import public_base
 from .schemas import AskResponse
+from .security import Principal
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,15 +89,24 @@ class OpenAIError(Exception):
 
     def response(self) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        if self.status == 503:
+            headers = {"Retry-After": "5"}
         return JSONResponse(self.body(), status_code=self.status, headers=headers)
 
 
-def openai_router(faces: Faces, settings: Settings) -> APIRouter:
+def _busy(exc: Busy) -> OpenAIError:
+    code = "server_busy" if exc.status == 503 else "timeout"
+    return OpenAIError(exc.status, exc.message, code=code, kind="server_error")
+
+
+def openai_router(faces: Faces, settings: Settings, answering: Answering | None = None) -> APIRouter:
+    """`answering`: the app's audit log and answer slots (none in a bare test app)."""
     router = APIRouter(prefix="/v1", tags=["OpenAI-kompatibelt"])
     created = int(time.time())
     model = {"id": MODEL_ID, "object": "model", "created": created, "owned_by": "radsassistenten"}
+    answering = answering or Answering()
 
-    def caller(request: Request) -> Levels:
+    def caller(request: Request) -> Principal:
         try:
             return authorize(settings, request_key(request.headers))
         except AccessDenied as exc:
@@ -125,7 +134,7 @@ def openai_router(faces: Faces, settings: Settings) -> APIRouter:
     @router.post("/chat/completions")
     async def chat_completions(request: Request):
         try:
-            levels = caller(request)
+            principal = caller(request)
             req = _parse(await _read_body(request))
             if req.model != MODEL_ID:
                 raise OpenAIError(404, f"Modellen '{req.model}' finns inte; använd '{MODEL_ID}'.",
@@ -141,14 +150,20 @@ def openai_router(faces: Faces, settings: Settings) -> APIRouter:
         base = public_base(settings, str(request.base_url))
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
 
-        def answer() -> AskResponse:
-            return faces.chat(messages, levels=levels)
+        def answer() -> AskResponse:  # in a worker thread: the audit row is written off the event loop
+            started = time.perf_counter()
+            resp = faces.chat(messages, levels=principal.levels)
+            answering.record(principal, "openai", messages[-1].content, resp, started)
+            return resp
 
         if req.stream:
-            return StreamingResponse(_stream(completion_id, answer, base), media_type="text/event-stream",
+            return StreamingResponse(_stream(completion_id, lambda: answering.run(answer), base),
+                                     media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
-            resp = await run_in_threadpool(answer)
+            resp = await answering.run(answer)
+        except Busy as exc:
+            return _busy(exc).response()
         except Exception:
             log.exception("chat completion failed")
             return OpenAIError(500, "Internt fel när svaret skulle tas fram.", kind="server_error").response()
@@ -220,7 +235,11 @@ async def _stream(completion_id: str, answer, base: str) -> AsyncIterator[str]:
     # the role goes out at once, so the client shows that an answer is coming while it is found
     yield chunk({"role": "assistant", "content": ""})
     try:
-        resp = await run_in_threadpool(answer)
+        resp = await answer()
+    except Busy as exc:
+        yield f"data: {json.dumps(_busy(exc).body(), ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+        return
     except Exception:
         log.exception("streamed chat completion failed")
         yield f"data: {json.dumps(OpenAIError(500, 'Internt fel när svaret skulle tas fram.', kind='server_error').body())}\n\n"

@@ -179,8 +179,11 @@ def short_title(title: str) -> str:
 
 def base_label(c: Citation) -> str:
     """Document, then the last parts of the section path, the § and the page."""
-    parts = [short_title(c.title or c.source)]
-    section = [p.strip() for p in (c.section or "").split(" > ") if p.strip()]
+    title = c.title or c.source
+    parts = [short_title(title)]
+    # a section named like the document (its title heading) says nothing the title does not
+    section = [p.strip() for p in (c.section or "").split(" > ")
+               if p.strip() and _clean_label(p).casefold() != _clean_label(title).casefold()]
     tail = [p for p in section[-2:] if not c.paragraph or p.strip() != c.paragraph]
     if c.paragraph and not any(c.paragraph in p for p in tail):
         parts.append(c.paragraph)

@@ -161,7 +161,9 @@ class Security:
     # -- sessions (the Gradio UI's login) ------------------------------------------
     def session_token(self, principal: Principal, now: float | None = None) -> str:
         expires = int((now or time.time()) + SESSION_SECONDS)
-        body = base64.urlsafe_b64encode(f"{principal.key_id}\n{expires}".encode()).decode()
+        # no "=" padding: a cookie value with "=" is sent quoted, and read from a raw Cookie header
+        # (the gate, Gradio's handlers) the quotes would break the signature for some key ids
+        body = base64.urlsafe_b64encode(f"{principal.key_id}\n{expires}".encode()).decode().rstrip("=")
         return f"{body}.{self._sign(body)}"
 
     def _sign(self, body: str) -> str:
@@ -172,7 +174,7 @@ class Security:
         if not sig or not hmac.compare_digest(sig, self._sign(body)):
             return None
         try:
-            key_id, expires = base64.urlsafe_b64decode(body.encode()).decode().split("\n")
+            key_id, expires = base64.urlsafe_b64decode((body + "=" * (-len(body) % 4)).encode()).decode().split("\n")
             if int(expires) < time.time():
                 return None
         except (ValueError, UnicodeDecodeError):
@@ -205,7 +207,7 @@ def _cookie(header: str, name: str) -> str | None:
     for part in header.split(";"):
         k, _, v = part.strip().partition("=")
         if k == name:
-            return v
+            return v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v  # a quoted value (RFC 6265)
     return None
 
 

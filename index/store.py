@@ -323,19 +323,22 @@ class CouncilIndex:
                      metadata=json.loads(r[7] or "{}"))
                 for r in rows if levels is None or r[6] in levels]
 
-    def resolve_id(self, name: str) -> str | None:
+    def resolve_id(self, name: str, levels: frozenset[str] | None = None) -> str | None:
         """A document's id from its id or, when exactly one document has them, its last path
-        components ("2026-05-19_KSNAU_motesbok.md" → "corpus/2026-05-19_KSNAU_motesbok.md")."""
-        if self._db.execute("SELECT 1 FROM documents WHERE source=?", (name,)).fetchone():
-            return name
+        components ("2026-05-19_KSNAU_motesbok.md" → "corpus/2026-05-19_KSNAU_motesbok.md").
+        With `levels`, only documents of those levels count: a file name shared with a document
+        the caller may not read must resolve as if that document did not exist."""
+        for source, level in self._db.execute("SELECT source, level FROM documents WHERE source=?", (name,)):
+            return source if levels is None or level in levels else None
         tail = "/" + name.strip("/")
-        found = [s for (s,) in self._db.execute("SELECT source FROM documents WHERE substr(source, -?) = ?",
-                                                (len(tail), tail)).fetchall()]
+        found = [s for s, level in self._db.execute("SELECT source, level FROM documents WHERE substr(source, -?) = ?",
+                                                    (len(tail), tail)).fetchall()
+                 if levels is None or level in levels]
         return found[0] if len(found) == 1 else None
 
     def document(self, source: str, levels: frozenset[str] | None = None) -> dict | None:
         """A document by its id (or unique file name, see resolve_id), if these levels may read it."""
-        source = self.resolve_id(source) or source
+        source = self.resolve_id(source, levels) or source
         r = self._db.execute("SELECT source, title, fmt, chunks, facts, ingested_at, structure, level "
                              "FROM documents WHERE source=?", (source,)).fetchone()
         if not r or (levels is not None and r[7] not in levels):

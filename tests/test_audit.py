@@ -70,3 +70,24 @@ def test_retention(tmp_path):
         log.record(key_id=f"k{i}", role="reader", action="ask", question=str(i))
     log.purge()
     assert [r["key_id"] for r in log.entries()] == ["k2", "k3", "k4"]
+
+
+def test_answers_through_the_openai_face_and_mcp_are_logged_with_their_caller(tmp_path):
+    from assistant.api import create_app
+    from tiny import mcp_call, openai_answer
+
+    settings = two_level_settings(tmp_path)
+    ingest_all(settings)
+    with TestClient(create_app(settings, with_ui=False)) as client:
+        openai_answer(client, "Vad är budgeten för Simhall 2027, 850101-1234?",
+                      {"Authorization": "Bearer " + header("reader-pub")["X-API-Key"]})
+        openai_answer(client, "Vad kostar Bibliotek 2027?", {}, stream=True)
+        mcp_call(client, "ask", {"question": "Vad kostar Simhall 2026?"}, header("reader-int"))
+        mcp_call(client, "search", {"query": "simhall"}, header("editor"))
+        rows = client.app.state.audit.entries(limit=10)
+    assert [(r["action"], r["key_id"], r["role"]) for r in rows] == [
+        ("openai", "reader-pub", "reader"), ("openai", "anonymous", "anonymous"),
+        ("mcp-ask", "reader-int", "reader"), ("mcp-search", "editor", "editor")]
+    assert "[personnummer]" in rows[0]["question"] and "850101" not in rows[0]["question"]
+    assert "900" in rows[0]["answer"] and rows[0]["citations"] == ["publika/2025_kultur_budget.md"]
+    assert rows[2]["latency_ms"] > 0 and rows[2]["abstained"] is False

@@ -99,3 +99,28 @@ def test_caches_stay_bounded(client):
     assert len(assistant.corpus._engines) <= MAX_FILTER_ENGINES
     info = assistant.corpus.engine._partial_words.cache_info()
     assert info.maxsize and info.currsize <= info.maxsize
+
+
+def test_openai_face_and_mcp_share_the_answer_slots(tmp_path):
+    """Another face is no way around the bound: with every answer slot taken, /v1 and /mcp answer
+    503 (OpenAI's error shape; an MCP tool error) instead of starting more work."""
+    from assistant.api import create_app
+    from tiny import mcp_call
+
+    settings = two_level_settings(tmp_path, answer_slots=1, queue_wait_s=0.2)
+    ingest_all(settings)
+    with TestClient(create_app(settings, with_ui=False)) as c:
+        question = {"model": "radsassistenten", "messages": [{"role": "user", "content": "Vad kostar Simhall 2027?"}]}
+        slot = c.app.state.limiter._sem
+        assert slot.acquire(timeout=1)  # a runaway answer holds the only slot
+        try:
+            r = c.post("http://127.0.0.1:8000/v1/chat/completions", json=question)
+            assert r.status_code == 503 and r.json()["error"]["code"] == "server_busy" and r.headers["retry-after"]
+            streamed = c.post("http://127.0.0.1:8000/v1/chat/completions", json={**question, "stream": True}).text
+            assert '"server_busy"' in streamed and streamed.rstrip().endswith("data: [DONE]")
+            result = mcp_call(c, "ask", {"question": "Vad kostar Simhall 2027?"}, {})
+            assert result["isError"] and "upptagen" in result["content"][0]["text"]
+        finally:
+            slot.release()
+        r = c.post("http://127.0.0.1:8000/v1/chat/completions", json=question)
+        assert r.status_code == 200 and "900" in r.json()["choices"][0]["message"]["content"]

@@ -138,6 +138,8 @@ def test_pingstkyrkan_2027_through_mcp(corpus_app, corpus_settings):
     answer = result.structured_content
     assert names == TOOLS and not result.is_error
     assert "1 037 065" in answer["answer"]
+    # the same answer as the JSON API gives (POST /api/ask runs Assistant.ask with the caller's levels)
+    assert answer["answer"] == corpus_app.state.assistant.ask(PINGST, levels=frozenset({"public"})).answer
     assert any(f["value"] == 1037065 for f in answer["figures"])
     assert any(c["source"] == "corpus/2026-05-19_KSNAU_motesbok.md" and "/dokument/corpus/2026-05-19_KSNAU_motesbok.md?start="
                in c["url"] for c in answer["citations"])

@@ -206,3 +206,29 @@ def test_same_file_name_in_two_folders_is_two_documents(tmp_path):
     report = index.ingest_paths([settings.corpus_dir / "a"], sync_dir=settings.corpus_dir / "a")
     assert report.removed == ["publika/a/protokoll.md"]  # whole components: b/ and publika2/ untouched
     assert {d["source"] for d in index.documents()} >= {"publika/b/protokoll.md", "publika/2025_kultur_budget.md"}
+
+
+def test_the_login_cookie_works_for_every_key_id(tmp_path):
+    """The session token must survive the trip through a browser for any key id: a token with
+    base64 "=" padding is set as a quoted cookie value, which the gate and the Gradio handlers
+    (which read the raw Cookie header) once failed to verify, so some editors could not log in."""
+    from assistant.api import create_app
+    from assistant.security import ANONYMOUS, KeyRing, Principal, Security
+
+    security = Security(KeyRing.parse({f"k{'x' * n}": {"key": f"key-number-{n:02d}-long-enough", "role": "editor"}
+                                       for n in range(6)}))
+    for n in range(6):
+        who = Principal(f"k{'x' * n}", "editor", frozenset({"public", "internal"}))
+        token = security.session_token(who)
+        assert "=" not in token and '"' not in token
+        for cookie in (f"council_session={token}", f'a=b; council_session="{token}"'):
+            assert security.principal_from_headers({"cookie": cookie}) == who
+    assert Security(KeyRing(), anonymous_read=True).principal_from_headers({"cookie": "council_session=x.y"}) == ANONYMOUS
+
+    keys = {"personal": {"key": "personal-editor-key-0001", "role": "editor"}}  # "personal\n…" needs padding
+    settings = two_level_settings(tmp_path, api_keys=keys, anonymous_read=False)
+    ingest_all(settings)
+    with TestClient(create_app(settings, with_ui=True)) as c:
+        assert c.post("/login", data={"key": "personal-editor-key-0001"}, follow_redirects=False).status_code == 303
+        assert c.get("/gradio_api/info").status_code == 200  # the gate reads the raw Cookie header
+        assert "Kanarieholmen" in c.get("/dokument/interna/2026_hemlig_forstudie.md").text

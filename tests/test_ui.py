@@ -124,6 +124,22 @@ def test_scope_names_the_limits():
         "Svar från dokumentet ”Mötesbok” daterade från 2026-01-01"
     assert scope_text({"source": ["a", "b"], "doc_type": "pdf"}, {}) == "Svar från 2 valda dokument (filtyp pdf)"
     assert scope_text(None, {}) is None
+    assert scope_text({"organisation": "Umeå"}, {}) == "Svar från Umeås dokument"
+    assert scope_text({"organisation": "Umeå", "body": "IFN"}, {}) == "Svar från IFN:s dokument från Umeå"
+
+
+def test_library_rows_and_the_upload_form_for_editors_only():
+    from assistant.ui.library import LibraryEntry, library_html, upload_form_html
+
+    entries = [LibraryEntry("corpus/a.md", "A", "2026-01-02", "Kommunfullmäktige", "md", 3, 4, (), "Umeå", "protokoll"),
+               LibraryEntry("corpus/b.pdf", "B", "", "", "pdf", 9, 0, ("x",), "Göteborg", "rapport", pages=12)]
+    page = library_html(entries)
+    assert "Umeå" in page and "Göteborg" in page and "protokoll" in page and ">12<" in page and "Sidor" in page
+    assert "Sidor" not in library_html(entries[:1])  # no column of dashes when no document has pages
+    assert "ra-upload-form" not in upload_form_html(frozenset()) and "/login" in upload_form_html(frozenset())
+    public_only = upload_form_html(frozenset({"public"}))
+    assert 'action="/api/upload"' in public_only and 'value="public"' in public_only
+    assert 'value="internal"' not in public_only  # only the levels the key may write are offered
 
 
 def test_errors_are_swedish_and_markdown_export_has_sources():
@@ -230,6 +246,23 @@ def test_document_page_marks_the_span_and_escapes_the_text():
     assert '<mark id="markering" tabindex="-1">' in page and "Summa 1 000" in page.split("<mark")[1]
     assert 'id="pos-0"' in page and "§ 5" in page
     assert "<mark" not in document_page(doc, text, [], 5, 999)  # a span outside the text is ignored
+
+
+def test_table_cells_are_kept_apart_in_the_document_view():
+    text = "Övriga personalkostnader\t27 000\t41 668\t43 275\n"
+    page = document_page({"source": "b.md", "title": "B", "structure": {}}, text, [], 0, len(text) - 1)
+    body = page.split('<div class="dv-text">')[1]
+    assert body.count('<span class="dv-tab">\t</span>') == 3  # a visible gap, the TAB kept for copying
+    assert "27 000" in body and "41 668" in body and "43 275" in body
+
+
+def test_labels_do_not_repeat_the_title_as_a_section():
+    from assistant.faces import citation_labels
+    from assistant.provenance import base_label
+
+    c = cite(1, title="Integration och inkludering Umeå", section="Integration och inkludering Umeå > Bakgrund")
+    assert base_label(c) == "Integration och inkludering Umeå, Bakgrund"
+    assert citation_labels([c])[1] == "Integration och inkludering Umeå — Bakgrund"
 
 
 def test_long_documents_are_shown_in_windows_around_the_passage():

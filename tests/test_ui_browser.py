@@ -287,3 +287,38 @@ def test_document_view_shows_markup_as_text(context, server):
     text = doc.locator(".dv-text").inner_text()
     assert '<script>window.__pwned = 1</script>' in text and 'onerror="window.__pwned = 2"' in text
     assert doc.locator(".dv-text img, .dv-text script").count() == 0
+
+
+def test_an_editor_uploads_a_document_with_progress(context, server, tmp_path):
+    """Last in this module: it adds a document to the shared server. Anonymous visitors get no
+    upload form; an editor who logged in gets one that posts to /api/upload and follows the job."""
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_selector("#ra-input textarea")
+    page.get_by_role("tab", name="Bibliotek").click()
+    page.wait_for_selector("#ra-library table")
+    assert page.locator("#ra-upload-form").count() == 0 and "logga in" in page.locator("#ra-upload").inner_text()
+    page.goto(server.url + "/login")
+    page.fill("input[name=key]", STAFF_KEY)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#ra-input textarea")
+    page.get_by_role("tab", name="Bibliotek").click()
+    page.wait_for_selector("#ra-upload-form")
+    assert page.locator("#ra-up-level option").all_inner_texts() == ["Alla som får läsa här (public)",
+                                                                     "Bara interna läsare (internal)"]
+    doc = tmp_path / "2026-02-03_Testnamnd_protokoll.md"
+    doc.write_text("# Testnämndens protokoll 2026-02-03\n\n## § 3 Ny lekplats\n\nNämnden beslutar att bygga en "
+                   "lekplats vid Gröna torget för 840 000 kr.\n" + "Mer text om lekplatsen. " * 4000, encoding="utf-8")
+    page.set_input_files("#ra-up-file", str(doc))
+    assert page.locator("#ra-up-name").inner_text() == doc.name
+    page.evaluate("""() => { window.__progress = 0; const bar = document.querySelector('#ra-up-progress');
+        (function watch() { if (!bar.hidden) window.__progress = Math.max(window.__progress, bar.value);
+                            requestAnimationFrame(watch); })(); }""")
+    page.click(".ra-upload-send")
+    page.wait_for_function("document.querySelector('#ra-up-status').textContent.startsWith('Klart')", timeout=60_000)
+    assert "uploads/" + doc.name in page.locator("#ra-up-status").inner_text()
+    assert page.evaluate("window.__progress") >= 80, "the progress bar was shown and moved"
+    page.wait_for_function(f"document.querySelector('#ra-library').innerText.includes({doc.name!r})")
+    assert axe_violations(page) == [], "library with the upload form"
+    page.locator("#ra-upload-form").scroll_into_view_if_needed()
+    shot(page, "upload")

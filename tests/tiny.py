@@ -98,3 +98,31 @@ def ingest_via_api(client, paths: list[str], headers: dict, timeout: float = 600
         job = client.get(f"/api/jobs/{job['id']}", headers=headers).json()
     assert job["state"] == "done", job
     return job["result"]
+
+
+# -- other faces, called as their clients do, through a TestClient ---------------------------
+LOOPBACK = "http://127.0.0.1:8000"  # /mcp checks the Host header (DNS-rebinding protection)
+
+
+def mcp_call(client, tool: str, arguments: dict, headers: dict) -> dict:
+    """One MCP tool call over streamable HTTP (stateless: no session to open first); the JSON-RPC
+    result, or {"http_status": …, "text": …} when the request itself was refused."""
+    import json
+
+    r = client.post(f"{LOOPBACK}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                             "params": {"name": tool, "arguments": arguments}},
+                    headers={"Accept": "application/json, text/event-stream", **headers})
+    if r.status_code != 200:
+        return {"http_status": r.status_code, "text": r.text}
+    data = [line[6:] for line in r.text.splitlines() if line.startswith("data: ")] or [r.text]
+    message = json.loads(data[-1])
+    assert "result" in message, message
+    return message["result"]
+
+
+def openai_answer(client, question: str, headers: dict, stream: bool = False) -> str:
+    """A chat completion from /v1 as raw text (the whole body, or every SSE event of the stream)."""
+    body = {"model": "radsassistenten", "stream": stream, "messages": [{"role": "user", "content": question}]}
+    r = client.post(f"{LOOPBACK}/v1/chat/completions", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.text

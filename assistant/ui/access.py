@@ -28,11 +28,18 @@ def _no_record(request: Any, question: str, resp: Any, latency_ms: float) -> Non
     return None
 
 
+def _no_upload(request: Any) -> frozenset[str]:
+    return frozenset()
+
+
 @dataclass(frozen=True)
 class Access:
     levels_of: Callable[[Any], Levels] = _unrestricted
     visible: Callable[[Levels], set[str] | None] = _every_source
     record: Callable[[Any, str, Any, float], None] = _no_record  # the audit log: who asked what, what they got
+    # the levels this caller may upload documents at (an editor's key); empty: no upload form. The
+    # form posts to /api/upload, which checks the role and level again: this only decides what is shown
+    upload_levels: Callable[[Any], frozenset[str]] = _no_upload
 
     def ask_kwargs(self, request: Any) -> dict[str, Any]:
         """Extra keyword arguments for Assistant.ask/chat."""

@@ -20,7 +20,7 @@ from . import conversation as conv
 from .access import Access
 from .feedback import FeedbackStore
 from .figure_card import chart, chart_alt, chart_series, details_html
-from .library import bodies, catalogue, library_html
+from .library import bodies, catalogue, library_html, organisations, upload_form_html
 from .render import esc, markdown, pending_html, scope_text, turn_html, user_html
 from .theme import AFTER_ANSWER_JS, FOCUS_INPUT_JS
 
@@ -175,12 +175,14 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
         gr.Info("Tack! Omdömet är sparat." if up else
                 "Tack! Omdömet är sparat och hjälper oss att förbättra svaren.")
 
-    def apply_filters(sources, body, date_from, date_to, doc_type, request: gr.Request):
+    def apply_filters(sources, organisation, body, date_from, date_to, doc_type, request: gr.Request):
         bad = [d for d in (date_from, date_to) if d and not DATE.match(d.strip())]
         if bad:
             return gr.skip(), (f'<p class="ra-error" role="alert">Datum skrivs ÅÅÅÅ-MM-DD (t.ex. 2026-05-19), '
                                f"inte ”{esc(bad[0])}”.</p>"), gr.skip(), gr.skip()
-        filters = {k: v for k, v in {"source": list(sources or []) or None, "body": (body or "").strip() or None,
+        filters = {k: v for k, v in {"source": list(sources or []) or None,
+                                     "organisation": (organisation or "").strip() or None,
+                                     "body": (body or "").strip() or None,
                                      "date_from": (date_from or "").strip() or None,
                                      "date_to": (date_to or "").strip() or None, "doc_type": doc_type or None}.items()
                    if v}
@@ -191,8 +193,8 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
         return filters, f'<p role="status">{esc(said)}</p>', note, gr.Tabs(selected="chatt") if filters else gr.skip()
 
     def clear_filters():
-        return (None, '<p role="status">Ingen avgränsning: alla dokument.</p>', _scope_note(None, {}), [], None, "",
-                "", None)
+        return (None, '<p role="status">Ingen avgränsning: alla dokument.</p>', _scope_note(None, {}), [], None, None,
+                "", "", None)
 
     def refresh_library(request: gr.Request | None = None) -> list:
         """The library and the choices built from it, for this visitor."""
@@ -200,7 +202,9 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
         entries = catalogue(index, documents)
         examples = example_questions(index, documents)
         return [library_html(entries), gr.update(choices=[(e.title, e.source) for e in entries]),
-                gr.update(choices=bodies(entries)), gr.update(choices=sorted({e.doc_type for e in entries})),
+                gr.update(choices=organisations(entries)), gr.update(choices=bodies(entries)),
+                gr.update(choices=sorted({e.doc_type for e in entries})),
+                upload_form_html(access.upload_levels(request) if request is not None else frozenset()),
                 *[gr.update(value=examples[i], visible=True) if i < len(examples) else gr.update(visible=False)
                   for i in range(MAX_EXAMPLES)]]
     with gr.Blocks(title="Rådsassistenten") as ui:
@@ -250,11 +254,13 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
                             forget = gr.Button("Radera sparade chattar i den här webbläsaren", size="sm",
                                                variant="secondary")
             with gr.Tab("Bibliotek", id="bibliotek"):
-                gr.HTML('<h2 class="ra-h2">Avgränsa frågorna</h2><p class="ra-upload-note">Välj dokument, organ, '
-                        "datum eller filtyp. Svaren nämner avgränsningen.</p>")
+                gr.HTML('<h2 class="ra-h2">Avgränsa frågorna</h2><p class="ra-upload-note">Välj dokument, '
+                        "organisation, organ, datum eller filtyp. Svaren nämner avgränsningen.</p>")
                 with gr.Row():
                     f_source = gr.Dropdown(label="Dokument", choices=[], multiselect=True, value=[],
                                            elem_id="ra-f-source")
+                    f_org = gr.Dropdown(label="Organisation (kommun, region …)", choices=[], value=None,
+                                        allow_custom_value=True, elem_id="ra-f-org")
                     f_body = gr.Dropdown(label="Organ (t.ex. KS, IFN)", choices=[], value=None,
                                          allow_custom_value=True, elem_id="ra-f-body")
                 with gr.Row():
@@ -266,18 +272,14 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
                     clear = gr.Button("Rensa avgränsning", variant="secondary", elem_id="ra-clear")
                 filter_msg = gr.HTML("")
                 library = gr.HTML('<p class="ra-empty">Läser in listan…</p>', elem_id="ra-library")
-                with gr.Row():
-                    refresh = gr.Button("Uppdatera listan", variant="secondary", size="sm")
-                    gr.Button("Ladda upp dokument", interactive=False, size="sm", elem_id="ra-upload")
-                gr.HTML('<p class="ra-upload-note">Dokument läggs till av en redaktör (API-nyckel med rollen '
-                        "editor) via <code>POST /api/upload</code>, eller av driften med "
-                        "<code>council ingest --local</code>.</p>")
+                refresh = gr.Button("Uppdatera listan", variant="secondary", size="sm", elem_id="ra-refresh")
+                upload = gr.HTML(upload_form_html(frozenset()), elem_id="ra-upload")
 
         view_out = [store, browser, chatbot, selected, details, plot, alt, export, download, literal, history,
                     examples_row]
         panel_out = [details, plot, alt, export, download, literal, history]
 
-        library_out = [library, f_source, f_body, f_type, *example_buttons]
+        library_out = [library, f_source, f_org, f_body, f_type, upload, *example_buttons]
 
         def on_load(saved, request: gr.Request):
             return [*view(conv.normalise(saved), request), *refresh_library(request)]
@@ -315,9 +317,10 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, access: Access | Non
         forget.click(lambda request=None: view(conv.empty_store(), request), None, view_out, show_progress="hidden")
         chatbot.select(select, [store], [selected, *panel_out], show_progress="hidden")
         chatbot.like(vote, [store], None, show_progress="hidden")
-        apply.click(apply_filters, [f_source, f_body, f_from, f_to, f_type], [filters, filter_msg, scope_note, tabs],
+        apply.click(apply_filters, [f_source, f_org, f_body, f_from, f_to, f_type], [filters, filter_msg, scope_note, tabs],
                     show_progress="hidden")
-        clear.click(clear_filters, None, [filters, filter_msg, scope_note, f_source, f_body, f_from, f_to, f_type],
+        clear.click(clear_filters, None, [filters, filter_msg, scope_note, f_source, f_org, f_body, f_from, f_to,
+                                          f_type],
                     show_progress="hidden")
         refresh.click(refresh_library, None, library_out, show_progress="hidden")
     return ui

@@ -33,14 +33,16 @@ MARKUP = re.compile(r"^(#{1,6} )(.*)$|&lt;/?(?:b|i|u|strong|em)&gt;|\*\*|\\\*", 
 
 
 def readable(escaped: str) -> str:
-    """Markdown marks and stray HTML tags dimmed, heading lines bold: the text keeps every
-    character (offsets stay true) but reads as a document."""
+    """Markdown marks and stray HTML tags dimmed, heading lines bold, table cells apart: the text
+    keeps every character (offsets stay true) but reads as a document."""
     def repl(m: re.Match) -> str:
         if m.group(1):
             return f'<span class="dv-mk">{m.group(1)}</span><span class="dv-h">{m.group(2)}</span>'
         return f'<span class="dv-mk">{m.group(0)}</span>'
 
-    return MARKUP.sub(repl, escaped)
+    # a TAB separates the cells of a table row: shown as a visible gap with a rule, since a proportional
+    # font's tab stops can run "27 000" and "41 668" together (the character itself stays, for copying)
+    return MARKUP.sub(repl, escaped).replace("\t", '<span class="dv-tab">\t</span>')
 
 
 def text_html(text: str, start: int | None, end: int | None, headings: list[int], lo: int, hi: int) -> str:

@@ -52,7 +52,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings, staff: Sequ
              summary="Dokumentvy: texten med det citerade stycket markerat, struktur och inläsningsrapport")
     def document_view(request: Request, source: str, start: int | None = Query(None, ge=0),
                       end: int | None = Query(None, ge=0), offset: int | None = Query(None, ge=0)) -> HTMLResponse:
-        doc = index.document(source)  # by its id, or its file name when only one document has it
+        # by its id, or its file name when only one document the caller may read has it
+        doc = index.document(source, access.levels_of(request))
         if not doc or not access.may_read(request, doc["source"]):  # not visible = never ingested
             return HTMLResponse(_not_found(source), status_code=404)
         source = doc["source"]

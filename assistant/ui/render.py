@@ -37,14 +37,19 @@ def scope_text(filters: dict | None, titles: dict[str, str]) -> str | None:
     sources = filters.get("source") or []
     sources = [sources] if isinstance(sources, str) else list(sources)
     body = (filters.get("body") or "").strip()
+    organisation = (filters.get("organisation") or "").strip()
     if len(sources) == 1:
         what = f"dokumentet ”{titles.get(sources[0], sources[0])}”"
     elif sources:
         what = f"{len(sources)} valda dokument"
+    elif body:
+        what = f"{genitive(body)} dokument"
     else:
-        what = f"{genitive(body)} dokument" if body else "dokument"
+        what = f"{genitive(organisation)} dokument" if organisation else "dokument"
     if body and sources:
         what += f" som nämner {body}"
+    if organisation and (body or sources):
+        what += f" från {organisation}"
     lo, hi = filters.get("date_from"), filters.get("date_to")
     if lo and hi:
         what += f" daterade {lo}–{hi}"

@@ -81,6 +81,70 @@ HEAD_SCRIPT = """<script>
   }
   new MutationObserver(relabel).observe(document.documentElement,
     {subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label", "title"]});
+  // the library's upload form (an editor's): the file goes to POST /api/upload with a progress bar,
+  // then the ingest job is followed until it is done; the list is refreshed after
+  var UPLOAD_ERRORS = {401: "Logga in med en nyckel med rollen editor.", 403: "Nyckeln får inte ladda upp på den nivån.",
+                       413: "Filen är för stor.", 503: "Servern är upptagen; försök igen om en stund."};
+  function detail(xhr) {
+    try { var d = JSON.parse(xhr.responseText).detail; return typeof d === "string" ? d : ""; } catch (e) { return ""; }
+  }
+  function follow(form, job) {
+    var bar = form.querySelector("progress"), status = form.querySelector("[role=status]");
+    var button = form.querySelector("button");
+    function done(text) {
+      status.textContent = text; button.disabled = false; bar.hidden = true;
+      var refresh = document.querySelector("#ra-refresh"); if (refresh) refresh.click();
+    }
+    if (job.state === "done") {
+      var r = job.result || {}, errors = r.errors || {}, names = Object.keys(errors);
+      if (names.length && !(r.added || []).length && !(r.updated || []).length) {
+        status.textContent = "Kunde inte läsas in: " + errors[names[0]]; button.disabled = false; bar.hidden = true;
+        return;
+      }
+      var which = (r.added || []).concat(r.updated || []);
+      return done(which.length ? "Klart: " + which.join(", ") + " är inläst." :
+                  "Klart: dokumentet var redan inläst och oförändrat.");
+    }
+    if (job.state === "failed") {
+      status.textContent = "Inläsningen misslyckades: " + (job.error || "okänt fel"); button.disabled = false;
+      bar.hidden = true; return;
+    }
+    bar.value = 80 + (job.total ? Math.round(20 * job.done / job.total) : 0);
+    status.textContent = job.state === "queued" ? "Väntar på sin tur …" : "Läser in …";
+    setTimeout(function () {
+      var x = new XMLHttpRequest();
+      x.open("GET", "/api/jobs/" + encodeURIComponent(job.id));
+      x.onload = function () {
+        if (x.status === 200) follow(form, JSON.parse(x.responseText));
+        else { status.textContent = UPLOAD_ERRORS[x.status] || "Jobbet kunde inte följas (" + x.status + ")."; button.disabled = false; }
+      };
+      x.onerror = function () { status.textContent = "Ingen kontakt med servern."; button.disabled = false; };
+      x.send();
+    }, 500);
+  }
+  document.addEventListener("change", function (e) {
+    if (!e.target || e.target.id !== "ra-up-file") return;
+    var name = document.getElementById("ra-up-name"), f = e.target.files && e.target.files[0];
+    if (name) name.textContent = f ? f.name : "Ingen fil vald";
+  }, true);
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form || form.id !== "ra-upload-form") return;
+    e.preventDefault();
+    var bar = form.querySelector("progress"), status = form.querySelector("[role=status]");
+    var button = form.querySelector("button");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/upload");
+    button.disabled = true; bar.hidden = false; bar.value = 0; status.textContent = "Laddar upp …";
+    xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) bar.value = Math.round(80 * ev.loaded / ev.total); };
+    xhr.onload = function () {
+      if (xhr.status === 200 || xhr.status === 202) { bar.value = 80; follow(form, JSON.parse(xhr.responseText)); return; }
+      status.textContent = detail(xhr) || UPLOAD_ERRORS[xhr.status] || "Uppladdningen misslyckades (" + xhr.status + ").";
+      button.disabled = false; bar.hidden = true;
+    };
+    xhr.onerror = function () { status.textContent = "Ingen kontakt med servern."; button.disabled = false; bar.hidden = true; };
+    xhr.send(new FormData(form));
+  }, true);
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") return;
     document.querySelectorAll("a.ra-cite.ra-open").forEach(function (o) { o.classList.remove("ra-open"); });
@@ -210,6 +274,24 @@ a.ra-cite:hover .ra-pv, a.ra-cite:focus-visible .ra-pv, a.ra-cite.ra-open .ra-pv
 .ra-file { display: block; font-weight: 400; font-size: .85rem; color: var(--ra-soft); }
 .ra-warn { font-weight: 700; color: #92400e; }
 .ra-upload-note { color: var(--ra-soft); font-size: .92rem; }
+.ra-upload { border: 1px solid #d1d5db; border-radius: .5rem; padding: .8rem 1rem; margin-top: .8rem; }
+.ra-upload-fields { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: .5rem .8rem; align-items: center;
+                    margin: .5rem 0; }
+.ra-upload-fields input, .ra-upload-fields select { max-width: 100%; font: inherit; color: var(--ra-text); }
+.ra-upload-fields select { padding: .25rem; border: 1px solid #6b7280; border-radius: .25rem; background: var(--ra-bg); }
+.ra-upload-send { font: inherit; font-weight: 600; color: #fff; background: #1d4ed8; border: 0; border-radius: .4rem;
+                  padding: .45rem 1.1rem; cursor: pointer; }
+.ra-upload-send:hover { background: #1e3a8a; } .ra-upload-send:disabled { background: #6b7280; cursor: wait; }
+.ra-upload-send:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+.ra-file-input { position: absolute; width: 1px; height: 1px; opacity: 0; overflow: hidden; }
+.ra-pick-row { display: flex; flex-wrap: wrap; gap: .3rem .7rem; align-items: center; min-width: 0; }
+.ra-pick { display: inline-block; padding: .3rem .8rem; border: 1px solid #6b7280; border-radius: .4rem;
+           background: #eef2f7; color: #1f2937; cursor: pointer; font-weight: 600; }
+.ra-pick-row:focus-within .ra-pick { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+.ra-pick-row .ra-file { overflow-wrap: anywhere; }
+.ra-upload progress { display: block; width: 100%; margin-top: .5rem; }
+.ra-upload progress[hidden] { display: none; }
+@media (max-width: 480px) { .ra-upload-fields { grid-template-columns: 1fr; } }
 #ra-chat .message { max-width: 100%; }
 /* Gradio dims bot messages to 0.8: links fell below 4.5:1 */
 #ra-chat .prose { opacity: 1 !important; }
@@ -242,6 +324,8 @@ a { color: #1d4ed8; } a:visited { color: #5b21b6; } a:focus-visible { outline: 3
 .dv-outline { font-size: .93rem; overflow-wrap: anywhere; position: sticky; top: 0; align-self: start;
               max-height: 100vh; overflow-y: auto; padding-right: .4rem; }
 .dv-mk { color: #6b7280; }
+.dv-tab { display: inline-block; min-width: 1.4em; margin-right: .55em; border-right: 1px solid #9ca3af;
+          height: 1.1em; vertical-align: text-bottom; overflow: hidden; }
 .dv-h { font-weight: 700; }
 .dv-outline h2 { font-size: 1.05rem; margin: 1rem 0 .3rem; }
 .dv-outline h3 { font-size: .95rem; margin: .6rem 0 .2rem; }
