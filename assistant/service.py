@@ -22,6 +22,7 @@ from ingest.model import Chunk, Fact
 
 from .analysis import DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse, content_terms, detect_language
 from .candidates import Candidate, Rendered, read_sentences
+from .combine import read_arithmetic, read_pairs
 from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
@@ -134,6 +135,7 @@ class Assistant:
         ranks = {h.chunk.chunk_id: i for i, h in enumerate(hits)}
         candidates = [*self._read_structure(q, sources), *self._read_figures(q, hits, sources, ranks),
                       *self._read_checks(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
+        candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates)]  # answers of two statements
         return q, hits, candidates
 
     def admit(self, q: AnalyzedQuery, candidates: list[Candidate]) -> tuple[list[Candidate], list[str]]:
