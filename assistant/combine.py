@@ -16,6 +16,7 @@ rank), so a question costs a bounded number of extra candidates.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from functools import lru_cache
@@ -35,6 +36,7 @@ from .words import Vocabulary
 POOL = 8          # best candidates that computed figures are read from
 PER_DOCUMENT = 3  # … and the best of each other document among the passages read
 ANCHORS = 6       # best candidates that are paired with another
+COMPLEMENTS = 2   # … each with the statements that best add what it lacks
 MAX_PAIRS = 12
 JOIN = " … "
 
@@ -139,6 +141,9 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
     singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
     rel = {id(c): relevance(q, c) for c in singles}
     covers = {id(c): frozenset(t for t in terms if _vocab(c.evidence + " " + c.context).has(t)) for c in singles}
+    # a word few statements have names what is asked ("sekreterare"); one most have is context ("nämnden")
+    df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
+    weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}
     anchors = sorted(singles, key=lambda c: -rel[id(c)])[:ANCHORS]
     chosen: dict[tuple, tuple[Candidate, Candidate]] = {}
     for a in anchors:
@@ -147,9 +152,12 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
                   and a.evidence not in b.evidence and b.evidence not in a.evidence]
         if not others:
             continue
-        complement = max(others, key=lambda b: (len(covers[id(b)] & missing), _asked_in_both(q, a, b), rel[id(b)]))
-        if covers[id(complement)] & missing or _asked_in_both(q, a, complement):
-            chosen.setdefault(_key(a, complement), (a, complement))
+        ranked = sorted(others, key=lambda b: (_asked_in_both(q, a, b),
+                                               max((weight[t] for t in covers[id(b)] & missing), default=0.0),
+                                               sum(weight[t] for t in covers[id(b)] & missing), rel[id(b)]), reverse=True)
+        for b in ranked[:COMPLEMENTS]:
+            if covers[id(b)] & missing or _asked_in_both(q, a, b):
+                chosen.setdefault(_key(a, b), (a, b))
         elsewhere = [b for b in others if b.source != a.source]
         if elsewhere:
             b = max(elsewhere, key=lambda b: rel[id(b)])

@@ -23,6 +23,7 @@ from ingest.model import Chunk, Fact
 from .analysis import DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, analyse, content_terms, detect_language
 from .candidates import Candidate, Rendered, read_sentences
 from .combine import read_arithmetic, read_pairs
+from .roles import read_roles
 from .compose import Citations, clean, compose
 from .figures import FigureEngine, FigureResult
 from .i18n import explain, say
@@ -135,6 +136,11 @@ class Assistant:
         ranks = {h.chunk.chunk_id: i for i, h in enumerate(hits)}
         candidates = [*self._read_structure(q, sources), *self._read_figures(q, hits, sources, ranks),
                       *self._read_checks(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
+        first = {}
+        for i, h in enumerate(hits):
+            first.setdefault(h.chunk.source, i)
+        candidates += read_roles(q, [d for d in self._docs if sources is None or d["source"] in sources], self._texts,
+                                 first)
         candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates)]  # answers of two statements
         return q, hits, candidates
 
