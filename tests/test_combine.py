@@ -97,3 +97,39 @@ def test_a_total_of_a_stated_list_is_summed():
     assert sums and sums[0].values[0].unit == "mnkr"
     _, figures, _ = compose(q, [Scored(sums[0], (), 1.0)], Citations())
     assert figures[0].formula == "0,4 + 1,1 + 2"
+
+
+def test_protocol_roles_are_read_in_their_usual_layouts():
+    from assistant.roles import asked_roles, read_document_roles
+
+    text = ("SAMMANTRÄDESPROTOKOLL\nTekniska nämnden\n\n"
+            "Beslutande   Eva Holmgren (S)\n"
+            "Lisa Strand, nämndsekreterare\n\n"
+            "Protokolljusterare Nils Åkesson (M)\n\n"
+            "Karl Wikström (C) deltar inte i handläggningen av ärendet på grund av jäv.\n\n"
+            "Sven Lindqvist (S)          Anna Sjöberg (L)\n"
+            "Ordförande                  Vice ordförande\n\n"
+            "ordförande Sven Lindqvist (S) finner att nämnden bifaller förslaget.\n")
+    roles = {(r.family, r.name) for r in read_document_roles(text)}
+    assert ("sekreterare", "Lisa Strand") in roles
+    assert ("justerare", "Nils Åkesson (M)") in roles
+    assert ("jäv", "Karl Wikström (C)") in roles
+    assert ("ordförande", "Sven Lindqvist (S)") in roles and ("vice ordförande", "Anna Sjöberg (L)") in roles
+    assert not any(name.startswith("Beslutande") or "finner" in name for _, name in roles)
+    assert asked_roles("Vem justerade protokollet?") == ["justerare"]
+    assert asked_roles("Vem var ordförande och vem var sekreterare?") == ["ordförande", "sekreterare"]
+    assert asked_roles("Vem anmälde jäv?") == ["jäv"] and asked_roles("Vad kostar bygget?") == []
+
+
+def test_a_roles_candidate_per_document_cites_each_line():
+    from assistant.roles import read_roles
+
+    docs = [{"source": "a.md", "title": "Protokoll", "metadata": {"body": "Tekniska nämnden", "date": "2031-03-03"}},
+            {"source": "b.md", "title": "Protokoll", "metadata": {"date": "2031-04-07"}}]
+    texts = {"a.md": "Protokolljusterare Nils Åkesson (M)\n", "b.md": "Protokolljusterare Eva Holmgren (S)\n"}
+    q = analyze("Vem var protokolljusterare den 3 mars 2031?")
+    cands = read_roles(q, docs, texts, {"a.md": 0})
+    assert [c.source for c in cands] == ["a.md", "b.md"] and cands[0].rank == 0 and cands[1].rank == 99
+    assert "3 mars 2031" in cands[0].context      # the document's date as a question writes it
+    answer, _, _ = compose(q, [Scored(cands[0], (), 1.0)], cites := Citations())
+    assert "Nils Åkesson (M)" in answer and cites.items[0].quote == "Protokolljusterare Nils Åkesson (M)"
