@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import asdict
 
@@ -69,6 +70,14 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
     app.state.jobs = jobs
     if settings.reconcile_on_start:
         index.reconcile(full=True)  # a previous run killed mid-write leaves nothing behind
+    if settings.warm_on_start:
+        def warm() -> None:
+            try:
+                with index.snapshot():
+                    assistant.warm()
+            except Exception:  # a cold cache is slower, never wrong
+                log.exception("warm-up failed")
+        threading.Thread(target=warm, name="warm-up", daemon=True).start()
 
     def pinned(fn):
         """Run `fn` on one consistent index state (a write meanwhile does not mix states)."""

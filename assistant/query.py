@@ -49,14 +49,21 @@ _MONEY_OBJECT = re.compile(r"\b(kostnad\w*|budget\w*|belopp\w*|bidrag\w*|intäkt
 
 def answer_type(question: str) -> str:
     """The type of value that answers the question (`passage` when no value is asked for)."""
+    return _asked(question)[0]
+
+
+def _asked(question: str) -> tuple[str, str]:
+    """The answer type and the words of the question that ask for it ("vilket diarienummer")."""
     for kind, pattern in _TYPE_PATTERNS:
-        if pattern.search(question):
+        m = pattern.search(question)
+        if m:
             if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
-                return AMOUNT  # "hur många kronor"
-            return kind
-    if re.search(r"\b(hur stor|hur stort)\b", question, re.I):
-        return AMOUNT if _MONEY_OBJECT.search(question) else COUNT
-    return PASSAGE
+                return AMOUNT, m.group(0)  # "hur många kronor"
+            return kind, m.group(0)
+    m = re.search(r"\b(hur stor|hur stort)\b", question, re.I)
+    if m:
+        return (AMOUNT if _MONEY_OBJECT.search(question) else COUNT), m.group(0)
+    return PASSAGE, ""
 
 
 # a body named in a question: "äldrenämndens", "kommunstyrelsen", "stadsfastighetsnämnden", "KF"
@@ -78,6 +85,7 @@ class AnalyzedQuery:
     years: tuple[int, ...]
     dates: tuple[str, ...]
     identifiers: tuple[str, ...]
+    asks: tuple[str, ...]             # the words that ask for the answer type ("vilket", "diarienummer"): not its topic
     legacy: Query                     # the older analysis, read by the structure and figure readers
 
     @property
@@ -93,7 +101,7 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
     q = legacy or analyse(question)
     text = q.text
     swedish = q.base_text or q.search_text
-    kind = answer_type(text)
+    kind, asking = _asked(text)
     if kind == PASSAGE and q.operation:  # "totalt", "skillnaden": a computed number
         kind = PERCENT if q.operation in ("share", "growth") else (AMOUNT if _MONEY_OBJECT.search(swedish) else COUNT)
     names = []
@@ -108,4 +116,5 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
     return AnalyzedQuery(text=text, lang=q.lang, answer_type=kind, operation=q.operation,
                          terms=tuple(dict.fromkeys(content_words(swedish))), names=tuple(dict.fromkeys(names)),
                          bodies=bodies, organisations=orgs,
-                         years=tuple(q.years), dates=tuple(q.dates), identifiers=tuple(q.identifiers), legacy=q)
+                         years=tuple(q.years), dates=tuple(q.dates), identifiers=tuple(q.identifiers),
+                         asks=tuple(w.lower() for w in re.findall(r"\w+", asking)), legacy=q)

@@ -27,15 +27,15 @@ from .words import Vocabulary
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 READERS = ("sentence", "figure", "structure", "check")
 
-FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25", "sim", "sim_gap",
+FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25",
             "type_match", "type_near",
-            "names_doc", "names_local", "org_agree", "year", "numbers_local", "english", "confidence", "length", "match_x_type",
+            "names_doc", "names_local", "org_agree", "year", "year_doc", "numbers_local", "english", "confidence", "length", "match_x_type",
             *(f"reader_{r}" for r in READERS))
 
 
 # what the answerability model sees of the best candidate (and of the runner-up)
 ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "names_local", "org_agree",
-                   "type_match", "year", "numbers_local", "english",
+                   "type_match", "year", "year_doc", "numbers_local", "english",
                    "overlap", "ctx_overlap", "reader_sentence")
 
 
@@ -54,6 +54,7 @@ class Evidence:
         self._doc_text = doc_text       # source -> full text
         self._known = known             # stem -> bool: the word occurs somewhere in the index
         self._vocab: dict[str, Vocabulary] = {}
+        self._mentions: dict[tuple[str, str], bool] = {}
         # each document's organisations (its issuer first), from its metadata
         self.organisations = {s: tuple(fold(o.lower()) for o in orgs) for s, orgs in (organisations or {}).items()}
         self.issuers = {orgs[0] for orgs in self.organisations.values() if orgs}
@@ -89,6 +90,14 @@ class Evidence:
             self._vocab[source] = Vocabulary(self._doc_text(source) + " " + source.replace("_", " "))
         return self._vocab[source]
 
+    def mentions(self, source: str, token: str) -> bool:
+        """Whether the document prints `token` (a year, a number) as a word of its own."""
+        key = (source, token)
+        if key not in self._mentions:
+            self._mentions[key] = re.search(r"(?<![\d])" + re.escape(token) + r"(?![\d])",
+                                            self._doc_text(source) + " " + source) is not None
+        return self._mentions[key]
+
     def known(self, word: str) -> bool:
         return self._known(stem(word))
 
@@ -100,10 +109,9 @@ def _vocab(text: str) -> Vocabulary:
 
 LOGIT_SCALE = 4.0    # the best candidate's logit, squashed, is a feature of the answerability model
 MARGIN_CAP = 8.0     # … and so is its lead over the runner-up, capped
-RERANK = 24          # candidates whose meaning is compared with the question's (sentence vectors)
 
 
-def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, sim: float = 0.0, sim_gap: float = 1.0) -> tuple[float, ...]:
+def features(q: AnalyzedQuery, c: Candidate, ev: Evidence) -> tuple[float, ...]:
     terms = [t for t in q.terms if not t.isdigit()]
     if q.lang == "en":  # English words the index has never seen cannot be judged by their letters
         known = [t for t in terms if ev.known(t)]
@@ -134,6 +142,7 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, sim: float = 0.0, sim
     named = ev.named_organisations(q)
     org_agree = 1.0 if not named else (1.0 if named & set(ev.organisations.get(c.source, ())[:2]) else 0.0)
     year = (sum(1 for y in q.years if str(y) in text) / len(q.years)) if q.years else 1.0
+    year_doc = (sum(1 for y in q.years if ev.mentions(c.source, str(y))) / len(q.years)) if q.years else 1.0
     numbers = [n for n in re.findall(r"\d+(?:[.,/]\d+)*", q.text) if not re.fullmatch(r"(19|20)\d\d", n)]
     passage = text + " " + c.passage[:3000]
     numbers_local = (sum(1 for n in numbers if re.search(r"(?<![\d])" + re.escape(n) + r"(?![\d])", passage))
@@ -142,9 +151,9 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, sim: float = 0.0, sim
     reader = [1.0 if c.reader == r else 0.0 for r in READERS]
     dense = 1.0 / (1 + c.dense_rank / 5) if c.dense_rank is not None else 0.0
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
-    return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25, sim, sim_gap,
+    return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25,
             type_match, type_near,
-            names_doc, names_local, org_agree, year, numbers_local, 1.0 if q.lang == "en" else 0.0, c.confidence, length, overlap * type_match, *reader)
+            names_doc, names_local, org_agree, year, year_doc, numbers_local, 1.0 if q.lang == "en" else 0.0, c.confidence, length, overlap * type_match, *reader)
 
 
 def _name_parts(name: str) -> list[str]:
@@ -212,11 +221,9 @@ class Ranker:
         """A logit, so that strong candidates keep their order (probabilities saturate at 1)."""
         return self.bias + sum(w * v for w, v in zip(self.weights, x))
 
-    def rank(self, q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence,
-             similarity: Callable[[list[str]], list[float]] | None = None) -> list[Scored]:
-        """Score every candidate; then compare the meaning of the best `RERANK` with the question's
-        (cosine of e5 vectors, via `similarity`) and score those again with it."""
-        return rank_with(self.score, q, candidates, ev, similarity)
+    def rank(self, q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence) -> list[Scored]:
+        """Every candidate scored, best first."""
+        return rank_with(self.score, q, candidates, ev)
 
     def answerable(self, ranked: list[Scored]) -> float:
         """The probability that the best candidate answers the question."""
@@ -229,21 +236,9 @@ class Ranker:
         return self.answerable(ranked) < self.threshold
 
 
-def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence,
-              similarity: Callable[[list[str]], list[float]] | None) -> list[Scored]:
-    first = sorted((Scored(c, x, score(x)) for c in candidates for x in [features(q, c, ev)]),
-                   key=lambda s: -s.score)
-    if similarity is None or not first:
-        return first
-    top, rest = first[:RERANK], first[RERANK:]
-    sims = similarity([s.candidate.evidence for s in top])
-    best = max(sims)
-    again = []
-    for s, cos in zip(top, sims):
-        x = features(q, s.candidate, ev, sim=min(1.0, max(0.0, (cos - 0.7) / 0.2)),
-                     sim_gap=min(1.0, (best - cos) / 0.1))
-        again.append(Scored(s.candidate, x, score(x)))
-    return sorted(again, key=lambda s: -s.score) + rest
+def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: list[Candidate],
+              ev: Evidence) -> list[Scored]:
+    return sorted((Scored(c, x, score(x)) for c in candidates for x in [features(q, c, ev)]), key=lambda s: -s.score)
 
 
 def answer_features(ranked: list[Scored]) -> tuple[float, ...]:

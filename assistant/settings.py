@@ -30,7 +30,8 @@ class Settings(BaseSettings):
                                "hashing: hashed word stems, no model (tests and trials).")
     embedding_model: str | None = Field(
         None, description="sentence-transformers model name or local path (backend sentence-transformers).")
-    embedding_threads: int = Field(1, ge=1, le=64, description="ONNX Runtime intra-op threads for onnx-e5.")
+    embedding_threads: int = Field(0, ge=0, le=64, description="ONNX Runtime intra-op threads for onnx-e5 "
+                                   "(0: the cores this process may use, at most 4).")
     model_dir: Path = Field(ROOT / "data" / "models", description="Converted models (onnx-e5), shared by every "
                                                                     "data directory, tests and `make run`.")
     chroma_url: str | None = Field(None, description="Chroma server URL, e.g. http://127.0.0.1:8001; "
@@ -64,6 +65,8 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, description="A caller gets an answer or a 504 within this time.")
     queue_wait_s: float = Field(10.0, description="Longest wait for an answer slot before a 503.")
     max_pending_jobs: int = Field(16, description="Write jobs (ingest, upload, remove, reindex) that may wait.")
+    warm_on_start: bool = Field(True, description="Build the answering caches in the background when the server "
+                                                   "starts, so the first questions are as fast as later ones.")
     reconcile_on_start: bool = Field(True, description="Compare Chroma with SQLite when the server starts and "
                                                        "repair what an interrupted write left.")
     max_body_kb: int = Field(1024, description="Largest request body except uploads (those: max_file_mb).")

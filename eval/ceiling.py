@@ -62,7 +62,8 @@ def holds_part(text: str, item: dict) -> bool:
 
 def locate(assistant, row: dict) -> str:
     item = row["item"]
-    doc = assistant._texts.get(next((s for s in assistant._texts if s.endswith(item.get("source", "\0"))), ""), "")
+    texts = assistant._sync().texts
+    doc = texts.get(next((s for s in texts if s.endswith(item.get("source", "\0"))), ""), "")
     passages = [h.chunk.text for h in row["hits"][:PASSAGES]]
     evidence = [s.candidate.evidence for s in row["scored"]]
     if doc and not holds_part(doc, item):

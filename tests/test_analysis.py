@@ -2,7 +2,7 @@
 import numpy as np
 
 from assistant.analysis import analyse, detect_language
-from assistant.service import resolve_follow_up
+from assistant.conversation import resolve_follow_up
 from eval.bench import ReplicaEmbedder
 from ingest.facts import text_facts
 from ingest.model import Block

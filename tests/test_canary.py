@@ -4,6 +4,7 @@ the internal level does see it (so these tests can fail)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from urllib.parse import unquote
 
@@ -93,13 +94,22 @@ def _faces(client, headers: dict) -> dict[str, str]:
 
 
 def _leaks(faces: dict[str, str]) -> list[tuple[str, str]]:
-    """Markers in a response, beyond the caller's own words (an answer may repeat the question)."""
+    """Markers in a response, beyond the caller's own words (an answer may repeat the question,
+    and "… nämner inte <a word of the question> …" names what the caller asked about, just as it
+    would if the internal document did not exist)."""
+    from assistant.i18n import say
+
     markers = CANARY_MARKERS + ("hemlig", "Hemlig", CANARY_ID)
+    asked = QUESTIONS + ["Kanarieholmen kanariefågelhuset"]
+    own_words = {w.strip("?") for q in asked for w in q.split()}
     out = []
     for face, text in faces.items():
         text = unquote(unquote(text))  # links in answers carry percent-encoded text
-        for q in QUESTIONS + ["Kanarieholmen kanariefågelhuset"]:
+        for q in asked:
             text = text.replace(q, "").replace(json.dumps(q)[1:-1], "")
+        own = "|".join(re.escape(w) for w in sorted(own_words, key=len, reverse=True))
+        before, after = say("sv", "abstain_partial", missing="\0").split("\0")
+        text = re.sub(re.escape(before) + f"(?:{own})(?:, (?:{own}))*" + re.escape(after), "", text)
         out.extend((face, m) for m in markers if m in text)
     return out
 
@@ -143,3 +153,20 @@ def test_ui_behind_the_same_gate(tmp_path):
         assert "Kanarieholmen" in unquote(_ui_answer(c, QUESTIONS[0], {}))
         c.cookies.clear()
         assert c.get("/gradio_api/info").status_code == 401
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader-pub"])
+def test_a_name_only_internal_documents_have_is_unknown_to_a_public_caller(client, who):
+    """No side channel: a name that only an internal document has is answered exactly as a name
+    that no document has (the gates read only the words of the documents the caller may read)."""
+    headers = {} if who == "anonymous" else header(who)
+
+    def ask(name: str) -> dict:
+        return client.post("/api/ask", json={"question": f"Vad föreslår förstudien om {name}?"}, headers=headers).json()
+
+    hidden, made_up = ask("Kanarieholmen"), ask("Papegojholmen")
+    assert hidden["abstained"] and made_up["abstained"]
+    assert hidden["answer"].replace("Kanarieholmen", "X") == made_up["answer"].replace("Papegojholmen", "X")
+    inside = client.post("/api/ask", json={"question": "Vad föreslår förstudien om Kanarieholmen?"},
+                         headers=header("reader-int")).json()
+    assert "nämner inte" not in inside["answer"]

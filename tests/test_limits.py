@@ -89,13 +89,13 @@ def test_work_limiter_times_out_and_sheds_load():
 
 
 def test_caches_stay_bounded(client):
-    from assistant.service import MAX_FILTER_ENGINES
+    from assistant.corpus import MAX_FILTER_ENGINES
 
     assistant = client.app.state.assistant
     for i in range(40):
         client.post("/api/ask", json={"question": f"Hur mycket kostar ord{i}xyz Simhall 2027?",
                                       "filters": {"source": ["2025_kultur_budget.md", f"nr{i}.md"][: 1 + i % 2],
                                                   "date_from": f"20{10 + i % 15}-01-01"}})
-    assert len(assistant._engines) <= MAX_FILTER_ENGINES
-    info = assistant._engine._partial_words.cache_info()
+    assert len(assistant.corpus._engines) <= MAX_FILTER_ENGINES
+    info = assistant.corpus.engine._partial_words.cache_info()
     assert info.maxsize and info.currsize <= info.maxsize

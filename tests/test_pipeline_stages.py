@@ -125,3 +125,22 @@ def test_a_difference_asked_for_is_computed_from_cited_values():
     answer, figures, _ = compose(q, [Scored(row, (), 0.9)], Citations())
     assert figures[0].value == 9.0 and figures[0].formula == "197,7 − 188,7"
     assert answer.startswith("Skillnaden är 9")
+
+
+def test_a_document_that_never_prints_the_asked_year_is_marked():
+    q, cands = _candidates("Hur mycket kostar bokbussen 2027?", "Bokbussen kostar 4 500 tkr.")
+    older = Evidence(lambda s: 2.0, lambda s: "Budget 2022–2023. Bokbussen kostar 4 500 tkr.", lambda t: True, {})
+    newer = Evidence(lambda s: 2.0, lambda s: "Budget 2027. Bokbussen kostar 4 500 tkr.", lambda t: True, {})
+    assert dict(zip(FEATURES, features(q, cands[0], older)))["year_doc"] == 0.0
+    assert dict(zip(FEATURES, features(q, cands[0], newer)))["year_doc"] == 1.0
+    assert not older.mentions("doc.txt", "202")  # a year is matched whole, never as part of a number
+
+
+def test_the_words_asking_for_the_answer_type_are_not_its_topic():
+    from assistant.admission import unknown_words
+
+    q = analyze("Vilket diarienummer har upphandlingen av snöröjningsfordon?")
+    assert q.answer_type == T.IDENTIFIER and "diarienummer" in q.asks
+    vocab = {"upphandling", "snörojningsfordon", "snorojningsfordon", "upphandl"}
+    assert "diarienummer" not in unknown_words(q, vocab)
+    assert unknown_words(analyze("Vilket diarienummer har upphandlingen av kanalbåtarna?"), vocab) == ["kanalbåtarna"]

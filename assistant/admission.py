@@ -1,0 +1,93 @@
+"""Stage between reading and ranking: which candidates may answer at all.
+
+A name, or a word that is not everyday Swedish, that none of the documents a caller may read
+has (in any inflection, as a compound of known words, or spelt nearly so) means nothing can be
+about it: the answer is "not in the documents", naming it. Evidence from a document that never
+names the body or organisation the question asks about cannot answer either.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Set
+
+from rapidfuzz import process
+from wordfreq import zipf_frequency
+
+from index.text import stem, tokens
+
+from .candidates import Candidate
+from .query import AnalyzedQuery
+from .ranker import Evidence
+from .words import compound_parts, lemma
+
+EVERYDAY = 4.0  # Zipf frequency in Swedish above which a word is too common to name a topic
+
+
+def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Evidence,
+          meta: dict[str, dict]) -> tuple[list[Candidate], list[str]]:
+    """The candidates that may answer, and what the question names that the evidence lacks."""
+    strangers = unknown_names(q, vocab) or unknown_words(q, vocab)
+    if strangers:
+        return [], strangers
+    return admissible(q, candidates, ev, meta)
+
+
+def near(term: str, vocab: Set[str]) -> str | None:
+    """The document word spelt nearly as `term` (same first two letters, length within 2)."""
+    pool = [v for v in vocab if v[:2] == term[:2] and abs(len(v) - len(term)) <= 2]
+    best = process.extractOne(term, pool, score_cutoff=84) if pool else None
+    return best[0] if best else None
+
+
+def unknown_names(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
+    """Names in the question that no readable document mentions, nor anything spelt nearly so."""
+    out = []
+    for name in (*q.names, *q.organisations):
+        for part in re.split(r"[\s-]+", name):
+            t = tokens(part)
+            if not t or len(part) < 4 or t[0] in vocab:
+                continue
+            if near(t[0], vocab) is None:
+                out.append(name)
+                break
+    return list(dict.fromkeys(out))
+
+
+def unknown_words(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
+    """A Swedish content word of six letters or more, not an everyday one, that no readable
+    document has, in any inflection, as a compound of known words, or spelt nearly so
+    ("kanelbullar", "isbanan" once the only document about the ice rink is gone). The words that
+    ask for the answer type ("vilket diarienummer", "hur stor andel") are not judged: a document
+    states a diarienummer without the word."""
+    if q.lang != "sv":
+        return []  # English words are judged by meaning, not letters
+    out = []
+    for term in q.terms:
+        if term.lower() in q.asks:
+            continue  # the word that names what kind of answer is wanted ("ärendenummer") is not its topic
+        if len(term) < 6 or any(ch.isdigit() for ch in term) or zipf_frequency(term.lower(), "sv") >= EVERYDAY:
+            continue  # an everyday word ("betalar", "beslutade") says how, not what, is asked
+        forms = {tokens(term)[0] if tokens(term) else term, stem(lemma(term))}
+        parts = compound_parts(term)
+        if forms & vocab or (parts and all(stem(p) in vocab for p in parts)):
+            continue
+        if any(len(f) >= 4 and any(f in v for v in vocab) for f in forms):
+            continue  # a part of a compound the documents use ("driften" in "driftkostnaden")
+        if near(next(iter(forms)), vocab) is None:
+            out.append(term)
+    return out
+
+
+def admissible(q: AnalyzedQuery, candidates: list[Candidate], ev: Evidence,
+               meta: dict[str, dict]) -> tuple[list[Candidate], list[str]]:
+    """Only evidence from documents of the bodies and organisations the question names."""
+    if not q.bodies and not q.organisations:
+        return candidates, []
+    kept, missing = [], []
+    for c in candidates:
+        gone = ev.missing_names(q, c, meta.get(c.source, {}))
+        if gone:
+            missing.extend(x for x in gone if x not in missing)
+        else:
+            kept.append(c)
+    return kept, missing
