@@ -197,12 +197,9 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
     out: list[Candidate] = []
     if op == "sum":
         for c in pool:
-            by_unit: dict[str | None, list[Value]] = {}
-            for v in _numbers(c):
-                by_unit.setdefault(v.unit, []).append(v)
-            for unit, vals in by_unit.items():
-                if len(vals) >= 2:
-                    out.append(_computed(q, "sum", [(v, c) for v in vals]))
+            vals = _list_values(c)
+            if vals:
+                out.append(_computed(q, "sum", [(v, c) for v in vals]))
         return out[:4]
     seen = set()
     for i, a in enumerate(pool):
@@ -221,6 +218,28 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
     # the values nearest the question's words first; a bounded number
     out.sort(key=lambda c: -relevance(q, c))
     return out[:6]
+
+
+def _list_values(c: Candidate) -> list[Value]:
+    """The values of a stated list whose every item states one value of one unit ("Läxhjälp 0,4 mnkr;
+    Simskola 1,1 mnkr"): only then is the list's total a sum of like things. A sentence that names
+    several amounts for different purposes is no list to add up."""
+    head, _, body = c.evidence.partition(": ")
+    if not body or "; " not in body:
+        return []
+    offset = len(head) + 2
+    items, at = [], offset
+    for part in body.split("; "):
+        items.append((at, at + len(part)))
+        at += len(part) + 2
+    nums = _numbers(c)
+    found = []
+    for a, b in items:
+        inside = [v for v in nums if a <= v.start < b]
+        if len(inside) != 1:
+            return []
+        found.append(inside[0])
+    return found if len({v.unit for v in found}) == 1 else []
 
 
 def _numbers(c: Candidate) -> list[Value]:
