@@ -7,6 +7,7 @@ structure, figure and check readers wrap the older engines in `service.py`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -55,9 +56,17 @@ def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10) -> list[Candid
     """Every sentence of the best passages, typed by what it states."""
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
+    headings: set[tuple[str, str]] = set()
     for rank, hit in enumerate(hits[:limit]):
         chunk: Chunk = hit.chunk
         unit = _table_unit(chunk)
+        head = _heading(chunk)
+        if head and (chunk.source, chunk.section) not in headings:
+            headings.add((chunk.source, chunk.section))
+            out.append(Candidate(reader="sentence", source=chunk.source, start=chunk.start, end=chunk.start + len(head[1]),
+                                 evidence=head[0], context=chunk.title, rank=rank, dense_rank=hit.dense_rank,
+                                 bm25_rank=hit.bm25_rank, passage=chunk.text, values=tuple(values(head[0])),
+                                 page=chunk.page, section=chunk.section, title=chunk.title))
         for s in _with_lists(split_sentences(chunk.text, chunk.start)):
             text = s.text.strip()
             if len(text) < MIN_SENTENCE or (chunk.source, s.start) in seen:
@@ -72,6 +81,20 @@ def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10) -> list[Candid
                                  dense_rank=hit.dense_rank, bm25_rank=hit.bm25_rank, passage=chunk.text,
                                  values=tuple(vals), page=chunk.page, section=chunk.section, title=chunk.title))
     return out
+
+
+def _heading(chunk: Chunk) -> tuple[str, str] | None:
+    """A passage's heading read with its first line, as a statement of its own: a protocol's
+    paragraph heading carries what its text never repeats ("§ 247 Dnr KS-2025-00664" over "Taxa
+    för VA 2026"), a report's numbered heading its number. (The shown text, and the first line.)"""
+    if not chunk.section_path:
+        return None
+    heading = chunk.section_path[-1].strip()
+    first = next((line.strip() for line in chunk.text.splitlines() if line.strip()), "")
+    if not heading or not first or len(heading) > MAX_SENTENCE:
+        return None
+    first = re.sub(r"\s*\.{4,}\s*\d*\s*$", "", first)[:200]   # a table of contents' dot leader and page
+    return f"{heading} | {first}", first
 
 
 MAX_LIST = 12
@@ -115,8 +138,6 @@ def _with_lists(sentences: list[Sentence]) -> list[Sentence]:
 
 def _table_unit(chunk: Chunk) -> str | None:
     """A table's unit from its caption or section ("Belopp i tkr", "mnkr")."""
-    import re
-
     m = re.search(r"\b(tkr|mnkr|mkr|mdkr|tusen kronor|miljoner kronor)\b", chunk.section + " " + chunk.text[:300], re.I)
     if not m:
         return None

@@ -20,6 +20,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "related": (" Närliggande underlag: ", " Related passages: "),
     "evidence": ("Underlag", "Evidence"),
     "difference": ("Skillnaden är {value} ({formula} = {value})", "The difference is {value} ({formula} = {value})"),
+    "sum_of": ("Summan är {value} ({formula} = {value})", "The sum is {value} ({formula} = {value})"),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

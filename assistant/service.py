@@ -13,6 +13,8 @@ from index.store import CouncilIndex
 from .admission import admit, near
 from .analysis import Query, analyse, content_terms, detect_language
 from .candidates import Candidate, read_sentences
+from .combine import read_arithmetic, read_pairs
+from .roles import read_roles
 from .compose import Citations, clean, compose
 from .conversation import CONTINUES, MAX_HISTORY, resolve
 from .corpus import Corpus
@@ -104,6 +106,12 @@ class Assistant:
         sources = corpus.sources(filters, visible)
         hits = retrieve(self.index, legacy, k=max(self.index.settings.top_k, SENTENCE_PASSAGES), sources=sources)
         candidates = [*readers.read(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
+        first: dict[str, int] = {}
+        for i, h in enumerate(hits):
+            first.setdefault(h.chunk.source, i)
+        candidates += read_roles(q, [d for d in corpus.docs if sources is None or d["source"] in sources],
+                                 corpus.texts, first)
+        candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates)]  # answers of two statements
         return q, hits, candidates
 
     def admit(self, q: AnalyzedQuery, candidates: list[Candidate],

@@ -80,10 +80,10 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     out: list[Sentence] = []
     groups: list[list[tuple[int, str]]] = []
     blank = False
-    for m in re.finditer(r"[^\n]*", text):
+    for m in re.finditer(r"^[^\n]*$", text, re.M):  # one match per line (an empty one only for an empty line)
         line = m.group(0)
         if not line.strip():
-            blank = blank or m.start() < len(text)
+            blank = bool(groups)
             continue
         prev = groups[-1][-1][1].rstrip() if groups else ""
         standalone = bool(TABLE_LINE.search(line.strip()) or line.lstrip().startswith("#"))
@@ -93,7 +93,10 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
             starts_item = False  # "… samverkar för / att skapa …": a line break, not an att-sats
         lower_next = bool(re.match(r"\s*[a-zåäö(,;]", line))
         open_prev = not re.search(r"[.!?:;]$", prev)
-        continues = lower_next and open_prev if blank else (lower_next or open_prev)
+        # without a blank line between them, a lower-case line goes on the sentence before it, and so does any
+        # line after a wrapped line of prose (long, ending in a word: "… ansökte den 16 september" / "2019 om …");
+        # a short line without a full stop is a heading or a label and stands alone
+        continues = lower_next and open_prev if blank else (lower_next or (open_prev and _wraps(prev)))
         in_item = bool(groups) and bool(BULLET.match(groups[-1][0][1]))
         if groups and continues and not standalone and not starts_item and not (in_item and not lower_next) \
                 and not TABLE_LINE.search(prev.strip()) and not prev.lstrip().startswith("#"):
@@ -112,6 +115,13 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
             b = spans[min(e, len(spans)) - 1] + 1
             out.append(Sentence(offset + a, offset + b, piece))
     return out
+
+
+WRAPPED = 50   # a line of prose at least this long that ends in a word was wrapped, not ended
+
+
+def _wraps(line: str) -> bool:
+    return len(line) >= WRAPPED and bool(re.search(r"[\w,]$", line)) and not re.search(r"\d$", line)
 
 
 def _join(group: list[tuple[int, str]]) -> tuple[str, list[int]]:

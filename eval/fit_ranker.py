@@ -45,7 +45,7 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
     ev = assistant.evidence()
     rows = []
     for item in questions:
-        q, _, candidates = assistant.read(item["question"])
+        q, hits, candidates = assistant.read(item["question"])
         candidates, _ = assistant.admit(q, candidates)  # the same gates as `ask`
         ev = assistant.evidence()
         scored = [Scored(s.candidate, s.features, 0.0) for s in assistant.ranker.rank(q, candidates, ev)]
@@ -56,7 +56,7 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
                 continue
             resp = _response(q, [s])
             labels.append(int(not check(item, resp)))
-        rows.append({"item": item, "q": q, "scored": scored, "labels": labels})
+        rows.append({"item": item, "q": q, "scored": scored, "labels": labels, "hits": hits})
     return rows
 
 

@@ -1,0 +1,281 @@
+"""Readers over the other readers' candidates: answers that take two statements.
+
+Some questions are answered by no single sentence: they ask two things ("Vem var ordförande
+och vem var sekreterare?"), compare two documents or meetings ("… i kallelsen respektive i
+protokollet", "den 6 maj och den 9 september"), ask whether two statements agree ("Stämmer
+perioden … med perioden i beslutsgången?"), or ask for a figure computed from two stated
+values ("Hur mycket högre är … än …?"). These readers propose such answers as candidates of
+their own, so the one ranker weighs them against single statements:
+
+- `read_pairs`: two statements side by side, each cited (reader `pair`);
+- `read_arithmetic`: a difference of two stated values, or the sum of a stated list, with the
+  formula and every operand cited (reader `arithmetic`).
+
+Both only look at a question's best few candidates (by its words and the passage's retrieval
+rank), so a question costs a bounded number of extra candidates.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from functools import lru_cache
+from itertools import combinations
+
+from ingest.numbers import format_number
+
+from . import query as T
+from .candidates import Candidate, Rendered
+from .compose import Citations, render_sentence
+from .i18n import say
+from .query import AnalyzedQuery
+from .schemas import FigureOut, FigureRow
+from .statements import DATE, Value
+from .words import Vocabulary
+
+POOL = 8          # best candidates that computed figures are read from
+PER_DOCUMENT = 3  # … and the best of each other document among the passages read
+ANCHORS = 6       # best candidates that are paired with another
+COMPLEMENTS = 2   # … each with the statements that best add what it lacks
+MAX_PAIRS = 12
+JOIN = " … "
+
+# the grammar of a question that asks for two things or compares two statements
+TWO_PARTS = re.compile(r"\b(respektive|både|jämfört med|jämförelse|i förhållande till|compared|both|respectively|"
+                       r"stämmer|överensstämmer|går\s+\w+(?:\s+\w+)*?\s+ihop|också|även|also|match(?:es)?)\b|"
+                       r"\b(och|samt|and)\s+(vem|vad|vilk\w+|när|hur|var|vems|varför|who|what|when|how|which|whose|why)\b",
+                       re.I)
+COMPARATIVE = re.compile(r"\b(?:hur\s+(?:mycket|många)\s+\w+\s+)?(\w+are|mer|mindre|fler|färre|större|högre|lägre|"
+                         r"längre|kortare|dyrare|billigare)\b[^?]*?\bän\b|\b(?:more|less|fewer|higher|lower|larger|"
+                         r"smaller)\b[^?]*\bthan\b", re.I)
+SPAN = re.compile(r"\b(spann\w*|differens\w*|skillnad\w*|sänk\w*|höj\w*|ökning\w*|minskning\w*|difference|gap)\b", re.I)
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def asks_two(q: AnalyzedQuery) -> bool:
+    """Whether the question asks for two statements: two clauses, two dates or years, a comparison."""
+    if TWO_PARTS.search(q.text) or q.legacy.intent == "consistency":
+        return True
+    if len(set(q.dates) | {m.group(0) for m in DATE.finditer(q.text)}) >= 2:
+        return True  # two meetings ("den 6 maj och den 9 september 2024")
+    return len(set(YEAR.findall(q.text))) >= 2 and not re.search(r"\d{4}\s*[-–]\s*\d{4}", q.text)
+
+
+def operation(q: AnalyzedQuery) -> str | None:
+    """The computation a question asks for, also when it says it with a comparative ("högre än")."""
+    if q.operation:
+        return q.operation
+    if COMPARATIVE.search(q.text) or SPAN.search(q.text):
+        return "diff"
+    return None
+
+
+@lru_cache(maxsize=20_000)
+def _vocab(text: str) -> Vocabulary:
+    return Vocabulary(text)
+
+
+def relevance(q: AnalyzedQuery, c: Candidate) -> float:
+    """A cheap first look: the share of the question's words the statement (or its heading) has,
+    and the passage's retrieval rank."""
+    terms = [t for t in q.terms if not t.isdigit()]
+    if not terms:
+        return 1.0 / (1 + c.rank)
+    local, ctx = _vocab(c.evidence), _vocab(c.context)
+    words = sum(max(local.has(t), 0.5 * ctx.has(t)) for t in terms) / len(terms)
+    return words + 0.3 / (1 + c.rank)
+
+
+def _best(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
+    """The best few candidates, and the best few of every other document among them."""
+    scored = sorted(((relevance(q, c), i, c) for i, c in enumerate(candidates)), key=lambda x: (-x[0], x[1]))
+    pool = [c for _, _, c in scored[:POOL]]
+    taken = {c.source for c in pool}
+    per: dict[str, int] = {}
+    for _, _, c in scored[POOL:]:
+        if c.source in taken:
+            continue
+        if per.get(c.source, 0) < PER_DOCUMENT and len(per) < 2:
+            per[c.source] = per.get(c.source, 0) + 1
+            pool.append(c)
+    return pool
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.source == b.source and a.start < b.end and b.start < a.end
+
+
+def _shifted(values: tuple[Value, ...], by: int) -> tuple[Value, ...]:
+    return tuple(Value(v.kind, v.text, v.number, v.unit, v.start + by) for v in values)
+
+
+def _joined(reader: str, parts: list[Candidate], render, confidence: float) -> Candidate:
+    first = parts[0]
+    evidence, values = "", ()
+    for c in parts:
+        if evidence:
+            evidence += JOIN
+        values += _shifted(c.values, len(evidence))
+        evidence += c.evidence
+    ranks = [c.dense_rank for c in parts if c.dense_rank is not None]
+    bm = [c.bm25_rank for c in parts if c.bm25_rank is not None]
+    return Candidate(reader=reader, source=first.source, start=first.start, end=first.end, evidence=evidence,
+                     context=" | ".join(dict.fromkeys(c.context for c in parts)), rank=min(c.rank for c in parts),
+                     dense_rank=min(ranks) if ranks else None, bm25_rank=min(bm) if bm else None,
+                     passage=" ".join(c.passage for c in parts)[:6000], values=values, confidence=confidence,
+                     page=first.page, section=first.section, title=first.title, render=render)
+
+
+def _render_one(q: AnalyzedQuery, c: Candidate, cites: Citations) -> Rendered:
+    return c.render(cites) if c.render is not None else render_sentence(q, c, cites, lead=True)
+
+
+def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
+    """Two statements that together answer a question asking for two. Each of the best few
+    statements is paired with the statement that best covers the question's words it lacks
+    ("ordförande" in one line, "sekreterare" in another), and with the best statement of another
+    document (the same question about two meetings or two documents)."""
+    if not asks_two(q) or len(candidates) < 2:
+        return []
+    terms = [t for t in q.terms if not t.isdigit()]
+    singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
+    rel = {id(c): relevance(q, c) for c in singles}
+    covers = {id(c): frozenset(t for t in terms if _vocab(c.evidence + " " + c.context).has(t)) for c in singles}
+    # a word few statements have names what is asked ("sekreterare"); one most have is context ("nämnden")
+    df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
+    weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}
+    anchors = sorted(singles, key=lambda c: -rel[id(c)])[:ANCHORS]
+    chosen: dict[tuple, tuple[Candidate, Candidate]] = {}
+    for a in anchors:
+        missing = frozenset(terms) - covers[id(a)]
+        others = [b for b in singles if b is not a and not _overlaps(a, b)
+                  and a.evidence not in b.evidence and b.evidence not in a.evidence]
+        if not others:
+            continue
+        ranked = sorted(others, key=lambda b: (_asked_in_both(q, a, b),
+                                               max((weight[t] for t in covers[id(b)] & missing), default=0.0),
+                                               sum(weight[t] for t in covers[id(b)] & missing), rel[id(b)]), reverse=True)
+        for b in ranked[:COMPLEMENTS]:
+            if covers[id(b)] & missing or _asked_in_both(q, a, b):
+                chosen.setdefault(_key(a, b), (a, b))
+        elsewhere = [b for b in others if b.source != a.source]
+        if elsewhere:
+            b = max(elsewhere, key=lambda b: rel[id(b)])
+            chosen.setdefault(_key(a, b), (a, b))
+    out = []
+    for a, b in list(chosen.values())[:MAX_PAIRS]:
+        a, b = sorted((a, b), key=lambda c: (c.source, c.start))
+
+        def render(cites: Citations, a=a, b=b) -> Rendered:
+            ra, rb = _render_one(q, a, cites), _render_one(q, b, cites)
+            return Rendered(f"{ra.text}\n\n{rb.text}", ra.figures + rb.figures, ra.warnings + rb.warnings)
+
+        out.append(_joined("pair", [a, b], render, (a.confidence + b.confidence) / 2))
+    return out
+
+
+def _key(a: Candidate, b: Candidate) -> tuple:
+    return tuple(sorted([(a.source, a.start, a.end, a.reader), (b.source, b.start, b.end, b.reader)]))
+
+
+def _asked_in_both(q: AnalyzedQuery, a: Candidate, b: Candidate) -> bool:
+    """Both statements state a value of the asked type (two dates, two names, two amounts)."""
+    kind = q.answer_type
+    if kind in (T.PASSAGE, T.DECISION):
+        return False
+    return bool(a.states(kind)) and bool(b.states(kind))
+
+
+def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
+    """A figure computed from stated values: the difference of two values of one kind and unit (in
+    one statement or two), or the sum of every value of one unit in a stated list or row."""
+    op = operation(q)
+    if op not in ("diff", "sum") or not q.numeric and op == "sum":
+        return []
+    pool = [c for c in _best(q, [c for c in candidates if c.reader in ("sentence", "figure", "structure")])
+            if _numbers(c)][:4]
+    out: list[Candidate] = []
+    if op == "sum":
+        for c in pool:
+            vals = _list_values(c)
+            if vals:
+                out.append(_computed(q, "sum", [(v, c) for v in vals]))
+        return out[:4]
+    seen = set()
+    for i, a in enumerate(pool):
+        for b in pool[i:]:
+            if a is not b and _overlaps(a, b):
+                continue
+            for va in _numbers(a):
+                for vb in _numbers(b):
+                    if (a is b and va.start >= vb.start) or va.unit != vb.unit or va.number == vb.number:
+                        continue
+                    key = (a.source, a.start, va.start, b.source, b.start, vb.start)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    out.append(_computed(q, "diff", [(va, a), (vb, b)]))
+    # the values nearest the question's words first; a bounded number
+    out.sort(key=lambda c: -relevance(q, c))
+    return out[:6]
+
+
+def _list_values(c: Candidate) -> list[Value]:
+    """The values of a stated list whose every item states one value of one unit ("Läxhjälp 0,4 mnkr;
+    Simskola 1,1 mnkr"): only then is the list's total a sum of like things. A sentence that names
+    several amounts for different purposes is no list to add up."""
+    head, _, body = c.evidence.partition(": ")
+    if not body or "; " not in body:
+        return []
+    offset = len(head) + 2
+    items, at = [], offset
+    for part in body.split("; "):
+        items.append((at, at + len(part)))
+        at += len(part) + 2
+    nums = _numbers(c)
+    found = []
+    for a, b in items:
+        inside = [v for v in nums if a <= v.start < b]
+        if len(inside) != 1:
+            return []
+        found.append(inside[0])
+    return found if len({v.unit for v in found}) == 1 else []
+
+
+def _numbers(c: Candidate) -> list[Value]:
+    """The numbers a statement states that can take part in arithmetic (not years, not identifiers)."""
+    return [v for v in c.values if v.kind in T.NUMERIC_TYPES and v.number is not None][:12]
+
+
+def _computed(q: AnalyzedQuery, op: str, operands: list[tuple[Value, Candidate]]) -> Candidate:
+    if op == "diff":
+        (a, ca), (b, cb) = sorted(operands, key=lambda p: -p[0].number)
+        value = round(a.number - b.number, 6)
+        formula = f"{format_number(a.number)} − {format_number(b.number)}"
+        operands = [(a, ca), (b, cb)]
+    else:
+        value = round(sum(v.number for v, _ in operands), 6)
+        formula = " + ".join(format_number(v.number) for v, _ in operands)
+    unit = operands[0][0].unit
+    kind = operands[0][0].kind
+    parts = list(dict.fromkeys(c for _, c in operands))
+
+    def render(cites: Citations) -> Rendered:
+        ids = {id(c): cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in parts}
+        shown = format_number(value) + (f" {unit}" if unit and unit != "%" else ("%" if unit == "%" else ""))
+        refs = "".join(f"[{ids[id(c)]}]" for c in parts)
+        rows = [FigureRow(label=_label(c, v), value=v.number, unit=unit, citation=ids[id(c)]) for v, c in operands]
+        fig = FigureOut(label=_label(operands[0][1], operands[0][0]), value=value, unit=unit, formula=formula,
+                        citations=list(ids.values()), rows=rows)
+        key = "difference" if op == "diff" else "sum_of"
+        quotes = " ".join(f"”{c.evidence.strip()}” [{ids[id(c)]}]" for c in parts)
+        return Rendered(f"{say(q.lang, key, value=shown, formula=formula)} {refs}. {quotes}", (fig,))
+
+    computed = Value(kind, format_number(value), value, unit, 0)
+    joined = _joined("arithmetic", parts, render, 0.5)
+    return replace(joined, values=(computed,) + joined.values)
+
+
+def _label(c: Candidate, v: Value) -> str:
+    head = c.evidence[:v.start].strip()[-80:]
+    return re.sub(r"\s+", " ", head).strip(" ,:;|") or c.evidence[:80]

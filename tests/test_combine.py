@@ -1,0 +1,135 @@
+"""Readers that need more than one line: sentences over wrapped lines, a passage's heading,
+two statements side by side, and figures computed from stated values."""
+from assistant import query as T
+from assistant.candidates import read_sentences
+from assistant.combine import asks_two, operation, read_arithmetic, read_pairs
+from assistant.compose import Citations, compose
+from assistant.query import analyze
+from assistant.ranker import Scored
+from assistant.statements import split_sentences
+from ingest.model import Chunk
+
+
+class _Hit:
+    def __init__(self, chunk, rank=0):
+        self.chunk, self.dense_rank, self.bm25_rank = chunk, rank, rank
+
+
+def _read(question, *passages):
+    hits = [_Hit(Chunk(f"c{i}", source, "Protokoll", [section] if section else [], text, 1000 * i,
+                       1000 * i + len(text)), i)
+            for i, (source, section, text) in enumerate(passages)]
+    q = analyze(question)
+    return q, read_sentences(q, hits)
+
+
+def test_a_wrapped_line_of_prose_goes_on_with_a_capital_or_a_digit():
+    text = ("Under hösten gjorde utredaren besök i flera kommuner, bland annat i Arvika samt i\n"
+            "Lycksele kommun. Därefter hölls en workshop.\n"
+            "Nämnden sammanträder första gången klockan 9.00 tisdagen den\n"
+            "3 mars.\n"
+            "Beslut\n"
+            "Nämnden godkänner rapporten.")
+    got = [s.text for s in split_sentences(text)]
+    assert got[0] == "Under hösten gjorde utredaren besök i flera kommuner, bland annat i Arvika samt i Lycksele kommun."
+    assert "Nämnden sammanträder första gången klockan 9.00 tisdagen den 3 mars." in got
+    assert "Beslut" in got   # a short line without a full stop is a heading: it stands alone
+    assert got[-1] == "Nämnden godkänner rapporten."
+
+
+def test_a_passage_heading_is_read_with_its_first_line():
+    q, cands = _read("Vilket diarienummer har ärendet Parkeringsnorm 2030?",
+                     ("p.md", "§ 12 Dnr BN-2029-00042", "Parkeringsnorm 2030\n\nBeslut\n\nNämnden antar normen."))
+    head = [c for c in cands if c.evidence.startswith("§ 12")]
+    assert head and "Parkeringsnorm 2030" in head[0].evidence
+    assert any(v.kind == T.IDENTIFIER and "BN-2029-00042" in v.text for v in head[0].values)
+
+
+def test_questions_that_ask_for_two_statements():
+    assert asks_two(analyze("Vem var ordförande och vem var sekreterare vid mötet?"))
+    assert asks_two(analyze("Vilka justerade protokollen den 3 mars och den 7 april 2031?"))
+    assert asks_two(analyze("Stämmer beloppet i tabellen med beloppet i texten?"))
+    assert asks_two(analyze("Hur har avgiften ändrats i planen 2029 jämfört med planen 2031?"))
+    assert not asks_two(analyze("Vem var ordförande vid mötet?"))
+    assert not asks_two(analyze("Vad kostar bygget under perioden 2029–2031?"))
+    assert operation(analyze("Hur mycket högre är hyran för hus A än för hus B?")) == "diff"
+    assert operation(analyze("Vem var ordförande vid mötet?")) is None
+
+
+def test_two_roles_on_two_lines_are_paired_and_both_cited():
+    q, cands = _read("Vem var ordförande och vem var sekreterare vid tekniska nämndens möte?",
+                     ("a.md", "Sammanträde", "Ordförande    Eva Lind\n\nTekniska nämnden sammanträdde i rådhuset.\n\n"
+                                             "Tekniska nämnden godkände dagordningen.\n\nSekreterare   Olle Berg\n\n"
+                                             "Tekniska nämnden beslutade att lägga rapporten till handlingarna."))
+    pairs = read_pairs(q, cands)
+    both = [p for p in pairs if "Eva Lind" in p.evidence and "Olle Berg" in p.evidence]
+    assert both and both[0].reader == "pair"
+    answer, _, _ = compose(q, [Scored(both[0], (), 1.0)], cites := Citations())
+    assert "Eva Lind" in answer and "Olle Berg" in answer and len(cites.items) == 2
+
+
+def test_the_same_question_about_two_documents_pairs_them():
+    q, cands = _read("Vilka var protokolljusterare den 3 mars och den 7 april 2031?",
+                     ("mars.md", "Justering", "Protokolljusterare Anna Ek (C)"),
+                     ("april.md", "Justering", "Protokolljusterare Bo Ström (M)"))
+    pairs = read_pairs(q, cands)
+    assert any({"Anna Ek", "Bo Ström"} <= {w for w in ("Anna Ek", "Bo Ström") if w in p.evidence} for p in pairs)
+    assert not read_pairs(analyze("Vem var protokolljusterare?"), cands)   # one question, one statement
+
+
+def test_a_difference_of_two_stated_amounts_is_computed_with_both_cited():
+    q, cands = _read("Hur många miljoner kronor högre var kostnaden för skolan än för biblioteket?",
+                     ("a.md", "Investeringar", "Kostnaden för skolan uppgick till 48 mnkr."),
+                     ("a.md", "Investeringar", "Kostnaden för biblioteket uppgick till 31 mnkr."))
+    computed = read_arithmetic(q, cands)
+    right = [c for c in computed if c.values[0].number == 17 and c.values[0].unit == "mnkr"]
+    assert right and right[0].reader == "arithmetic"
+    answer, figures, _ = compose(q, [Scored(right[0], (), 1.0)], cites := Citations())
+    assert figures[0].value == 17 and figures[0].formula == "48 − 31" and len(cites.items) == 2
+    assert "17 mnkr" in answer
+
+
+def test_a_total_of_a_stated_list_is_summed():
+    q, cands = _read("Hur mycket uppgår satsningarna till sammanlagt?",
+                     ("b.md", "Satsningar", "Satsningarna är:\n- Läxhjälp 0,4 mnkr\n- Simskola 1,1 mnkr\n"
+                                            "- Sommarjobb 2,0 mnkr"))
+    sums = [c for c in read_arithmetic(q, cands) if c.values[0].number == 3.5]
+    assert sums and sums[0].values[0].unit == "mnkr"
+    _, figures, _ = compose(q, [Scored(sums[0], (), 1.0)], Citations())
+    assert figures[0].formula == "0,4 + 1,1 + 2"
+
+
+def test_protocol_roles_are_read_in_their_usual_layouts():
+    from assistant.roles import asked_roles, read_document_roles
+
+    text = ("SAMMANTRÄDESPROTOKOLL\nTekniska nämnden\n\n"
+            "Beslutande   Eva Holmgren (S)\n"
+            "Lisa Strand, nämndsekreterare\n\n"
+            "Protokolljusterare Nils Åkesson (M)\n\n"
+            "Karl Wikström (C) deltar inte i handläggningen av ärendet på grund av jäv.\n\n"
+            "Sven Lindqvist (S)          Anna Sjöberg (L)\n"
+            "Ordförande                  Vice ordförande\n\n"
+            "ordförande Sven Lindqvist (S) finner att nämnden bifaller förslaget.\n")
+    roles = {(r.family, r.name) for r in read_document_roles(text)}
+    assert ("sekreterare", "Lisa Strand") in roles
+    assert ("justerare", "Nils Åkesson (M)") in roles
+    assert ("jäv", "Karl Wikström (C)") in roles
+    assert ("ordförande", "Sven Lindqvist (S)") in roles and ("vice ordförande", "Anna Sjöberg (L)") in roles
+    assert not any(name.startswith("Beslutande") or "finner" in name for _, name in roles)
+    assert asked_roles("Vem justerade protokollet?") == ["justerare"]
+    assert asked_roles("Vem var ordförande och vem var sekreterare?") == ["ordförande", "sekreterare"]
+    assert asked_roles("Vem anmälde jäv?") == ["jäv"] and asked_roles("Vad kostar bygget?") == []
+
+
+def test_a_roles_candidate_per_document_cites_each_line():
+    from assistant.roles import read_roles
+
+    docs = [{"source": "a.md", "title": "Protokoll", "metadata": {"body": "Tekniska nämnden", "date": "2031-03-03"}},
+            {"source": "b.md", "title": "Protokoll", "metadata": {"date": "2031-04-07"}}]
+    texts = {"a.md": "Protokolljusterare Nils Åkesson (M)\n", "b.md": "Protokolljusterare Eva Holmgren (S)\n"}
+    q = analyze("Vem var protokolljusterare den 3 mars 2031?")
+    cands = read_roles(q, docs, texts, {"a.md": 0})
+    assert [c.source for c in cands] == ["a.md", "b.md"] and cands[0].rank == 0 and cands[1].rank == 99
+    assert "3 mars 2031" in cands[0].context      # the document's date as a question writes it
+    answer, _, _ = compose(q, [Scored(cands[0], (), 1.0)], cites := Citations())
+    assert "Nils Åkesson (M)" in answer and cites.items[0].quote == "Protokolljusterare Nils Åkesson (M)"
