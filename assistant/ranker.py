@@ -25,7 +25,7 @@ from .query import AnalyzedQuery
 from .words import Vocabulary
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
-READERS = ("sentence", "figure", "structure", "check")
+READERS = ("sentence", "figure", "structure", "check", "pair", "arithmetic", "roles")
 
 FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25",
             "type_match", "type_near",
