@@ -40,6 +40,7 @@ class Corpus:
     _engines: dict[frozenset[str], FigureEngine] = field(default_factory=dict)
     _views: dict[frozenset[str] | None, tuple[frozenset[str], Evidence]] = field(default_factory=dict)
     _doc_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    _roles: dict[str, frozenset[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -107,6 +108,36 @@ class Corpus:
                                                    doc_date(s, self.texts.get(s, "")),
                                                    filters.date_from, filters.date_to)}
         return names
+
+    # -- protocol roles ----------------------------------------------------------------------
+    def documents_stating(self, families: list[str], q, ranks: dict[str, int], limit: int,
+                          sources: set[str] | None) -> list[dict]:
+        """At most `limit` readable documents that state one of these roles (ordförande, justerare,
+        jäv …), those of the best retrieved passages first, then those whose words cover the
+        question best. Each document's roles are read once per index state, so a question costs
+        a lookup per document, not a reading."""
+        if not families:
+            return []
+        wanted = set(families)
+        stating = [d for d in self.docs if (sources is None or d["source"] in sources)
+                   and wanted & self._families(d["source"])]
+        if len(stating) <= limit:
+            return sorted(stating, key=lambda d: ranks.get(d["source"], 99))
+        ev = self.view(None)[1]
+        terms = [t for t in q.terms if not t.isdigit()]
+
+        def cover(d: dict) -> float:
+            vocab = ev.doc_vocabulary(d["source"])
+            return sum(vocab.has(t) for t in terms)
+
+        return sorted(stating, key=lambda d: (ranks.get(d["source"], 99), -cover(d)))[:limit]
+
+    def _families(self, source: str) -> frozenset[str]:
+        from .roles import read_document_roles
+
+        if source not in self._roles:
+            self._roles[source] = frozenset(r.family for r in read_document_roles(self.texts.get(source, "")))
+        return self._roles[source]
 
     # -- the figure engine's views ------------------------------------------------------------
     def engine_for(self, sources: set[str] | None) -> FigureEngine:

@@ -14,7 +14,7 @@ from .admission import admit, near
 from .analysis import Query, analyse, content_terms, detect_language
 from .candidates import Candidate, read_sentences
 from .combine import read_arithmetic, read_pairs
-from .roles import read_roles
+from .roles import asked_roles, read_roles
 from .compose import Citations, clean, compose
 from .conversation import CONTINUES, MAX_HISTORY, resolve
 from .corpus import Corpus
@@ -27,6 +27,7 @@ from .retrieval import Hit, retrieve
 from .schemas import AskResponse, ChatMessage, Filters
 
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
+ROLE_DOCUMENTS = 8       # documents whose protocol roles become candidates (see Corpus.documents_stating)
 
 
 class Assistant:
@@ -109,8 +110,8 @@ class Assistant:
         first: dict[str, int] = {}
         for i, h in enumerate(hits):
             first.setdefault(h.chunk.source, i)
-        candidates += read_roles(q, [d for d in corpus.docs if sources is None or d["source"] in sources],
-                                 corpus.texts, first)
+        stating = corpus.documents_stating(asked_roles(q.text), q, first, ROLE_DOCUMENTS, sources)
+        candidates += read_roles(q, stating, corpus.texts, first)
         candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates)]  # answers of two statements
         return q, hits, candidates
 

@@ -280,8 +280,9 @@ a.ra-cite:hover .ra-pv, a.ra-cite:focus-visible .ra-pv, a.ra-cite.ra-open .ra-pv
 .ra-upload-fields input, .ra-upload-fields select { max-width: 100%; font: inherit; color: var(--ra-text); }
 .ra-upload-fields select { padding: .25rem; border: 1px solid #6b7280; border-radius: .25rem; background: var(--ra-bg); }
 .ra-upload-send { font: inherit; font-weight: 600; color: #fff; background: #1d4ed8; border: 0; border-radius: .4rem;
-                  padding: .45rem 1.1rem; cursor: pointer; }
-.ra-upload-send:hover { background: #1e3a8a; } .ra-upload-send:disabled { background: #6b7280; cursor: wait; }
+                  padding: .45rem 1.1rem; cursor: pointer; transition: none; opacity: 1; }
+/* no transition: a colour caught between two states must never read below 4.5:1 */
+.ra-upload-send:hover { background: #1e3a8a; } #ra-upload-form button.ra-upload-send:disabled { background: #4b5563; color: #fff; cursor: wait; opacity: 1; }
 .ra-upload-send:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
 .ra-file-input { position: absolute; width: 1px; height: 1px; opacity: 0; overflow: hidden; }
 .ra-pick-row { display: flex; flex-wrap: wrap; gap: .3rem .7rem; align-items: center; min-width: 0; }
