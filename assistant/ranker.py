@@ -111,16 +111,38 @@ LOGIT_SCALE = 4.0    # the best candidate's logit, squashed, is a feature of the
 MARGIN_CAP = 8.0     # … and so is its lead over the runner-up, capped
 
 
-def features(q: AnalyzedQuery, c: Candidate, ev: Evidence) -> tuple[float, ...]:
-    terms = [t for t in q.terms if not t.isdigit()]
-    if q.lang == "en":  # English words the index has never seen cannot be judged by their letters
-        known = [t for t in terms if ev.known(t)]
-        unknown = 0.0 if known else 1.0
-        terms = known
-    else:
-        unknown = sum(1 for t in terms if not ev.known(t)) / max(1, len(terms))
-    weights = [ev.idf(stem(t)) for t in terms]
-    total = sum(weights) or 1.0
+@dataclass(frozen=True)
+class _Asked:
+    """What `features` needs of the question, worked out once per question, not per candidate."""
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]
+    total: float
+    unknown: float
+    names: tuple[tuple[str, ...], ...]
+    organisations: frozenset[str]
+    years: tuple[str, ...]
+    numbers: tuple[re.Pattern, ...]
+
+    @staticmethod
+    def of(q: AnalyzedQuery, ev: Evidence) -> "_Asked":
+        terms = [t for t in q.terms if not t.isdigit()]
+        if q.lang == "en":  # English words the index has never seen cannot be judged by their letters
+            known = [t for t in terms if ev.known(t)]
+            unknown = 0.0 if known else 1.0
+            terms = known
+        else:
+            unknown = sum(1 for t in terms if not ev.known(t)) / max(1, len(terms))
+        weights = tuple(ev.idf(stem(t)) for t in terms)
+        numbers = [n for n in re.findall(r"\d+(?:[.,/]\d+)*", q.text) if not re.fullmatch(r"(19|20)\d\d", n)]
+        return _Asked(tuple(terms), weights, sum(weights) or 1.0, unknown,
+                      tuple(tuple(_name_parts(n)) for n in q.names), frozenset(ev.named_organisations(q)),
+                      tuple(str(y) for y in q.years),
+                      tuple(re.compile(r"(?<![\d])" + re.escape(n) + r"(?![\d])") for n in numbers))
+
+
+def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, asked: _Asked | None = None) -> tuple[float, ...]:
+    a = asked or _Asked.of(q, ev)
+    terms, weights, total = a.terms, a.weights, a.total
     local, ctx, doc = _vocab(c.evidence), _vocab(c.context), ev.doc_vocabulary(c.source)
     hit_local = [local.has(t) for t in terms]
     hit_ctx = [max(h, ctx.has(t)) for h, t in zip(hit_local, terms)]
@@ -132,28 +154,30 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence) -> tuple[float, ...]:
     max_missing = max(missing, default=0.0) / 4.0
     typed = _typed(q, c)
     type_match = 1.0 if typed else 0.0
-    type_near = _nearness(c.evidence, typed, terms) if typed else 0.0
+    type_near = _nearness(c.evidence, typed, list(terms)) if typed else 0.0
     text = c.evidence + " " + c.context
-    if q.names:
-        names_doc = sum(1 for n in q.names if all(doc.has(p) for p in _name_parts(n))) / len(q.names)
-        names_local = sum(1 for n in q.names if all(_vocab(text).has(p) for p in _name_parts(n))) / len(q.names)
+    if a.names:
+        names_doc = sum(1 for parts in a.names if all(doc.has(p) for p in parts)) / len(a.names)
+        names_local = sum(1 for parts in a.names if all(max(local.has(p), ctx.has(p)) for p in parts)) / len(a.names)
     else:
         names_doc = names_local = 1.0
-    named = ev.named_organisations(q)
+    named = a.organisations
     org_agree = 1.0 if not named else (1.0 if named & set(ev.organisations.get(c.source, ())[:2]) else 0.0)
-    year = (sum(1 for y in q.years if str(y) in text) / len(q.years)) if q.years else 1.0
-    year_doc = (sum(1 for y in q.years if ev.mentions(c.source, str(y))) / len(q.years)) if q.years else 1.0
-    numbers = [n for n in re.findall(r"\d+(?:[.,/]\d+)*", q.text) if not re.fullmatch(r"(19|20)\d\d", n)]
-    passage = text + " " + c.passage[:3000]
-    numbers_local = (sum(1 for n in numbers if re.search(r"(?<![\d])" + re.escape(n) + r"(?![\d])", passage))
-                     / len(numbers)) if numbers else 1.0
+    year = (sum(1 for y in a.years if y in text) / len(a.years)) if a.years else 1.0
+    year_doc = (sum(1 for y in a.years if ev.mentions(c.source, y)) / len(a.years)) if a.years else 1.0
+    if a.numbers:
+        passage = text + " " + c.passage[:3000]
+        numbers_local = sum(1 for n in a.numbers if n.search(passage)) / len(a.numbers)
+    else:
+        numbers_local = 1.0
     length = min(1.0, len(c.evidence) / 300)
     reader = [1.0 if c.reader == r else 0.0 for r in READERS]
     dense = 1.0 / (1 + c.dense_rank / 5) if c.dense_rank is not None else 0.0
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
-    return (overlap, ctx_overlap, doc_cover, max_missing, unknown, 1.0 / (1 + c.rank), dense, bm25,
+    return (overlap, ctx_overlap, doc_cover, max_missing, a.unknown, 1.0 / (1 + c.rank), dense, bm25,
             type_match, type_near,
-            names_doc, names_local, org_agree, year, year_doc, numbers_local, 1.0 if q.lang == "en" else 0.0, c.confidence, length, overlap * type_match, *reader)
+            names_doc, names_local, org_agree, year, year_doc, numbers_local, 1.0 if q.lang == "en" else 0.0,
+            c.confidence, length, overlap * type_match, *reader)
 
 
 def _name_parts(name: str) -> list[str]:
@@ -238,7 +262,9 @@ class Ranker:
 
 def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: list[Candidate],
               ev: Evidence) -> list[Scored]:
-    return sorted((Scored(c, x, score(x)) for c in candidates for x in [features(q, c, ev)]), key=lambda s: -s.score)
+    asked = _Asked.of(q, ev)
+    return sorted((Scored(c, x, score(x)) for c in candidates for x in [features(q, c, ev, asked)]),
+                  key=lambda s: -s.score)
 
 
 def answer_features(ranked: list[Scored]) -> tuple[float, ...]:

@@ -74,6 +74,12 @@ class Sentence:
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
+    """Sentences and lines with absolute offsets (see `_split`; a new list each call)."""
+    return list(_split(text, offset))
+
+
+@lru_cache(maxsize=5_000)  # a passage retrieved again is not split again
+def _split(text: str, offset: int) -> tuple[Sentence, ...]:
     """Sentences and lines (table rows, list items) with absolute offsets; a sentence broken over
     lines (PDF) is joined, also across the blank lines some PDF-to-text tools put between every
     line, and a word hyphenated at a line end is rejoined."""
@@ -114,7 +120,7 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
             a = spans[s + lead] if s + lead < len(spans) else spans[-1]
             b = spans[min(e, len(spans)) - 1] + 1
             out.append(Sentence(offset + a, offset + b, piece))
-    return out
+    return tuple(out)
 
 
 WRAPPED = 50   # a line of prose at least this long that ends in a word was wrapped, not ended
@@ -180,7 +186,12 @@ def _money_unit(unit: str) -> str:
 
 
 def values(sentence: str, table_unit: str | None = None) -> list[Value]:
-    """Every typed value a sentence states, in order."""
+    """Every typed value a sentence states, in order (a new list: callers may add to it)."""
+    return list(_values(sentence, table_unit))
+
+
+@lru_cache(maxsize=20_000)  # the sentences of the passages asked about most: typed once
+def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
     out: list[Value] = []
     taken: list[tuple[int, int]] = []
 
@@ -228,7 +239,7 @@ def values(sentence: str, table_unit: str | None = None) -> list[Value]:
         else:
             add(T.COUNT, m, n, None)
     out.sort(key=lambda v: v.start)
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=50_000)
