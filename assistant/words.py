@@ -23,7 +23,7 @@ MIN_PART = 4          # shortest compound part that may carry meaning on its own
 COMMON_PART = 2.5     # a part must be at least this common in Swedish (Zipf scale) to count
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def lemma(word: str) -> str:
     """The dictionary form, folded (`isbanan` → `isbana`, `Umeås` → `umea`)."""
     lw = word.lower()
@@ -34,20 +34,20 @@ def lemma(word: str) -> str:
     return fold(lem.lower())
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def keys(word: str) -> frozenset[str]:
     """Every normalised form a word is known by: its lemma and its Snowball stem."""
     lw = word.lower()
     return frozenset({lemma(lw), stem(lw), fold(lw)})
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=50_000)
 def is_word(part: str) -> bool:
     """A real Swedish word, common enough to be meant on its own."""
     return len(part) >= MIN_PART and zipf_frequency(part, "sv") >= COMMON_PART
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=50_000)
 def compound_parts(word: str) -> tuple[str, ...]:
     """Head and tail of a two-part compound (`driftkostnad` → `drift`, `kostnad`), with the
     linking `s` (`verksamhetsplan`), folded; () when the word is no such compound."""
