@@ -70,7 +70,7 @@ def operation(q: AnalyzedQuery) -> str | None:
     return None
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=5_000)
 def _vocab(text: str) -> Vocabulary:
     return Vocabulary(text)
 

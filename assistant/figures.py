@@ -54,7 +54,7 @@ MONEY_Q = re.compile(r"hur mycket|kost|betal|budget|belopp|kronor|\bkr\b|tkr|mnk
                      r"avsatt|nettokostnad|how much|pay", re.I)
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=20_000)
 def _tok(text: str) -> frozenset[str]:
     # hyphenated words count by their parts only ("IOP-avtalet" → iop, avtal)
     return frozenset(t for t in tokens(text or "") if t not in GENERIC and not t.isdigit() and "-" not in t)

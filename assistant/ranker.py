@@ -102,7 +102,7 @@ class Evidence:
         return self._known(stem(word))
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=5_000)
 def _vocab(text: str) -> Vocabulary:
     return Vocabulary(text)
 

@@ -78,7 +78,7 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     return list(_split(text, offset))
 
 
-@lru_cache(maxsize=5_000)  # a passage retrieved again is not split again
+@lru_cache(maxsize=2_000)  # a passage retrieved again is not split again
 def _split(text: str, offset: int) -> tuple[Sentence, ...]:
     """Sentences and lines (table rows, list items) with absolute offsets; a sentence broken over
     lines (PDF) is joined, also across the blank lines some PDF-to-text tools put between every

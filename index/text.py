@@ -45,7 +45,7 @@ def fold(text: str) -> str:
 STOPWORDS |= {fold(w) for w in STOPWORDS}  # "fran", "far" typed without å/ä/ö are still stopwords
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     # fold first, so "Umea" and "Umeå" stem alike (Snowball treats a trailing "a" as a suffix)
     return _stemmer.stemWord(fold(word.lower()))
@@ -62,7 +62,7 @@ def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=100_000)
 def _word_tokens(w: str, keep_stopwords: bool) -> tuple[str, ...]:
     if w[0].isupper() and len(w) > 4 and w.endswith("s") and w[-2].lower() in VOWELS:
         w = w[:-1]  # genitive of a name: "Umeås" → "Umeå"
