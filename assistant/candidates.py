@@ -72,7 +72,8 @@ def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10) -> list[Candid
             if len(text) < MIN_SENTENCE or (chunk.source, s.start) in seen:
                 continue
             seen.add((chunk.source, s.start))
-            text = text[:MAX_SENTENCE]
+            if len(text) > MAX_SENTENCE:  # cut at a word, and say so (never "att ingå i e")
+                text = text[:MAX_SENTENCE].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
             vals = values(text, unit if "\t" in text else None)
             if has_decision(text):
                 vals.append(Value(T.DECISION, text, None, None, 0))

@@ -144,3 +144,12 @@ def test_the_words_asking_for_the_answer_type_are_not_its_topic():
     vocab = {"upphandling", "snörojningsfordon", "snorojningsfordon", "upphandl"}
     assert "diarienummer" not in unknown_words(q, vocab)
     assert unknown_words(analyze("Vilket diarienummer har upphandlingen av kanalbåtarna?"), vocab) == ["kanalbåtarna"]
+
+
+def test_a_long_statement_is_cut_at_a_word_and_marked():
+    long = "Kommunstyrelsen beslutar: " + "; ".join(f"att godkänna avtal nummer {i} med föreningen" for i in range(40))
+    _, cands = _candidates("Vad beslutar kommunstyrelsen?", long + ".")
+    cut = [c for c in cands if c.evidence.endswith(" …")]
+    assert cut and all(len(c.evidence) <= 702 for c in cut)
+    assert all(c.evidence[:-2].split()[-1] in long.split() or c.evidence[:-2].split()[-1] + ";" in long.split()
+               for c in cut)
