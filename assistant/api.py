@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.embeddings import Embedder
-from index.files import FileTarget, PathRejected, check_upload_id
+from index.files import UPLOAD_ROOT, FileTarget, PathRejected, check_upload_id
 from index.jobs import Job, JobQueue, QueueFull
 from index.store import CouncilIndex, IngestReport
 
@@ -30,7 +30,7 @@ from .gate import AccessGate, BodyLimit
 from .limits import WorkLimiter
 from .mcp_face import mount_mcp
 from .openai_face import openai_router
-from .schemas import (UPLOAD_ROOT, AskRequest, AskResponse, ChatRequest, DocumentOut, ErrorOut, IngestRequest,
+from .schemas import (AskRequest, AskResponse, ChatRequest, DocumentOut, ErrorOut, IngestRequest,
                       Level, OptionalSafeQuery, SafeQuery)
 from .security import (SESSION_COOKIE, SESSION_SECONDS, AccessDenied, KeyRing, Principal, Security, get_principal,
                        require_role)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from functools import lru_cache
-from itertools import combinations
 
 from ingest.numbers import format_number
 
@@ -31,7 +29,7 @@ from .i18n import say
 from .query import AnalyzedQuery
 from .schemas import FigureOut, FigureRow
 from .statements import DATE, Value
-from .words import Vocabulary
+from .words import vocabulary
 
 POOL = 8          # best candidates that computed figures are read from
 PER_DOCUMENT = 3  # … and the best of each other document among the passages read
@@ -70,9 +68,6 @@ def operation(q: AnalyzedQuery) -> str | None:
     return None
 
 
-@lru_cache(maxsize=5_000)
-def _vocab(text: str) -> Vocabulary:
-    return Vocabulary(text)
 
 
 def relevance(q: AnalyzedQuery, c: Candidate) -> float:
@@ -81,7 +76,7 @@ def relevance(q: AnalyzedQuery, c: Candidate) -> float:
     terms = [t for t in q.terms if not t.isdigit()]
     if not terms:
         return 1.0 / (1 + c.rank)
-    local, ctx = _vocab(c.evidence), _vocab(c.context)
+    local, ctx = vocabulary(c.evidence), vocabulary(c.context)
     words = sum(max(local.has(t), 0.5 * ctx.has(t)) for t in terms) / len(terms)
     return words + 0.3 / (1 + c.rank)
 
@@ -140,7 +135,7 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
     terms = [t for t in q.terms if not t.isdigit()]
     singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
     rel = {id(c): relevance(q, c) for c in singles}
-    covers = {id(c): frozenset(t for t in terms if _vocab(c.evidence + " " + c.context).has(t)) for c in singles}
+    covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t)) for c in singles}
     # a word few statements have names what is asked ("sekreterare"); one most have is context ("nämnden")
     df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
     weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}

@@ -13,7 +13,6 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +21,7 @@ from index.text import fold, stem, words
 from . import query as T
 from .candidates import Candidate
 from .query import AnalyzedQuery
-from .words import Vocabulary
+from .words import Vocabulary, vocabulary
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 READERS = ("sentence", "figure", "structure", "check", "pair", "arithmetic", "roles")
@@ -66,7 +65,7 @@ class Evidence:
         if not q.bodies and not q.organisations:
             return []
         near = self.doc_vocabulary(c.source)
-        own = _vocab(" ".join([meta.get("body") or "", *(meta.get("organisations") or [])[:1]]))
+        own = vocabulary(" ".join([meta.get("body") or "", *(meta.get("organisations") or [])[:1]]))
         # a name matches as a word, never as parts of a compound ("äldre" + "nämnd" is no äldrenämnd)
         missing = [b for b in q.bodies if near.has(b) < 1.0 and own.has(b) < 1.0]
         for org in q.organisations:
@@ -102,9 +101,6 @@ class Evidence:
         return self._known(stem(word))
 
 
-@lru_cache(maxsize=5_000)
-def _vocab(text: str) -> Vocabulary:
-    return Vocabulary(text)
 
 
 LOGIT_SCALE = 4.0    # the best candidate's logit, squashed, is a feature of the answerability model
@@ -143,7 +139,7 @@ class _Asked:
 def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, asked: _Asked | None = None) -> tuple[float, ...]:
     a = asked or _Asked.of(q, ev)
     terms, weights, total = a.terms, a.weights, a.total
-    local, ctx, doc = _vocab(c.evidence), _vocab(c.context), ev.doc_vocabulary(c.source)
+    local, ctx, doc = vocabulary(c.evidence), vocabulary(c.context), ev.doc_vocabulary(c.source)
     hit_local = [local.has(t) for t in terms]
     hit_ctx = [max(h, ctx.has(t)) for h, t in zip(hit_local, terms)]
     hit_doc = [max(h, doc.has(t)) for h, t in zip(hit_ctx, terms)]

@@ -6,8 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from index.files import UPLOAD_ROOT  # noqa: F401 - re-exported for the API
-
 MAX_QUESTION_CHARS = 2000
 MAX_MESSAGE_CHARS = 4000   # an older message is cut to this, never refused
 MAX_CHAT_MESSAGES = 12     # only the latest messages are read; older ones are dropped

@@ -101,3 +101,9 @@ class Vocabulary:
         if parts and all(keys(p) & (self.forms | self.parts) for p in parts):
             return 0.6  # "budgettabell" when the text has "budget" and "tabell"
         return 0.0
+
+
+@lru_cache(maxsize=5_000)  # a candidate's evidence and context, shared by the ranker and the combining readers
+def vocabulary(text: str) -> Vocabulary:
+    """The (cached) `Vocabulary` of a text."""
+    return Vocabulary(text)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.runner import append_history, load_questions, percentile
+from eval.runner import append_history, load_questions, memory_mb, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,14 +102,6 @@ class ReplicaEmbedder:
         return self.inner.embed_query(text)
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def serve_probe(data_dir: str, questions_path: str) -> dict:
     """Run in a fresh process: load the store as the server does and answer every question."""
     from assistant.service import Assistant
@@ -129,7 +121,7 @@ def serve_probe(data_dir: str, questions_path: str) -> dict:
     lat.sort()
     return {"load_s": round(load, 1), "answer_p50_ms": round(statistics.median(lat) * 1000, 1),
             "answer_p95_ms": round(percentile(lat, 0.95) * 1000, 1),
-            "answer_max_ms": round(lat[-1] * 1000, 1), "server_rss_mb": round(_rss_mb())}
+            "answer_max_ms": round(lat[-1] * 1000, 1), "server_rss_mb": round(memory_mb("VmHWM"))}
 
 
 def bench(scale: int, embedder: ReplicaEmbedder, questions_path: str, reuse: bool) -> dict:
@@ -163,7 +155,7 @@ def bench(scale: int, embedder: ReplicaEmbedder, questions_path: str, reuse: boo
                "errors": len(report.errors), "embedded": embedded, "reused": reused,
                "cold_ingest_s": round(cold, 1), "cold_ingest_cpu_s": round(cold_cpu, 1),
                "cold_ingest_est_s": round(cold + reused / throughput, 1),
-               "ingest_rss_mb": round(_rss_mb()),
+               "ingest_rss_mb": round(memory_mb("VmHWM")),
                "warm_reingest_s": round(warm, 3), "embed_chunks_per_s": round(throughput, 1),
                "embed_share": round(embed_s / cold, 2) if cold else 0.0,
                "query_embed_ms_p50": round(statistics.median(query_ms), 1)}

@@ -31,18 +31,10 @@ from urllib.parse import quote
 
 import httpx
 
-from eval.runner import append_history, load_questions, percentile
+from eval.runner import append_history, load_questions, memory_mb, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITOR_KEY = "bench-editor-key-0123456789"
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def prepare(store: Path, extra: Path) -> None:
@@ -247,10 +239,10 @@ def main() -> int:
                                        during=ingest_during(server.base, extra))
         print("during ingest:", json.dumps(result["during_ingest"]), flush=True)
         remove_extra(server.base, extra)
-        rss = {"before_mb": round(rss_mb(server.proc.pid)), "rounds": []}
+        rss = {"before_mb": round(memory_mb(pid=server.proc.pid)), "rounds": []}
         for seed in range(1, args.fuzz_rounds + 1):  # later rounds show whether it stays flat
             row = fuzz(server.base, args.fuzz, seed=seed)
-            row["rss_after_mb"] = round(rss_mb(server.proc.pid))
+            row["rss_after_mb"] = round(memory_mb(pid=server.proc.pid))
             rss["rounds"].append(row)
             print(f"fuzz round {seed}:", json.dumps(row), flush=True)
         result["memory"] = rss

@@ -149,6 +149,18 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(round(p * (len(sorted_values) - 1))))]
 
 
+def memory_mb(field: str = "VmRSS", pid: int | str = "self") -> float:
+    """A process's memory from /proc (`VmRSS` now, `VmHWM` its peak), in MB; 0 where /proc is absent."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def load_questions(path) -> list[dict]:
     return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
 

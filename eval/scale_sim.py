@@ -25,18 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.runner import load_questions, percentile
+from eval.runner import load_questions, memory_mb, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 DIM = 384
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def corpus_passages() -> list[str]:
@@ -75,21 +67,21 @@ def main() -> int:
     n = args.chunks
     questions = [q["question"] for q in load_questions(ROOT / "eval" / "golden.jsonl")][:100]
     result: dict = {"chunks": n}
-    base = rss_mb()
+    base = memory_mb()
     passages = corpus_passages()
     t = time.perf_counter()
     texts = synthetic(passages, n)
-    result["texts"] = {"make_s": round(time.perf_counter() - t, 1), "rss_mb": round(rss_mb() - base)}
+    result["texts"] = {"make_s": round(time.perf_counter() - t, 1), "rss_mb": round(memory_mb() - base)}
     print(json.dumps(result), flush=True)
     ids = [f"c{i}" for i in range(n)]
 
     if "bm25" not in skip:
         from index.bm25 import BM25Index
 
-        before = rss_mb()
+        before = memory_mb()
         t = time.perf_counter()
         bm25 = BM25Index(ids, texts)
-        result["bm25"] = {"build_s": round(time.perf_counter() - t, 1), "rss_mb": round(rss_mb() - before),
+        result["bm25"] = {"build_s": round(time.perf_counter() - t, 1), "rss_mb": round(memory_mb() - before),
                           **timed(lambda q: bm25.search(q, k=80), questions)}
         print(json.dumps(result["bm25"]), flush=True)
         del bm25
@@ -119,7 +111,7 @@ def main() -> int:
         rng = np.random.default_rng(3)
         centroids = rng.normal(size=(len(passages), DIM)).astype(np.float32)
         with tempfile.TemporaryDirectory() as tmp:
-            before = rss_mb()
+            before = memory_mb()
             client = chromadb.PersistentClient(path=tmp, settings=ChromaSettings(anonymized_telemetry=False))
             col = client.create_collection("sim", embedding_function=None, metadata={"hnsw:space": "cosine"})
             t = time.perf_counter()
@@ -135,7 +127,7 @@ def main() -> int:
                        rng.integers(0, len(centroids), 100)]
             sources = [f"s{k}" for k in range(0, n // 200, max(1, n // 200 // 50))][:50]
             result["dense"] = {"add_s": round(add_s, 1), "add_per_s": round(n / add_s),
-                               "rss_mb": round(rss_mb() - before),
+                               "rss_mb": round(memory_mb() - before),
                                "disk_mb": round(sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file())
                                                 / 1048576),
                                "query": timed(lambda q: col.query(query_embeddings=[q.tolist()], n_results=40,
@@ -146,7 +138,7 @@ def main() -> int:
                                    queries[:30])}
         print(json.dumps(result["dense"]), flush=True)
 
-    result["peak_rss_mb"] = round(rss_mb())
+    result["peak_rss_mb"] = round(memory_mb())
     out = ROOT / "eval" / "results" / time.strftime(f"scale-{n}-%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1), encoding="utf-8")
