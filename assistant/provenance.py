@@ -11,7 +11,6 @@ import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from index.store import CouncilIndex
 from ingest.model import Fact
@@ -23,14 +22,6 @@ PARAGRAPH = re.compile(r"§\s*\d+[a-z]?\b")  # a heading that opens a paragraph 
 CELL_SPLIT = re.compile(r"\t+|\s*\|\s*|\s{2,}")
 FOOTNOTE = re.compile(r"\s*\(\**\)\s*$")
 MAX_TABLE_ROWS = 8  # a citation spanning more rows is a passage, not a row to tabulate
-
-
-def passage_url(source: str, start: int | None = None, end: int | None = None) -> str:
-    """The document view at the cited passage (relative, so it works behind any prefix)."""
-    url = f"/dokument/{quote(source, safe='')}"
-    if start is not None and end is not None and end > start:
-        url += f"?start={start}&end={end}#markering"
-    return url
 
 
 @dataclass(frozen=True)

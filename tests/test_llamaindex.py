@@ -67,7 +67,7 @@ def test_retriever_in_a_retriever_query_engine(faces):
     assert nodes and nodes[0].node.metadata["source"] == "fixtures/protokoll_exempelby.txt"
     assert [n.score for n in nodes] == sorted((n.score for n in nodes), reverse=True)
     top = nodes[0].node.metadata
-    assert top["url"].endswith(f"/dokument/fixtures/protokoll_exempelby.txt?start={top['start']}&end={top['end']}#cite")
+    assert top["url"].endswith(f"/dokument/fixtures/protokoll_exempelby.txt?start={top['start']}&end={top['end']}#markering")
     assert top["paragraph"] == "§ 12"
     # LlamaIndex's NO_TEXT synthesizer looks up Settings.llm although it never calls it: a mock, explicitly
     LISettings.llm = MockLLM()

@@ -61,7 +61,7 @@ def test_ask_search_facts_documents_outline(tiny_mcp):
     assert not r["ask"].is_error and "462 000 kr [1]" in ask["answer"] and not ask["abstained"]
     assert ask["figures"][0]["value"] == 462000 and ask["figures"][0]["citations"] == [1]
     c1 = ask["citations"][0]
-    assert c1["source"] == "fixtures/iop_exempelby.md" and c1["url"].endswith(f"?start={c1['start']}&end={c1['end']}#cite")
+    assert c1["source"] == "fixtures/iop_exempelby.md" and c1["url"].endswith(f"?start={c1['start']}&end={c1['end']}#markering")
     assert f"]({c1['url']})" in ask["markdown"] and "**Källor**" in ask["markdown"]
     passages = r["search"].structured_content["passages"]
     assert 1 <= len(passages) <= 3 and passages[0]["source"] == "fixtures/protokoll_exempelby.txt"

@@ -27,7 +27,7 @@ def _cited_text(settings, url: str) -> str:
     from index.store import CouncilIndex
 
     u = urlparse(url)
-    assert u.path.startswith("/dokument/") and u.fragment == "cite"
+    assert u.path.startswith("/dokument/") and u.fragment == "markering"
     q = parse_qs(u.query)
     source = u.path.removeprefix("/dokument/")
     text = CouncilIndex(settings).document_text(source)
@@ -37,7 +37,7 @@ def _cited_text(settings, url: str) -> str:
 # -- units --------------------------------------------------------------------------------------
 def test_passage_url_quotes_the_name_and_carries_the_span():
     url = passage_url("https://rad.example.se/", "Protokoll KS 2026 å.pdf", 10, 42)
-    assert url == "https://rad.example.se/dokument/Protokoll%20KS%202026%20%C3%A5.pdf?start=10&end=42#cite"
+    assert url == "https://rad.example.se/dokument/Protokoll%20KS%202026%20%C3%A5.pdf?start=10&end=42#markering"
     assert passage_url("http://x", "a.md") == "http://x/dokument/a.md"
 
 
@@ -74,9 +74,9 @@ def test_markdown_answer_links_each_source_and_marks_where_it_is_cited():
     resp = AskResponse(answer="Det är 1 000 kr [1], enligt planen [2].", abstained=False, citations=cites)
     out = render_markdown(resp, "http://h:1")
     assert out.text.startswith("Det är 1 000 kr [1], enligt planen [2].\n\n**Källor**")
-    assert "- [1] [Mötesbok — Budget > Tabell, s. 3](http://h:1/dokument/a%20b.md?start=5&end=9#cite): ”Rad · 1 000”" \
+    assert "- [1] [Mötesbok — Budget > Tabell, s. 3](http://h:1/dokument/a%20b.md?start=5&end=9#markering): ”Rad · 1 000”" \
         in out.text
-    assert "- [2] [Plan (utkast)](http://h:1/dokument/c.md?start=0&end=4#cite): ”Text”" in out.text
+    assert "- [2] [Plan (utkast)](http://h:1/dokument/c.md?start=0&end=4#markering): ”Text”" in out.text
     for c in out.citations:
         assert out.text[c.start_index:c.end_index] == f"[{c.id}]" and c.start_index < len(resp.answer)
     assert citation_labels(cites)[1] == "Mötesbok — Budget > Tabell, s. 3"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.provenance import distinct_labels, passage_url
+from assistant.links import document_path
+from assistant.provenance import distinct_labels
 from assistant.schemas import AskResponse, Citation, FigureOut, FigureRow
 from assistant.ui import conversation as conv
 from assistant.ui.docview import MAX_VIEW_CHARS, document_page, window
@@ -95,7 +96,7 @@ def test_citation_markers_become_links_with_previews():
                                         citations=[cite(1, label="Mötesbok, Ekonomi › Budget")]))
     html = turn_html(turn)
     assert html.count('class="ra-cite"') == 1  # "[1], [1]" says [1] once
-    assert f'href="{passage_url("a.md", 10, 15)}"' in html.replace("&amp;", "&")
+    assert f'href="{document_path("a.md", 10, 15)}"' in html.replace("&amp;", "&")
     assert "Mötesbok, Ekonomi › Budget" in html and "[7]" in html
     assert '<span class="ra-num">1 687 050 kr</span>' in html
     assert "tecken" not in html

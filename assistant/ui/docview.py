@@ -8,7 +8,7 @@ import re
 
 from ingest.model import Discrepancy
 
-from ..provenance import passage_url
+from ..links import ANCHOR, document_path
 from .library import document_date, ingest_notes
 from .theme import DOCUMENT_CSS
 
@@ -55,7 +55,7 @@ def text_html(text: str, start: int | None, end: int | None, headings: list[int]
             out.append(f'<span class="dv-anchor" id="pos-{a}"></span>')
         piece = readable(esc(text[a:b]))
         if span and a == start:
-            out.append('<mark id="markering" tabindex="-1"><span class="dv-sr">Markerat stycke börjar. </span>')
+            out.append(f'<mark id="{ANCHOR}" tabindex="-1"><span class="dv-sr">Markerat stycke börjar. </span>')
         out.append(piece)
         if span and b == min(end, hi) and a >= start:
             out.append('<span class="dv-sr"> Markerat stycke slutar.</span></mark>')
@@ -103,7 +103,7 @@ def outline_html(source: str, structure: dict) -> str:
         out.append(f"<section><h2>Avtal</h2><p><strong>{esc(ag.get('title', ''))}</strong>{link}</p>{period}"
                    f"<ul>{parties}</ul></section>")
     for c in structure.get("corrections", []):
-        href = esc(passage_url(source, c.get("start"), c.get("end")))
+        href = esc(document_path(source, c.get("start"), c.get("end")))
         out.append(f'<section><h2>Rättelse</h2><p>Rättar {esc(c.get("corrects", ""))} ({esc(c.get("date", ""))}). '
                    f'<a href="{href}">Visa stycket</a></p></section>')
     headings = structure.get("outline", [])[:MAX_HEADINGS]
@@ -145,7 +145,7 @@ def report_html(doc: dict, checks: list[Discrepancy]) -> str:
     notes = ingest_notes(doc)
     if checks:
         out.append("<h3>Tabellsummor som inte stämmer</h3><ul>" + "".join(
-            f'<li>{esc(d.explanation)} <a href="{esc(passage_url(d.source, d.start, d.end))}">Visa raden</a></li>'
+            f'<li>{esc(d.explanation)} <a href="{esc(document_path(d.source, d.start, d.end))}">Visa raden</a></li>'
             for d in checks) + "</ul>")
     if notes:
         out.append("<h3>Anmärkningar från inläsningen</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes)
@@ -169,12 +169,12 @@ def document_page(doc: dict, text: str, checks: list[Discrepancy], start: int | 
     date = document_date(source, structure)
     nav = []
     if lo > 0:
-        nav.append(f'<a href="{esc(passage_url(source))}?offset={max(0, lo - MAX_VIEW_CHARS)}">Föregående del</a>')
+        nav.append(f'<a href="{esc(document_path(source))}?offset={max(0, lo - MAX_VIEW_CHARS)}">Föregående del</a>')
     if hi < len(text):
-        nav.append(f'<a href="{esc(passage_url(source))}?offset={hi}">Nästa del</a>')
+        nav.append(f'<a href="{esc(document_path(source))}?offset={hi}">Nästa del</a>')
     partial = (f'<p class="dv-meta">Texten är lång: tecken {lo}–{hi} av {len(text)} visas. {" · ".join(nav)}</p>'
                if nav else "")
-    skip = '<a class="dv-skip" href="#markering">Till markerat stycke</a>' if marked else ""
+    skip = f'<a class="dv-skip" href="#{ANCHOR}">Till markerat stycke</a>' if marked else ""
     return f"""<!doctype html>
 <html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(doc.get('title') or source)} – Rådsassistenten</title><style>{DOCUMENT_CSS}</style></head>

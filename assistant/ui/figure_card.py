@@ -10,7 +10,7 @@ import re
 
 from ingest.numbers import format_amount, format_number
 
-from ..provenance import passage_url
+from ..links import document_path
 from ..schemas import AskResponse, Citation, FigureOut, FigureRow
 
 # a number as Swedish prints it: "1 687 050", "97,4 %", "−4" (a thousands space is not a place to break)
@@ -66,7 +66,7 @@ def card_html(fig: FigureOut, citations: dict[int, Citation], index: int) -> str
                    '<th scope="col">Källa</th></tr></thead><tbody>')
         for r in fig.rows:
             c = citations.get(r.citation)
-            link = (f'<a href="{esc(passage_url(c.source, c.start, c.end))}" target="_blank" '
+            link = (f'<a href="{esc(document_path(c.source, c.start, c.end))}" target="_blank" '
                     f'aria-label="Källa {r.citation}">[{r.citation}]</a>' if c else f"[{r.citation}]")
             first = (f'<th scope="row">{esc(_column(r))}</th>' if shared else
                      f'<th scope="row">{esc(r.row or r.label)}</th><td>{esc(_column(r))}</td>')

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from index.store import CouncilIndex
 
-from ..provenance import passage_url
+from ..links import document_path
 
 DATE = re.compile(r"(?:19|20)\d\d-\d\d-\d\d")
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
@@ -30,7 +30,7 @@ class LibraryEntry:
 
     @property
     def url(self) -> str:
-        return passage_url(self.source)
+        return document_path(self.source)
 
 
 def document_date(source: str, structure: dict) -> str:

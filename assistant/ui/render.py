@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 import re
 
-from ..provenance import base_label, passage_url
+from ..links import document_path
+from ..provenance import base_label
 from ..schemas import AskResponse, Citation
 from .conversation import Turn, response_of
 from .figure_card import figure_markdown, num
@@ -144,7 +145,7 @@ def _preview(c: Citation) -> str:
 def _cite_link(c: Citation) -> str:
     """`[n]` as a link to the passage; hovering, focusing or (on touch screens) a first tap shows
     the source and its words, a second tap opens it."""
-    return (f'<a class="ra-cite" href="{esc(passage_url(c.source, c.start, c.end))}" target="_blank" '
+    return (f'<a class="ra-cite" href="{esc(document_path(c.source, c.start, c.end))}" target="_blank" '
             f'aria-label="Källa {c.id}: {esc(label_of(c))}">[{c.id}]'
             f'<span class="ra-pv" aria-hidden="true"><span class="ra-pv-label">{esc(label_of(c))}</span>'
             f'<span class="ra-pv-quote">{esc(_preview(c))}</span>'
@@ -152,7 +153,7 @@ def _cite_link(c: Citation) -> str:
 
 
 def _source_item(c: Citation) -> str:
-    url = esc(passage_url(c.source, c.start, c.end))
+    url = esc(document_path(c.source, c.start, c.end))
     return (f'<li class="ra-source" value="{c.id}"><details><summary><span class="ra-source-n">[{c.id}]</span> '
             f"{esc(label_of(c))}</summary>{quote_html(c)}"
             f'<a class="ra-open" href="{url}" target="_blank">Öppna i dokumentet (markerat stycke) ↗</a>'
@@ -187,7 +188,7 @@ def markdown(turn: Turn, base_url: str = "") -> str:
         lines += ["", "**Källor**", ""]
         for c in resp.citations:
             quote = _preview(c).replace("\n", " ")
-            url = base_url.rstrip("/") + passage_url(c.source, c.start, c.end)
+            url = base_url.rstrip("/") + document_path(c.source, c.start, c.end)
             lines.append(f"{c.id}. {label_of(c)} – ”{quote}” <{url}>")
     return "\n".join(lines) + "\n"
 
