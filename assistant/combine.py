@@ -40,13 +40,13 @@ JOIN = " … "
 
 # the grammar of a question that asks for two things or compares two statements
 TWO_PARTS = re.compile(r"\b(respektive|både|jämfört med|jämförelse|i förhållande till|compared|both|respectively|"
-                       r"stämmer|överensstämmer|går\s+\w+(?:\s+\w+)*?\s+ihop|också|även|also|match(?:es)?)\b|"
+                       r"överensstämmer|går\s+\w+(?:\s+\w+)*?\s+ihop|också|även|also|match(?:es)?)\b|"
                        r"\b(och|samt|and)\s+(vem|vad|vilk\w+|när|hur|var|vems|varför|who|what|when|how|which|whose|why)\b",
                        re.I)
 COMPARATIVE = re.compile(r"\b(?:hur\s+(?:mycket|många)\s+\w+\s+)?(\w+are|mer|mindre|fler|färre|större|högre|lägre|"
                          r"längre|kortare|dyrare|billigare)\b[^?]*?\bän\b|\b(?:more|less|fewer|higher|lower|larger|"
                          r"smaller)\b[^?]*\bthan\b", re.I)
-SPAN = re.compile(r"\b(spann\w*|differens\w*|skillnad\w*|sänk\w*|höj\w*|ökning\w*|minskning\w*|difference|gap)\b", re.I)
+SPAN = re.compile(r"\b(differens\w*|skillnad\w*|sänk\w*|höj\w*|ökning\w*|minskning\w*|difference|gap)\b", re.I)
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 

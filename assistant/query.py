@@ -24,14 +24,14 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                       r"how did .* vote|vote\w*)\b", re.I)),
     (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
                          r"procent\w*|andel(en)?|what (share|percentage|proportion)|how many percent|percent\w*)\b", re.I)),
-    (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(ärendenummer|diarienummer|dnr|projektnummer|"
-                            r"nummer|paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
+    (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(\w*nummer|dnr|"
+                            r"paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),
     (COUNT, re.compile(r"\b(hur många|antal(et)?|how many|number of)\b", re.I)),
     (AMOUNT, re.compile(r"\b(hur mycket|vilket belopp|vilka belopp|vad kostar|vad kostade|hur stor (är|var|blir|blev) "
                         r"(\w+ )?(kostnad\w*|budget\w*|summa\w*|insats\w*|intäkt\w*|resultat\w*|bidrag\w*|"
                         r"skuld\w*|ram\w*|belopp\w*|anslag\w*|underskott\w*|överskott\w*|investering\w*|hyr\w*)|"
-                        r"hur stora|hur höga?|vilket resultat|vilken (helårs)?prognos|till vilket belopp|"
+                        r"hur stora|hur höga?|vilket resultat|vilken \w*prognos|till vilket belopp|"
                         r"how much|what amount|what (was|is) the (cost|budget|result))\b", re.I)),
     (DATE, re.compile(r"^\s*(när|on what date|when)\b|\b(vilket datum|vilken dag|vilken tidpunkt|vilket år|"
                       r"senast när|what date|which date|what year)\b", re.I)),

@@ -21,11 +21,12 @@ MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "august
 ORG = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+(?:-[A-ZÅÄÖ][a-zåäöé]+)?)\s+(kommun|stad|Stad|landsting|församling|pastorat)\b"
                  r"|\b(Region|Samordningsförbundet|Kommunalförbundet|Räddningstjänstförbundet)\s+"
                  r"([A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäöé]+)?)")
-ORG_FILE = re.compile(r"(?i)^(?:[0-9_-]*)([a-zåäö]+)_")
 BODY = re.compile(r"\b([Nn]ämnden för [A-ZÅÄÖa-zåäö]+(?: och [a-zåäö]+)?|(?:[A-ZÅÄÖa-zåäö]+-? och )?(?:[A-ZÅÄÖa-zåäö-]+)?(?:nämnden|nämnd|styrelsen|styrelse|fullmäktige|"
                   r"utskottet|utskott|revisionen|direktionen)s?)\b")
 GENERIC_BODY = {"nämnden", "nämnd", "styrelsen", "styrelse", "utskottet", "utskott", "revisionen", "direktionen"}
-BODY_ABBREV = re.compile(r"(?<![A-Za-z])(KF|KS|KSAU|KSNAU|IFN|BUN|SN|ON|MBN|TN|KFN|SBN|FN)(?![A-Za-z])")
+# a body's abbreviation in a file name or title, by how Swedish councils form them: KF, KS, a nämnd
+# ending in N (BUN, MBN, SBN), and an utskott ending in AU (KSAU, KSNAU)
+BODY_ABBREV = re.compile(r"(?<![A-Za-zÅÄÖåäö])(K[FS](?:N?AU)?|[A-ZÅÄÖ]{1,4}N(?:AU)?)(?![A-Za-zÅÄÖåäö])")
 KINDS = [  # (kind, words that say it on a front page or in a file name) — standard Swedish document kinds
     ("protokollsutdrag", r"protokollsutdrag|utdrag ur protokoll"),
     ("protokoll", r"protokoll"),
