@@ -25,7 +25,7 @@ from index.jobs import Job, JobQueue, QueueFull
 from index.store import CouncilIndex, IngestReport
 
 from .audit import AuditLog
-from .faces import Answering, Faces
+from .faces import Answering, Faces, select_facts
 from .gate import AccessGate, BodyLimit
 from .limits import WorkLimiter
 from .mcp_face import mount_mcp
@@ -280,22 +280,9 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
         with index.snapshot():
             visible = index.visible_sources(principal.levels)
             facts = index.facts
-        out = []
-        for f in facts:
-            if visible is not None and f.source not in visible:
-                continue
-            if source and not (f.source == source or f.source.endswith("/" + source)):
-                continue
-            if entity and (not f.entity or entity.lower() not in f.entity.lower()):
-                continue
-            if label and label.lower() not in f.label.lower():
-                continue
-            if year and f.year != year:
-                continue
-            out.append(f.to_dict())
-            if len(out) >= limit:
-                break
-        return out
+        readable = (f for f in facts if visible is None or f.source in visible)
+        return [f.to_dict() for f in select_facts(readable, source=source, entity=entity, label=label, year=year,
+                                                  limit=limit)]
 
     @app.get("/api/checks", responses=ERRORS)
     def checks(principal: Principal = reader) -> list[dict]:

@@ -162,7 +162,3 @@ def _render(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool) -> Ren
     if c.render is not None:
         return c.render(cites)
     return render_sentence(q, c, cites, lead)
-
-
-def format_value(v: float) -> str:
-    return format_number(v)

@@ -7,7 +7,7 @@ caller, how a conversation from another tool is bounded, and how an answer is wr
 Markdown with numbered sources that link to the cited passage.
 
 Access (`assistant/security.py`): `authorize` maps a key to its principal (the same keys, roles
-and anonymous-read rule as `/api/*`), `_visible_sources` asks the index which documents its
+and anonymous-read rule as `/api/*`), `index.visible_sources` says which documents its
 levels may read, and the `levels=` passed to the assistant filter every face at once. A face
 that answers over the network also records each answer in the audit log (`Answering.record`)
 and computes it in one of the app's bounded answer slots (`Answering.run`), like `/api/ask`.
@@ -151,14 +151,6 @@ class Faces:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.index = assistant.index
-
-    def _visible_sources(self, levels: Levels) -> set[str] | None:
-        """The documents a caller with these levels may see (None: all)."""
-        return self.index.visible_sources(levels)
-
-    def _visible(self, source: str, levels: Levels) -> bool:
-        visible = self._visible_sources(levels)
-        return visible is None or source in visible
 
     def ask(self, question: str, *, levels: Levels = None, filters: Filters | None = None) -> AskResponse:
         with self.index.snapshot():

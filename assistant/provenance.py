@@ -93,7 +93,7 @@ class Provenance:
         return None
 
     def _sync(self) -> None:
-        self.index.refresh()
+        # the caller (`Assistant.ask`) has just refreshed the index for this answer
         if self._generation == self.index._loaded_generation:
             return
         chunks_by_source = defaultdict(list)

@@ -272,7 +272,3 @@ def answer_features(ranked: list[Scored]) -> tuple[float, ...]:
 
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-def words_of(text: str) -> list[str]:
-    return words(text)

@@ -34,7 +34,6 @@ class Assistant:
     def __init__(self, index: CouncilIndex) -> None:
         self.index = index
         self._corpus: Corpus | None = None
-        self._readers: EngineReaders | None = None
         self.ranker = Ranker.load()
         self._provenance = Provenance(index)
 
@@ -45,7 +44,7 @@ class Assistant:
         corpus = self._corpus
         if corpus is None or corpus.generation != self.index._loaded_generation:
             corpus = Corpus.build(self.index)
-            self._corpus, self._readers = corpus, EngineReaders(corpus)
+            self._corpus = corpus
         return corpus
 
     def warm(self) -> None:
@@ -70,17 +69,19 @@ class Assistant:
 
     def _answer(self, question: str, filters: Filters | None = None, reply_lang: str | None = None,
                 levels: frozenset[str] | None = None) -> AskResponse:
-        """analyse → retrieve → read → admit → rank → compose."""
-        self._sync()
+        """analyse → retrieve → read → admit → rank → compose, all on one snapshot of the index."""
+        corpus = self._sync()
         if not self.index.chunks:
             return AskResponse(answer=say(reply_lang or detect_language(question), "no_documents"), abstained=True,
                                question=question)
-        q, hits, candidates = self.read(question, filters, reply_lang, levels=levels)
-        admissible, missing = self.admit(q, candidates, levels)
+        visible = self.index.visible_sources(levels)
+        vocab, ev = corpus.view(visible)
+        q, hits, candidates = self._read(corpus, visible, question, filters, reply_lang)
+        admissible, missing = admit(q, candidates, vocab, ev, corpus.meta)
         if not admissible and missing:  # about a name, word, body or organisation no evidence has
             return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
                                question=question)
-        ranked = self.ranker.rank(q, admissible, self.evidence(levels))
+        ranked = self.ranker.rank(q, admissible, ev)
         if self.ranker.abstains(ranked):
             if missing:  # the documents that would answer are about another body or municipality
                 return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)),
@@ -94,10 +95,10 @@ class Assistant:
     def read(self, question: str, filters: Filters | None = None, reply_lang: str | None = None, *,
              levels: frozenset[str] | None = None) -> tuple[AnalyzedQuery, list[Hit], list[Candidate]]:
         """The question analysed, the passages retrieved and every reader's candidate answers."""
-        corpus = self._sync()
-        readers = EngineReaders(corpus) if self._readers is None or self._readers.corpus is not corpus \
-            else self._readers
-        visible = self.index.visible_sources(levels)
+        return self._read(self._sync(), self.index.visible_sources(levels), question, filters, reply_lang)
+
+    def _read(self, corpus: Corpus, visible: set[str] | None, question: str, filters: Filters | None,
+              reply_lang: str | None) -> tuple[AnalyzedQuery, list[Hit], list[Candidate]]:
         legacy = analyse(question)
         if reply_lang:  # a follow-up in English about a Swedish question is answered in English
             legacy.lang = reply_lang
@@ -106,7 +107,7 @@ class Assistant:
         q = analyze(question, legacy)
         sources = corpus.sources(filters, visible)
         hits = retrieve(self.index, legacy, k=max(self.index.settings.top_k, SENTENCE_PASSAGES), sources=sources)
-        candidates = [*readers.read(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
+        candidates = [*EngineReaders(corpus).read(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
         first: dict[str, int] = {}
         for i, h in enumerate(hits):
             first.setdefault(h.chunk.source, i)

@@ -39,18 +39,6 @@ def needles(item: dict) -> tuple[list[str], dict | None]:
     return texts, number
 
 
-def holds(text: str, item: dict) -> bool:
-    """Whether a text holds what the answer must say (every expect_all, one expect_any, the number)."""
-    t = norm(text)
-    if item.get("expect_all") and not all(norm(s) in t for s in item["expect_all"]):
-        return False
-    if item.get("expect_any") and not any(norm(s) in t for s in item["expect_any"]):
-        return False
-    _, number = needles(item)
-    wanted = item.get("expect_number_any") or ([number] if number else [])
-    return not wanted or any(number_matches(w, numbers_in(text)) for w in wanted)
-
-
 def holds_part(text: str, item: dict) -> bool:
     """Whether a text holds at least one of the expected pieces."""
     t = norm(text)

@@ -291,7 +291,9 @@ class CouncilIndex:
             own = by_source.get(f.source)
             texts.append(own[max(bisect.bisect_right(starts[f.source], f.start) - 1, 0)].index_text()
                          if own else f.descriptor())
-        return np.vstack(self._embed(texts)).astype(np.float32)
+        unique = list(dict.fromkeys(texts))  # many facts stand in one passage: look each up once
+        vectors = dict(zip(unique, self._embed(unique)))
+        return np.vstack([vectors[t] for t in texts]).astype(np.float32)
 
     def numbers_index(self) -> dict[str, set[str]]:
         """Every number in a passage or its section path → those passages (for pinning `191/26`,
@@ -357,7 +359,7 @@ class CouncilIndex:
         chunks = self.chunks
         if not chunks:
             return []
-        vec = (vector if vector is not None else self.embedder.embed_query(query)).tolist()
+        vec = (vector if vector is not None else self.query_vector(query)).tolist()  # the same length cap
         allowed = _source_filter(where)
         if allowed is not None and 2 * len(allowed) >= len(self.state.levels):
             # most documents allowed (a caller who may not see a few internal ones): an unfiltered
