@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from ingest.model import Chunk
@@ -52,12 +53,33 @@ MIN_SENTENCE = 12
 MAX_SENTENCE = 700
 
 
-def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10) -> list[Candidate]:
-    """Every sentence of the best passages, typed by what it states."""
+TYPED_PASSAGES = 4   # further passages read because they state what the question asks for
+
+
+def typed_passages(q: AnalyzedQuery, hits: list, limit: int, extra: int = TYPED_PASSAGES) -> list[int]:
+    """The retrieval ranks, beyond the best `limit`, of the first few passages that state a value
+    of the asked type (a vote result for "hur gick omröstningen", a date for "när"): a long
+    question's words pull in its whole paragraph, and the one passage holding the answer's type
+    may rank below the cut. Passage answers and decisions have no type to look for."""
+    if q.answer_type in (T.PASSAGE, T.DECISION):
+        return []
+    return [i for i, h in enumerate(hits) if i >= limit and q.answer_type in passage_kinds(h.chunk.text)][:extra]
+
+
+@lru_cache(maxsize=5_000)
+def passage_kinds(text: str) -> frozenset[str]:
+    """The kinds of value a passage states."""
+    return frozenset(v.kind for s in split_sentences(text, 0) for v in values(s.text))
+
+
+def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10, also: list[int] | tuple = ()) -> list[Candidate]:
+    """Every sentence of the best passages (and of the passages at the ranks `also`), typed by
+    what it states."""
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
     headings: set[tuple[str, str]] = set()
-    for rank, hit in enumerate(hits[:limit]):
+    for rank in [*range(min(limit, len(hits))), *also]:
+        hit = hits[rank]
         chunk: Chunk = hit.chunk
         unit = _table_unit(chunk)
         head = _heading(chunk)

@@ -9,7 +9,10 @@ their own, so the one ranker weighs them against single statements:
 
 - `read_pairs`: two statements side by side, each cited (reader `pair`);
 - `read_arithmetic`: a difference of two stated values, or the sum of a stated list, with the
-  formula and every operand cited (reader `arithmetic`).
+  formula and every operand cited (reader `arithmetic`);
+- `read_tallies`: the number who took part in a vote, or the share of ja (or nej) votes, from
+  its counted result ("Med 6 ja-röster mot 1 nej-röst … 4 stycken avstod"), cited (reader
+  `arithmetic`).
 
 Both only look at a question's best few candidates (by its words and the passage's retrieval
 rank), so a question costs a bounded number of extra candidates.
@@ -28,7 +31,7 @@ from .compose import Citations, render_sentence
 from .i18n import say
 from .query import AnalyzedQuery
 from .schemas import FigureOut, FigureRow
-from .statements import DATE, Value
+from .statements import DATE, Value, tally
 from .words import vocabulary
 
 POOL = 8          # best candidates that computed figures are read from
@@ -274,3 +277,61 @@ def _computed(q: AnalyzedQuery, op: str, operands: list[tuple[Value, Candidate]]
 def _label(c: Candidate, v: Value) -> str:
     head = c.evidence[:v.start].strip()[-80:]
     return re.sub(r"\s+", " ", head).strip(" ,:;|") or c.evidence[:80]
+
+
+# the grammar of a question asking for a number computed from a vote's counts
+TALLY_TOTAL = re.compile(r"\b(sammanlagt|totalt|tillsammans|sammantaget|in total|altogether|deltog|took part)\b", re.I)
+TALLY_NO = re.compile(r"\b(nej|no)\b", re.I)
+TALLY_YES = re.compile(r"\b(ja|yes)\b", re.I)
+
+
+def read_tallies(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
+    """For a question about a vote that asks how many took part, or what share voted ja (or nej):
+    that number, computed from each of the best counted results among the statements, with the
+    abstentions stated right after a result counted in."""
+    if q.answer_type not in (T.COUNT, T.PERCENT) or not T.ABOUT_VOTE.search(q.text):
+        return []
+    share = q.answer_type == T.PERCENT
+    if not share and not TALLY_TOTAL.search(q.text):
+        return []
+    side = "nej" if TALLY_NO.search(q.text) and not TALLY_YES.search(q.text) else "ja"
+    out: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for c in _best(q, [c for c in candidates if c.reader == "sentence" and c.states(T.VOTE)]):
+        at = c.passage.find(c.evidence[:40]) if c.passage else -1
+        text = c.passage[at:] if at >= 0 else c.evidence
+        t = tally(text)
+        if t is None or t.start >= len(c.evidence) or (c.source, c.start) in seen:
+            continue
+        seen.add((c.source, c.start))
+        stated = re.sub(r"\s+", " ", text[:max(t.end, len(c.evidence))]).strip()
+        if share:
+            part = t.yes if side == "ja" else t.no
+            if t.yes + t.no == 0:
+                continue
+            value = round(100.0 * part / (t.yes + t.no), 2)
+            formula = f"{part} / ({t.yes} + {t.no}) × 100"
+            kind, unit, key = T.PERCENT, "%", "vote_share"
+        else:
+            counts = [t.yes, t.no] + ([t.abstain] if t.abstain is not None else [])
+            value = float(sum(counts))
+            formula = " + ".join(str(n) for n in counts)
+            kind, unit, key = T.COUNT, None, "vote_total"
+        out.append(_tallied(q, c, stated, t, value, formula, kind, unit, key, side))
+    return out[:3]
+
+
+def _tallied(q: AnalyzedQuery, c: Candidate, stated: str, t, value: float, formula: str, kind: str,
+             unit: str | None, key: str, side: str) -> Candidate:
+    shown = format_number(value)
+    counts = [("ja", t.yes), ("nej", t.no)] + ([("avstår", t.abstain)] if t.abstain is not None else [])
+
+    def render(cites: Citations) -> Rendered:
+        n = cites.add(c.source, c.title, c.section, stated, c.page, c.start, c.start + len(stated))
+        rows = [FigureRow(label=label, value=float(count), unit=None, citation=n) for label, count in counts]
+        fig = FigureOut(label=_label(c, c.states(T.VOTE)[0]) or stated[:80], value=value, unit=unit, formula=formula,
+                        citations=[n], rows=rows)
+        return Rendered(f"{say(q.lang, key, value=shown, formula=formula, side=side)} [{n}]: ”{stated}”", (fig,))
+
+    return replace(c, reader="arithmetic", evidence=stated, confidence=0.5, render=render,
+                   values=(Value(kind, shown, value, unit, 0),) + c.values)

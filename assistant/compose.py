@@ -70,7 +70,7 @@ def _asked_value(q: AnalyzedQuery, c: Candidate):
     kind = q.answer_type
     if kind in (T.PASSAGE, T.DECISION):
         return None
-    options = c.states(kind) or (c.states(T.AMOUNT) if kind == T.COUNT else []) or \
+    options = c.states(kind) or ((c.states(T.AMOUNT) or c.states(T.VOTE)) if kind == T.COUNT else []) or \
         (c.states(T.PERSON) if kind == T.PARTY else [])
     if not options:
         return None

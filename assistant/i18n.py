@@ -21,6 +21,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evidence": ("Underlag", "Evidence"),
     "difference": ("Skillnaden är {value} ({formula} = {value})", "The difference is {value} ({formula} = {value})"),
     "sum_of": ("Summan är {value} ({formula} = {value})", "The sum is {value} ({formula} = {value})"),
+    "vote_total": ("I omröstningen deltog sammanlagt {value} ({formula} = {value})",
+                   "In total {value} took part in the vote ({formula} = {value})"),
+    "vote_share": ("Andelen {side}-röster är {value} % ({formula} = {value} %)",
+                   "The share of {side} votes is {value}% ({formula} = {value}%)"),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

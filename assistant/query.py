@@ -15,19 +15,24 @@ from .analysis import Query, analyse
 from .words import content_words
 
 # answer types a candidate can state
-AMOUNT, PERCENT, COUNT, DATE, PERSON, PARTY, IDENTIFIER, VOTE, PLACE, DECISION, PASSAGE = (
-    "amount", "percent", "count", "date", "person", "party", "identifier", "vote", "place", "decision", "passage")
+AMOUNT, PERCENT, COUNT, DATE, PERSON, PARTY, IDENTIFIER, VOTE, PLACE, DECISION, PASSAGE, DURATION = (
+    "amount", "percent", "count", "date", "person", "party", "identifier", "vote", "place", "decision", "passage",
+    "duration")
 NUMERIC_TYPES = {AMOUNT, PERCENT, COUNT}
 
+# a question about a vote; it asks for the result unless it asks for a share or a count of it
+ABOUT_VOTE = re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsiffr\w*|hur (gick|utföll) (röstning|omröstning)\w*|"
+                        r"how did .* vote|vote\w*)\b", re.I)
 _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
-    (VOTE, re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsiffr\w*|hur (gick|utföll) (röstning|omröstning)\w*|"
-                      r"how did .* vote|vote\w*)\b", re.I)),
     (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
                          r"procent\w*|andel(en)?|what (share|percentage|proportion)|how many percent|percent\w*)\b", re.I)),
     (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(\w*nummer|dnr|"
                             r"paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),
+    (DURATION, re.compile(r"\b(hur länge|hur lång tid|hur många (år|månader|veckor|dagar|timmar)|how long|"
+                          r"how many (years|months|weeks|days|hours))\b", re.I)),
     (COUNT, re.compile(r"\b(hur många|antal(et)?|how many|number of)\b", re.I)),
+    (VOTE, ABOUT_VOTE),
     (AMOUNT, re.compile(r"\b(hur mycket|vilket belopp|vilka belopp|vad kostar|vad kostade|hur stor (är|var|blir|blev) "
                         r"(\w+ )?(kostnad\w*|budget\w*|summa\w*|insats\w*|intäkt\w*|resultat\w*|bidrag\w*|"
                         r"skuld\w*|ram\w*|belopp\w*|anslag\w*|underskott\w*|överskott\w*|investering\w*|hyr\w*)|"
@@ -68,7 +73,10 @@ def _asked(question: str) -> tuple[str, str]:
 
 # a body named in a question: "äldrenämndens", "kommunstyrelsen", "stadsfastighetsnämnden", "KF"
 BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)\w*)\b", re.I)
-ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommun|stad|Stad|läns? landsting)\b|\bRegion\s+([A-ZÅÄÖ][a-zåäöé]+)")
+ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommuns?|stads?|Stads?|läns? landsting)\b|\bRegion\s+([A-ZÅÄÖ][a-zåäöé]+)")
+# a municipality's own body in the genitive: "Varbergs kommunstyrelse", "Kungsbackas valnämnd"
+OWN_BODY = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+(?:kommun|stads|region)?(?:styrelse|fullmäktige)|"
+                      r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+[a-zåäö-]*nämnd")
 NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")
 
 
@@ -76,7 +84,7 @@ NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-z
 class AnalyzedQuery:
     text: str                         # as asked
     lang: str                         # "sv" | "en"
-    answer_type: str                  # amount, percent, count, date, person, party, identifier, vote, place, decision, passage
+    answer_type: str                  # amount, percent, count, duration, date, person, party, identifier, vote, place, decision, passage
     operation: str | None             # sum | diff | share | growth | None
     terms: tuple[str, ...]            # content words (Swedish), as typed
     names: tuple[str, ...]            # capitalised names in the question ("Maria Nilsson", "Göteborg")
@@ -98,6 +106,7 @@ GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "
 
 
 def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
+    from .statements import _name_like  # statements types its values with this module's kinds
     q = legacy or analyse(question)
     text = q.text
     swedish = q.base_text or q.search_text
@@ -112,7 +121,8 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
         names.append(m.group(1))
     bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
                                  if m.group(1).lower() not in GENERIC_BODIES))
-    orgs = tuple(dict.fromkeys(m.group(1) or m.group(2) for m in ORGANISATION.finditer(text)))
+    orgs = tuple(dict.fromkeys([*(m.group(1) or m.group(2) for m in ORGANISATION.finditer(text)),
+                                *(name for m in OWN_BODY.finditer(text) if _name_like(name := m.group(1) or m.group(2)))]))
     return AnalyzedQuery(text=text, lang=q.lang, answer_type=kind, operation=q.operation,
                          terms=tuple(dict.fromkeys(content_words(swedish))), names=tuple(dict.fromkeys(names)),
                          bodies=bodies, organisations=orgs,

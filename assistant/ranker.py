@@ -21,7 +21,7 @@ from index.text import fold, stem, words
 from . import query as T
 from .candidates import Candidate
 from .query import AnalyzedQuery
-from .words import Vocabulary, vocabulary
+from .words import Vocabulary, compound_parts, vocabulary
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 READERS = ("sentence", "figure", "structure", "check", "pair", "arithmetic", "roles")
@@ -67,12 +67,34 @@ class Evidence:
         near = self.doc_vocabulary(c.source)
         own = vocabulary(" ".join([meta.get("body") or "", *(meta.get("organisations") or [])[:1]]))
         # a name matches as a word, never as parts of a compound ("äldre" + "nämnd" is no äldrenämnd)
-        missing = [b for b in q.bodies if near.has(b) < 1.0 and own.has(b) < 1.0]
+        missing = [b for b in q.bodies if near.has(b) < 1.0 and own.has(b) < 1.0 and not self.names_body(c.source, b)]
+        forms = {org: {org} | ({org[:-1]} if org.endswith("s") and len(org) > 4 else set()) for org in q.organisations}
         for org in q.organisations:
-            forms = {org} | ({org[:-1]} if org.endswith("s") and len(org) > 4 else set())
-            if not any(near.has(f) == 1.0 or own.has(f) == 1.0 for f in forms):
+            if not any(near.has(f) == 1.0 or own.has(f) == 1.0 for f in forms[org]):
                 missing.append(org)
+        issuer = vocabulary((meta.get("organisations") or [""])[0])
+        if q.bodies and q.organisations and issuer.forms:
+            # a body and a municipality named together ask for that municipality's body ("Varbergs
+            # kommunstyrelse", "kommunfullmäktige i Mölndals stad"): a document another one issued
+            # that only mentions it cannot answer
+            if not any(issuer.has(f) == 1.0 for org in q.organisations for f in forms[org]):
+                missing.extend(o for o in q.organisations if o not in missing)
         return missing
+
+    def names_body(self, source: str, body: str) -> bool:
+        """Whether the document names a body in its other Swedish form: "utbildningsnämnden" as
+        "nämnden för (finskspråkig) utbildning", "funktionsstödsnämnden" as "nämnden för funktionsstöd"."""
+        key = (source, "body:" + body)
+        if key not in self._mentions:
+            parts = compound_parts(body)
+            found = False
+            if len(parts) == 2 and len(parts[0]) >= 4:
+                topic, head = parts
+                topic = re.escape(topic[:-1]) + "s?" if topic.endswith("s") else re.escape(topic)
+                form = rf"\b{re.escape(head[:5])}\w*\s+for\s+(?:\w+\s+){{0,3}}?{topic}"
+                found = re.search(form, fold(self._doc_text(source).lower())) is not None
+            self._mentions[key] = found
+        return self._mentions[key]
 
     def named_organisations(self, q: AnalyzedQuery) -> set[str]:
         """Issuers of some document that the question names ("Göteborgs", "i Simrishamn")."""
@@ -184,8 +206,8 @@ def _typed(q: AnalyzedQuery, c: Candidate) -> list:
     kind = q.answer_type
     if kind == T.PASSAGE:
         return [c] if len(c.evidence) >= 40 else []
-    if kind == T.COUNT:
-        return c.states(T.COUNT) or c.states(T.AMOUNT)
+    if kind == T.COUNT:  # a vote's result is counted too ("11 ja-röster mot 4 nej-röster")
+        return c.states(T.COUNT) or c.states(T.AMOUNT) or c.states(T.VOTE)
     if kind == T.PERSON:
         return c.states(T.PERSON)
     if kind == T.PARTY:

@@ -12,8 +12,8 @@ from index.store import CouncilIndex
 
 from .admission import admit, near
 from .analysis import Query, analyse, content_terms, detect_language
-from .candidates import Candidate, read_sentences
-from .combine import read_arithmetic, read_pairs
+from .candidates import Candidate, read_sentences, typed_passages
+from .combine import read_arithmetic, read_pairs, read_tallies
 from .roles import asked_roles, read_roles
 from .compose import Citations, clean, compose
 from .conversation import CONTINUES, MAX_HISTORY, resolve
@@ -27,6 +27,7 @@ from .retrieval import Hit, retrieve
 from .schemas import AskResponse, ChatMessage, Filters
 
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
+POOL = 40                # passages retrieved, among which the typed ones below the first ten are found
 ROLE_DOCUMENTS = 8       # documents whose protocol roles become candidates (see Corpus.documents_stating)
 
 
@@ -106,14 +107,17 @@ class Assistant:
         legacy.vector = self.index.query_vector(legacy.search_text)
         q = analyze(question, legacy)
         sources = corpus.sources(filters, visible)
-        hits = retrieve(self.index, legacy, k=max(self.index.settings.top_k, SENTENCE_PASSAGES), sources=sources)
-        candidates = [*EngineReaders(corpus).read(q, hits, sources), *read_sentences(q, hits, SENTENCE_PASSAGES)]
+        pool = retrieve(self.index, legacy, k=POOL, sources=sources)
+        hits = pool[:max(self.index.settings.top_k, SENTENCE_PASSAGES)]
+        typed = typed_passages(q, pool, SENTENCE_PASSAGES)
+        candidates = [*EngineReaders(corpus).read(q, hits, sources), *read_sentences(q, pool, SENTENCE_PASSAGES, typed)]
         first: dict[str, int] = {}
         for i, h in enumerate(hits):
             first.setdefault(h.chunk.source, i)
         stating = corpus.documents_stating(asked_roles(q.text), q, first, ROLE_DOCUMENTS, sources)
         candidates += read_roles(q, stating, corpus.texts, first)
-        candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates)]  # answers of two statements
+        candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates),  # answers of two statements
+                       *read_tallies(q, candidates)]                                   # … and of a vote's counts
         return q, hits, candidates
 
     def admit(self, q: AnalyzedQuery, candidates: list[Candidate],

@@ -37,6 +37,10 @@ COUNT = re.compile(rf"({NUM})\s+([a-zåäöéA-ZÅÄÖ][\wåäö-]+)")
 WRITTEN = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9,
            "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15}
 VOTE_NUM = r"(\d+|" + "|".join(WRITTEN) + r")"
+# a length of time: "25 år", "ett 20-årigt avtal", "tre månader", "inom tre veckor"
+DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{'|'.join(WRITTEN)})[\s-]*"
+                      r"(år|års|årig[a-z]*|månad(?:er|ers)?|veck(?:a|or|ors)|dag(?:ar|ars)?|timm(?:e|ar))(?![\wåäö])",
+                      re.I)
 VOTE = re.compile(rf"\b{VOTE_NUM}\s+(?:ja|ja-röster|jaröster)\b.{{0,40}}?\b{VOTE_NUM}\s+(?:nej|nej-röst\w*|nejröst\w*)|"
                   rf"\b{VOTE_NUM}\s+(?:ja|ja-röster)\s+mot\s+{VOTE_NUM}\b|"
                   rf"\b{VOTE_NUM}\s+röster\s+mot\s+{VOTE_NUM}\b|\b{VOTE_NUM}\s+(?:st(?:ycken)?\s+)?avst(?:od|år)\b", re.I)
@@ -59,7 +63,7 @@ YEAR_LIKE = re.compile(r"^(19|20)\d\d$")
 
 @dataclass(frozen=True)
 class Value:
-    kind: str            # amount | percent | count | date | person | party | identifier | vote | place
+    kind: str            # amount | percent | count | duration | date | person | party | identifier | vote | place
     text: str            # as printed
     number: float | None
     unit: str | None
@@ -217,6 +221,11 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
         add(T.AMOUNT, m, _number(m.group(1)), _money_unit(m.group(2)))
     for m in MONEY_PREFIX.finditer(sentence):
         add(T.AMOUNT, m, _number(m.group(1)), "euro" if "€" in m.group(0) or "EUR" in m.group(0).upper() else "kr")
+    for m in DURATION.finditer(sentence):
+        amount = m.group(1).lower()
+        unit = m.group(2).lower()
+        unit = "år" if unit.startswith("år") else {"mån": "månader", "vec": "veckor", "dag": "dagar"}.get(unit[:3], "timmar")
+        add(T.DURATION, m, WRITTEN[amount] if amount in WRITTEN else _number(amount), unit)
     for m in PARTY.finditer(sentence):
         add(T.PARTY, m, None, None)
     for m in PERSON.finditer(sentence):
@@ -253,3 +262,39 @@ def _name_like(word: str) -> bool:
 
 def has_decision(sentence: str) -> bool:
     return bool(DECISION.search(sentence))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A vote's result as counted: "Med 6 ja-röster mot 1 nej-röst … 4 stycken avstod"."""
+    yes: int
+    no: int
+    abstain: int | None     # None: the text does not say
+    start: int              # where the ja/nej count stands (in the text given)
+    end: int                # offset just after the last count read
+
+
+TALLY = re.compile(rf"\b{VOTE_NUM}\s+(?:ja|ja-röst\w*|jaröst\w*)\b(?:\s*\([^)]{{0,60}}\))?\s+mot\s+{VOTE_NUM}\s+"
+                   r"(?:nej|nej-röst\w*|nejröst\w*)\b", re.I)
+ABSTAINED = re.compile(rf"\b{VOTE_NUM}\s+(?:st(?:ycken)?\s+|ledam\w+\s+)?(?:avstod|avstår|avstått)\b|"
+                       rf"\b{VOTE_NUM}\s+(?:avstående|nedlagda)\b", re.I)
+TALLY_REACH = 300   # how far after the ja/nej count its abstentions are stated
+
+
+def _count(word: str) -> int:
+    return WRITTEN[word.lower()] if word.lower() in WRITTEN else int(word)
+
+
+def tally(text: str) -> Tally | None:
+    """The first vote result counted in `text`, with the abstentions stated right after it
+    (before the next result)."""
+    m = TALLY.search(text)
+    if not m:
+        return None
+    nxt = TALLY.search(text, m.end())
+    reach = text[m.end():min(m.end() + TALLY_REACH, nxt.start() if nxt else len(text))]
+    a = ABSTAINED.search(reach)
+    if a:
+        return Tally(_count(m.group(1)), _count(m.group(2)), _count(a.group(1) or a.group(2)), m.start(),
+                     m.end() + a.end())
+    return Tally(_count(m.group(1)), _count(m.group(2)), None, m.start(), m.end())

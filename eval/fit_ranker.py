@@ -64,7 +64,8 @@ def fit(rows: list[dict]) -> Ranker:
     from sklearn.linear_model import LogisticRegression
 
     # stage 1, pairwise: within a question, a right candidate should score above a wrong one
-    X, y = [], []
+    # every question weighs the same, however many candidates its readers proposed
+    X, y, w = [], [], []
     for r in rows:
         pos = [s.features for s, lab in zip(r["scored"], r["labels"]) if lab]
         neg = [s.features for s, lab in zip(r["scored"], r["labels"]) if not lab]
@@ -73,10 +74,12 @@ def fit(rows: list[dict]) -> Ranker:
                 d = np.subtract(p, n)
                 X.extend([d, -d])
                 y.extend([1, 0])
+                w.extend([1.0 / (len(pos) * len(neg))] * 2)
     if not X:
         return Ranker.load(Path("/nonexistent"))
     model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False)
-    model.fit(np.asarray(X), np.asarray(y))
+    weights = np.asarray(w)
+    model.fit(np.asarray(X), np.asarray(y), sample_weight=weights * len(weights) / weights.sum())
     ranker = Ranker(dict(zip(FEATURES, model.coef_[0].tolist())), 0.0)
     # stage 2: is the best candidate right? (per question; abstention questions are never right)
     AX, ay = [], []

@@ -14,6 +14,7 @@ from .model import Section
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 BOLD_LINE = re.compile(r"^\s*(?:\*\*([^*].{1,200}?)\*\*|<b>([^<]{2,200})</b>)\s*$")
 NUMBERED = re.compile(r"^\s*((?:\d{1,2}\.){0,3}\d{1,2})\.?\s+([A-ZÅÄÖ§][^\t]{2,90})$")
+NUMBERED_LINE = re.compile(r"^\s*((?:\d{1,2}\.){0,3}\d{1,2})[.)]?\s+\S")
 PAGE_FURNITURE = re.compile(r"(\d+\s*\(\d+\)\s*$)|(^\s*Sida \d+\s*$)|(^\s*\d+ av \d+\s*$)", re.I)
 PARTY_TITLE = re.compile(
     r"(?:överenskommelse|avtal|partnerskap|IOP)[^\n]{0,120}?\bmellan\s+(.{3,60}?)\s+och\s+(.{3,60}?)"
@@ -54,6 +55,33 @@ def _is_title_line(line: str, prev_blank: bool, next_line: str) -> bool:
     return len(nxt) > 30 and (nxt[0].isupper() or nxt[0].isdigit() or nxt[0] in "•-")
 
 
+def _number(line: str) -> tuple[str, int] | None:
+    """A numbered line's parent number and own number ("2.3 Mål" → ("2.", 3))."""
+    n = NUMBERED_LINE.match(line)
+    if not n:
+        return None
+    parent, _, own = n.group(1).rpartition(".")
+    return parent, int(own)
+
+
+def _in_list(lines: list[str], i: int) -> bool:
+    """Whether a numbered line is an item of a numbered list rather than a heading: a heading
+    introduces text, so a numbered line whose nearest neighbouring line is the previous or the
+    next number of the same list ("1. Granskning …" / "2. Protokollsutdrag …" under "Handlingar",
+    a table of contents) is one item of a list."""
+    own = _number(lines[i])
+    if own is None:
+        return False
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(lines) and not lines[j].strip():
+            j += step
+        other = _number(lines[j]) if 0 <= j < len(lines) else None
+        if other is not None and other[0] == own[0] and other[1] == own[1] + step:
+            return True
+    return False
+
+
 def find_headings(text: str, fmt: str) -> list[Heading]:
     headings: list[Heading] = []
     lines = text.split("\n")
@@ -88,7 +116,9 @@ def find_headings(text: str, fmt: str) -> list[Heading]:
             nxt = next((ln for ln in lines[i + 1:i + 4] if ln.strip()), "")
             dotted = stripped[len(n.group(1)):].startswith(".") if n else False
             footnote = n and not dotted and (len(stripped) > 45 or "," in stripped)
-            if n and not footnote and not stripped.endswith(".") and not re.search(r"\d{3}\s*$", stripped):
+            if n and _in_list(lines, i):
+                pass  # an item of a numbered list
+            elif n and not footnote and not stripped.endswith(".") and not re.search(r"\d{3}\s*$", stripped):
                 depth = n.group(1).count(".") + 1
                 headings.append(Heading(min(depth, 4), clean_heading(stripped), start, body_start))
             elif _is_title_line(line, prev_blank, nxt):

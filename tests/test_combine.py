@@ -133,3 +133,34 @@ def test_a_roles_candidate_per_document_cites_each_line():
     assert "3 mars 2031" in cands[0].context      # the document's date as a question writes it
     answer, _, _ = compose(q, [Scored(cands[0], (), 1.0)], cites := Citations())
     assert "Nils Åkesson (M)" in answer and cites.items[0].quote == "Protokolljusterare Nils Åkesson (M)"
+
+
+def test_a_vote_tally_is_read_with_the_abstentions_stated_after_it():
+    from assistant.statements import tally
+
+    t = tally("Med 6 ja-röster mot 1 nej-röst vinner yttrande från (C).\n\n4 stycken avstod från att rösta.")
+    assert (t.yes, t.no, t.abstain) == (6, 1, 4)
+    t = tally("Med fem ja-röster (S, V och MP) mot sex nej-röster (M, L, SD, KD och C) beslutar nämnden")
+    assert (t.yes, t.no, t.abstain) == (5, 6, None)
+    # the abstentions of the next result are not this one's
+    t = tally("Med 5 ja mot 4 nej bifalls förslaget. Med 3 ja mot 2 nej avslås yrkandet. 1 avstod.")
+    assert (t.yes, t.no, t.abstain) == (5, 4, None)
+    assert tally("Nämnden beslutar enligt förslaget.") is None
+
+
+def test_how_many_took_part_and_the_share_of_ja_votes_are_computed_from_the_tally():
+    from assistant.combine import read_tallies
+    from assistant.compose import Citations
+
+    text = "Med 6 ja-röster mot 1 nej-röst vinner yttrande från (C). 4 stycken avstod från att rösta."
+    q, cands = _read("Hur många deltog sammanlagt i omröstningen?", ("p.pdf", "§ 64", text))
+    total = read_tallies(q, cands)
+    assert total and total[0].values[0].number == 11
+    rendered = total[0].render(Citations())
+    assert "6 + 1 + 4" in rendered.text and rendered.figures[0].value == 11
+    assert [r.value for r in rendered.figures[0].rows] == [6, 1, 4]
+    q, cands = _read("Hur stor andel av de röstande röstade ja i omröstningen?", ("p.pdf", "§ 64", text))
+    share = read_tallies(q, cands)
+    assert share and share[0].values[0].number == 85.71 and share[0].values[0].unit == "%"
+    q, cands = _read("Hur gick omröstningen?", ("p.pdf", "§ 64", text))
+    assert read_tallies(q, cands) == []  # the result itself is stated: nothing to compute

@@ -153,3 +153,39 @@ def test_a_long_statement_is_cut_at_a_word_and_marked():
     assert cut and all(len(c.evidence) <= 702 for c in cut)
     assert all(c.evidence[:-2].split()[-1] in long.split() or c.evidence[:-2].split()[-1] + ";" in long.split()
                for c in cut)
+
+
+def test_a_body_is_also_named_in_its_split_form():
+    """"utbildningsnämnden" is the same body as "nämnden för (finskspråkig) utbildning"; a word
+    that only shares the head ("nämnden för teknik") is not."""
+    from assistant.query import analyze
+
+    q = analyze("Vem ersätter henne i utbildningsnämnden?")
+    cand = _candidates("Vem ersätter henne i utbildningsnämnden?", "En ny medlem väljs i hennes ställe.")[1][0]
+    split = Evidence(lambda s: 2.0, lambda s: "Uppdraget i nämnden för finskspråkig utbildning upphör.",
+                     lambda t: True, {})
+    other = Evidence(lambda s: 2.0, lambda s: "Uppdraget i nämnden för teknik upphör.", lambda t: True, {})
+    assert q.bodies == ("utbildningsnämnden",)
+    assert split.missing_names(q, cand, {}) == []
+    assert other.missing_names(q, cand, {}) == ["utbildningsnämnden"]
+
+
+def test_passages_stating_the_asked_type_are_read_beyond_the_first_ten():
+    from types import SimpleNamespace
+
+    from assistant.candidates import read_sentences, typed_passages
+    from assistant.query import analyze
+    from ingest.model import Chunk
+
+    def hit(i, text):
+        return SimpleNamespace(chunk=Chunk(f"c{i}", "doc.txt", "Protokoll", ["§ 45"], text, i * 100, i * 100 + len(text)),
+                               dense_rank=i, bm25_rank=i)
+
+    hits = [hit(i, f"Nämnden diskuterade ärendet för {i}:e gången utan beslut.") for i in range(14)]
+    hits[12] = hit(12, "Med fem ja-röster mot sex nej-röster beslutar nämnden att bifalla yrkandet.")
+    q = analyze("Hur gick omröstningen i § 45?")
+    assert q.answer_type == "vote"
+    assert typed_passages(q, hits, 10) == [12]
+    votes = [c for c in read_sentences(q, hits, 10, typed_passages(q, hits, 10)) if c.states("vote")]
+    assert [c.rank for c in votes] == [12]  # read, and honest about its retrieval rank
+    assert typed_passages(analyze("Vad beslutade nämnden i § 45?"), hits, 10) == []  # a decision has no value type

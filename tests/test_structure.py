@@ -119,3 +119,22 @@ def test_section_outlines(name, headings):
     outline = [p for o in structure(CORPUS / name)["outline"] for p in o["path"]]
     for h in headings:
         assert h in outline, h
+
+
+def test_a_numbered_list_is_not_a_run_of_headings():
+    """The documents listed under "Handlingar" are items of a list: the headings after them
+    ("Omröstning") stay under the paragraph, and every item stays in the text."""
+    from ingest.structure import split_sections
+
+    text = ("§ 45 Ärendenummer SFF-2025-00571\nYttrande över anmärkning\n\nHandlingar\n"
+            "    1.   Granskning av nämnden – verksamhetsåret 2025\n    2.   Protokollsutdrag SFN 2025-02-26 § 27\n"
+            "    3.   Yrkande S, V och MP, protokollsbilaga 1\n    4.   Yrkande M, L och KD, protokollsbilaga 2\n\n"
+            "Omröstning\nMed fem ja-röster mot sex nej-röster beslutar nämnden att bifalla yrkande M, L, KD.\n\n"
+            "2. Ekonomi\nNämndens ekonomi är i balans och prognosen pekar på ett litet överskott.\n")
+    sections = split_sections(text, "pdf")
+    paths = [s.path for s in sections]
+    assert ["§ 45 Ärendenummer SFF-2025-00571", "Omröstning"] in paths
+    assert not any("Yrkande M, L och KD" in p[0] for p in paths if p)
+    assert paths[-1] == ["2. Ekonomi"]  # a numbered heading that introduces text is still one
+    listing = next(s for s in sections if s.path and s.path[-1] == "Handlingar")
+    assert "2.   Protokollsutdrag" in text[listing.start:listing.end]
