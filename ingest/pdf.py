@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 SCANNED_MAX_CHARS = 200     # a page with less text than this under a large image is a scan
 SCANNED_MIN_IMAGE = 0.3     # share of the page an image must cover
 GARBLED_PAGE_SHARE = 0.18   # share of unknown lower-case words over a whole page
+BOLD_FACE = re.compile(r"bold|black|heavy|semibold|demi", re.I)   # font names of a heading's weight
+HEADING_MAX = 150   # characters: a longer bold line is emphasis, not a heading
 GARBLED_PARA_SHARE = 0.45   # … or over one paragraph-sized window of it
 GARBLED_MIN_WORDS = 12
 LIGATURE_MIN_WORDS = 3      # distinct words repaired before a page's font counts as dropping ligatures
@@ -63,6 +65,7 @@ class PdfText:
     spans: tuple[tuple[int, int, int], ...]  # (page, start, end) into text
     title: str | None
     report: PdfReport
+    headings: tuple[int, ...] = ()   # offsets of the lines set as headings (a bold line of their own)
 
 
 @dataclass
@@ -113,8 +116,9 @@ def garbled_share(text: str) -> float:
 
 def _plumber_words(page) -> list[Word]:
     out = []
-    for w in page.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False):
-        out.append(Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"])))
+    for w in page.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False, extra_attrs=["fontname"]):
+        out.append(Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
+                        BOLD_FACE.search(w.get("fontname") or "") is not None))
     return out
 
 
@@ -184,17 +188,17 @@ def read_pdf(data: bytes, source: str, limits: OcrLimits = OcrLimits()) -> PdfTe
         if pg.number in skipped:
             pg.source = "skipped"
         if pg.ligatures and pg.source == "text":
-            pg.words = [Word(lexicon.repair_ligatures(w.text)[0], w.x0, w.x1, w.top, w.bottom) for w in pg.words]
+            pg.words = [Word(lexicon.repair_ligatures(w.text)[0], w.x0, w.x1, w.top, w.bottom, w.bold) for w in pg.words]
     ligature_pages = [p.number for p in pages if p.ligatures and p.source == "text"]
     if ligature_pages:
         warnings.append(f"typsnittet tappar bokstäver i ligaturer (ti, tt, ft) på {len(ligature_pages)} sidor; "
                         "orden lagades mot en svensk ordlista")
-    text, spans, n_tables, n_furniture = _assemble(pages)
+    text, spans, n_tables, n_furniture, headings = _assemble(pages)
     report = PdfReport(pages=len(pages), text_pages=sum(1 for p in pages if p.source == "text" and p.words),
                        ocr_pages=tuple(sorted(ocr_pages)), skipped_pages=tuple(skipped),
                        garbled_pages=tuple(garbled), ligature_pages=tuple(ligature_pages), tables=n_tables, furniture_lines=n_furniture,
                        warnings=tuple(warnings))
-    return PdfText(text, tuple(spans), title, report)
+    return PdfText(text, tuple(spans), title, report, tuple(headings))
 
 
 def _collect(futures: dict[int, Future], pages: list[_Page], scanned: list[int], shares: dict[int, float],
@@ -246,7 +250,7 @@ def _prefer_text_layer(ocr_words: list[Word], text_words: list[Word]) -> list[Wo
         width = max(w.x1 - w.x0, 1e-6)
         if best is not None and best_overlap > 0.6 * width and best_overlap > 0.6 * (best.x1 - best.x0) \
                 and _trusted(best.text):
-            out.append(Word(best.text, w.x0, w.x1, w.top, w.bottom))
+            out.append(Word(best.text, w.x0, w.x1, w.top, w.bottom, best.bold))
         else:
             out.append(w)
     return out
@@ -313,13 +317,21 @@ def _continues_text(prev: TextBlock, nxt: TextBlock) -> str | None:
     return None
 
 
-def _assemble(pages: list[_Page]) -> tuple[str, list[tuple[int, int, int]], int, int]:
+def _heading(block: TextBlock) -> bool:
+    """A paragraph that is one short bold line, not a sentence: a heading in any house style."""
+    line = block.lines[0]
+    return (block.bold and len(block.lines) == 1 and 3 <= len(line) <= HEADING_MAX
+            and not re.search(r"[.;,]$", line) and re.search(r"[A-Za-zÅÄÖåäö]{3}", line) is not None)
+
+
+def _assemble(pages: list[_Page]) -> tuple[str, list[tuple[int, int, int]], int, int, list[int]]:
     layouts = [PageLayout(p.number, p.width, p.height, tuple(group_lines(p.words))) for p in pages]
     furniture = find_furniture(layouts)
     buf: list[str] = []
     length = 0
     spans: list[tuple[int, int, int]] = []
     n_tables = 0
+    headings: list[int] = []
     last_item: _Item | None = None
 
     def add(sep: str, text: str) -> int:
@@ -359,10 +371,12 @@ def _assemble(pages: list[_Page]) -> tuple[str, list[tuple[int, int, int]], int,
                 if k == 0 and last_item is not None and last_item.kind == "text":
                     sep = _continues_text(last_item.block, block) or sep
             start = add(sep, text)
+            if item.kind == "text" and sep != " " and _heading(item.block):
+                headings.append(start)
             page_start = start if page_start is None else page_start
             last_item = item
         if page_start is None:
             last_item = None  # an empty page breaks any continuation
             page_start = length
         spans.append((layout.number, page_start, length))
-    return "".join(buf), spans, n_tables, len(furniture)
+    return "".join(buf), spans, n_tables, len(furniture), headings

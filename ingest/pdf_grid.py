@@ -49,8 +49,8 @@ def split_regions(lines: list[PdfLine]) -> list[tuple[str, list[PdfLine]]]:
 def _grid_at(lines: list[PdfLine], i: int) -> int:
     """How many lines from i form a column region (0 when none starts here)."""
     first = lines[i]
-    if len(first.cells()) < 2:
-        return 0
+    if len(first.cells()) < 2 or (first.bold and len(first.cells()) == 2):
+        return 0  # one column; or a bold line over a form: its heading ("Projekt (3) - Hafreborg   Projektbeskrivning")
     gutters = _gutters(first)
     left = first.x0
     multi, shared = 1, set()
@@ -59,6 +59,8 @@ def _grid_at(lines: list[PdfLine], i: int) -> int:
         ln, prev = lines[j], lines[j - 1]
         if ln.top - prev.bottom > 2.0 * prev.height or abs(ln.height - first.height) > 0.2 * first.height:
             break
+        if ln.bold and not prev.bold and len(ln.cells()) <= 2:
+            break  # a bold line after the rows: the next part's heading
         g = _gutters(ln)
         if g:
             if not all(_match(x, gutters) for x in g) and not any(_match(x, gutters) for x in g):

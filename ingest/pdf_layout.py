@@ -29,6 +29,7 @@ class Word:
     x1: float
     top: float
     bottom: float
+    bold: bool = False  # set in a bold face (its font name says so); OCR words never are
 
     @property
     def height(self) -> float:
@@ -50,6 +51,11 @@ class PdfLine:
     @property
     def x1(self) -> float:
         return self.words[-1].x1
+
+    @property
+    def bold(self) -> bool:
+        """Every word of the line is bold: a heading's weight."""
+        return all(w.bold for w in self.words)
 
     @property
     def top(self) -> float:
@@ -174,6 +180,7 @@ class TextBlock:
     top: float
     bottom: float
     last_full: bool  # its last physical line ran to the right margin (the text may go on)
+    bold: bool = False  # set in bold throughout
 
 
 def paragraphs(lines: list[PdfLine], right_edge: float) -> list[TextBlock]:
@@ -182,7 +189,7 @@ def paragraphs(lines: list[PdfLine], right_edge: float) -> list[TextBlock]:
     A line break is kept only where the writer made one: the next line's first word would
     have fitted on the line and the next line does not continue a sentence (a list, a vote
     line), or a list mark opens the next line.  A vertical gap larger than about half a line
-    or a change of font size starts a new paragraph."""
+    or a change of font size or weight starts a new paragraph."""
     blocks: list[TextBlock] = []
     cur: list[str] = []
     start: PdfLine | None = None
@@ -193,7 +200,7 @@ def paragraphs(lines: list[PdfLine], right_edge: float) -> list[TextBlock]:
         nonlocal cur, start
         if cur and start is not None and last is not None:
             blocks.append(TextBlock(tuple(cur), start.x0, start.height, start.top, last.bottom,
-                                    _is_full(last, right_edge)))
+                                    _is_full(last, right_edge), start.bold and last.bold))
         cur, start = [], None
 
     for line in lines:
@@ -202,7 +209,8 @@ def paragraphs(lines: list[PdfLine], right_edge: float) -> list[TextBlock]:
             continue
         if prev is not None:
             gap = line.top - prev.bottom
-            if gap > 0.6 * prev.height or gap < -0.5 * prev.height or abs(line.height - prev.height) > 0.15 * prev.height:
+            if gap > 0.6 * prev.height or gap < -0.5 * prev.height or abs(line.height - prev.height) > 0.15 * prev.height \
+                    or line.bold != prev.bold:  # a change of size or weight: a heading begins or ends
                 flush(prev)
         if start is None:
             cur, start, item_x0 = [text], line, line.x0

@@ -56,7 +56,7 @@ def _pieces(block: Block, table: Table | None) -> list[tuple[int, int, str, str]
 def parse_document(raw: RawDocument) -> ParsedDocument:
     text = raw.text
     title = raw.title or document_title(text, raw.source.rsplit("/", 1)[-1])
-    sections = split_sections(text, raw.fmt)
+    sections = split_sections(text, raw.fmt, raw.headings)
     chunks: list[Chunk] = []
     tables: list[Table] = []
     facts = []

@@ -52,6 +52,7 @@ class RawDocument:
     pages: list[PageSpan] = field(default_factory=list)
     title: str | None = None
     report: dict = field(default_factory=dict)  # what reading did (PDF: pages, OCR, tables, warnings)
+    headings: tuple[int, ...] = ()  # offsets of lines the layout sets as headings (PDF: bold lines of their own)
 
     def page_at(self, offset: int) -> int | None:
         """Page containing ``offset``; the "\\n\\n" between pages counts as the preceding page."""
@@ -236,7 +237,7 @@ def _read_docx(data: bytes, source: str) -> tuple[str, list[PageSpan], str | Non
     return "\n\n".join(blocks), [], title
 
 
-def _read_pdf(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None, dict]:
+def _read_pdf(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None, dict, tuple[int, ...]]:
     """Layout-aware PDF reading (ingest.pdf); pypdf only checks encryption first."""
     def fail(reason: str) -> DocumentReadError:
         return DocumentReadError(source, f"kunde inte läsa PDF: {reason}")
@@ -271,7 +272,7 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None
     title = result.title
     if title and title.lower() == "untitled":  # reportlab's default, not a real title
         title = None
-    return result.text, spans, title, report
+    return result.text, spans, title, report, result.headings
 
 
 def _read_text(data: bytes, source: str) -> tuple[str, list[PageSpan], str | None]:
@@ -328,9 +329,10 @@ def read_document(path: str | Path, max_bytes: int | None = None, source: str | 
         raise DocumentReadError(source, "filen är tom")
 
     report: dict = {}
+    headings: tuple[int, ...] = ()
     try:
         if fmt == "pdf":
-            text, pages, title, report = _read_pdf(data, source)
+            text, pages, title, report, headings = _read_pdf(data, source)
         else:
             text, pages, title = _READERS[fmt](data, source)
     except DocumentReadError:
@@ -339,8 +341,8 @@ def read_document(path: str | Path, max_bytes: int | None = None, source: str | 
         bad_zip = type(exc).__name__ in ("PackageNotFoundError", "BadZipFile")
         reason = "filen är inte ett giltigt Word-dokument (trasig zip)" if bad_zip else _short(exc)
         raise DocumentReadError(source, f"kunde inte läsa {fmt.upper()}: {reason}") from None
-    text = _norm_newlines(text)
-    if not text.strip():
+    normal = _norm_newlines(text)
+    if not normal.strip():
         raise DocumentReadError(source, "filen är tom")
-    return RawDocument(source=source, path=os.path.realpath(p), fmt=fmt, text=text,
-                       pages=pages, title=title, report=report)
+    return RawDocument(source=source, path=os.path.realpath(p), fmt=fmt, text=normal,
+                       pages=pages, title=title, report=report, headings=headings if normal == text else ())

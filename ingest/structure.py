@@ -20,7 +20,10 @@ PARTY_TITLE = re.compile(
     r"(?:överenskommelse|avtal|partnerskap|IOP)[^\n]{0,120}?\bmellan\s+(.{3,60}?)\s+och\s+(.{3,60}?)"
     r"(?=\s+[–-]\s|\*\*|\s*$|[.,;])", re.I)
 HOME_PARTY = re.compile(r"\b(kommun|region|kommunen|regionen|landsting)\b", re.I)
-PARAGRAPH_LINE = re.compile(r"^\s*(?:\*\*)?§\s*\d{1,4}\b[^\n]{0,120}$")
+# "§ 12 Budget 2026", and the Finland-Swedish "196 § Upptagande av lån"
+PARAGRAPH_LINE = re.compile(r"^\s*(?:\*\*)?(?:§\s*\d{1,4}\b|\d{1,4}\s*§(?=\s|$))[^\n]{0,120}$")
+DOT_LEADER = re.compile(r"\.{4,}|…{2,}")
+NUMBER_FIRST = re.compile(r"^(\d{1,4})\s*§\s*")
 RESET_ENTITY = re.compile(r"^(tjänsteskrivelse|protokollsutdrag|§\s*\d+|dagordning|kallelse)\b", re.I)
 
 
@@ -82,7 +85,9 @@ def _in_list(lines: list[str], i: int) -> bool:
     return False
 
 
-def find_headings(text: str, fmt: str) -> list[Heading]:
+def find_headings(text: str, fmt: str, marked: tuple[int, ...] | frozenset[int] = ()) -> list[Heading]:
+    """`marked`: offsets of lines the reader saw set as headings (a PDF's bold lines of their own)."""
+    marked = frozenset(marked)
     headings: list[Heading] = []
     lines = text.split("\n")
     offset = 0
@@ -96,10 +101,10 @@ def find_headings(text: str, fmt: str) -> list[Heading]:
             prev_blank = True
             continue
         m = MD_HEADING.match(line)
-        par = PARAGRAPH_LINE.match(line)
+        par = PARAGRAPH_LINE.match(line) if not DOT_LEADER.search(line) else None  # not a table of contents
         if par and not m:
-            # "§ 12 Budget 2026" opens a paragraph of a protocol in any format
-            headings.append(Heading(1, clean_heading(stripped), start, body_start))
+            # "§ 12 Budget 2026" opens a paragraph of a protocol in any format (named so however printed)
+            headings.append(Heading(1, NUMBER_FIRST.sub(r"§ \1 ", clean_heading(stripped)), start, body_start))
         elif m:
             title = clean_heading(m.group(2))
             if title:
@@ -121,7 +126,7 @@ def find_headings(text: str, fmt: str) -> list[Heading]:
             elif n and not footnote and not stripped.endswith(".") and not re.search(r"\d{3}\s*$", stripped):
                 depth = n.group(1).count(".") + 1
                 headings.append(Heading(min(depth, 4), clean_heading(stripped), start, body_start))
-            elif _is_title_line(line, prev_blank, nxt):
+            elif _is_title_line(line, prev_blank, nxt) or (start in marked and not n):
                 headings.append(Heading(5, clean_heading(stripped), start, body_start))
         prev_blank = False
     return headings
@@ -139,9 +144,9 @@ def _party(title: str) -> str | None:
     return b
 
 
-def split_sections(text: str, fmt: str) -> list[Section]:
+def split_sections(text: str, fmt: str, marked: tuple[int, ...] = ()) -> list[Section]:
     """Sections in document order, each with its heading path and the entity it concerns."""
-    headings = find_headings(text, fmt)
+    headings = find_headings(text, fmt, marked)
     sections: list[Section] = []
     if not headings or headings[0].start > 0:
         first = headings[0].start if headings else len(text)

@@ -93,15 +93,16 @@ def test_sentence_continues_over_page_break(tmp_path):
     assert raw.page_at(raw.text.index("redovisades")) == 2
 
 
-def _table_doc() -> bytes:
+def _table_doc(header_font: str = "Helvetica") -> bytes:
     def page1(c):
         _furniture(c, 1, 2)
         y = _lines(c, ["Tabell 1 Resultat per verksamhet (mnkr)"], y=260, size=12)
-        c.setFont("Helvetica", 9)
+        c.setFont(header_font, 9)
         c.drawString(300 - 40, y - 10, "Period")
         c.drawString(420 - 40, y - 10, "Helår")
         for x, name in zip((300, 360, 420, 480), ("Utfall", "Budget", "Prognos", "Budget")):
             c.drawRightString(x, y - 22, name)
+        c.setFont("Helvetica", 9)
         y -= 44
         _row(c, y, "Intäkter", ["373,6", "375,7", "1 513,3", "1 506,8"])
         _row(c, y - 17, "Kostnader", ["- 360,5", "- 382,1", "-1 550,7", "-1 549,1"])
@@ -119,8 +120,9 @@ def _table_doc() -> bytes:
     return _pdf([page1, page2])
 
 
-def test_table_two_row_header_wrapped_label_continued_on_next_page(tmp_path):
-    raw = _raw(tmp_path, "t.pdf", _table_doc())
+@pytest.mark.parametrize("header_font", ["Helvetica", "Helvetica-Bold"])
+def test_table_two_row_header_wrapped_label_continued_on_next_page(tmp_path, header_font):
+    raw = _raw(tmp_path, "t.pdf", _table_doc(header_font))
     doc = parse_document(raw)
     assert len(doc.tables) == 1, [t.columns for t in doc.tables]
     table = doc.tables[0]
@@ -224,6 +226,10 @@ def test_ocr_page_limit_is_reported(tmp_path, monkeypatch):
 
 def test_form_in_two_columns_read_row_by_row(tmp_path):
     def page(c):
+        c.setFont("Helvetica-Bold", 11)  # the form's heading, in bold over its two columns
+        c.drawString(LEFT, 730, "Projekt (3) - Hafreborg")
+        c.drawString(230, 730, "Projektbeskrivning")
+        c.setFont("Helvetica", 11)
         rows = [(["Investeringsutgift"], ["2027 1 000 tkr. Projektets totala kalkylerade", "utgifter uppgår till 5 000 tkr."]),
                 (["Status"], ["Pågående"]),
                 (["Vilken driftseffekt, exkl.", "kapitalkostnader, får", "projektet?"], ["100 tkr årligen för service och underhåll."])]
@@ -240,3 +246,25 @@ def test_form_in_two_columns_read_row_by_row(tmp_path):
     assert "Vilken driftseffekt, exkl. kapitalkostnader, får projektet? 100 tkr årligen" in raw.text
     doc = parse_document(raw)
     assert any(f.value == 5000 and f.unit == "tkr" for f in doc.facts)
+    assert {tuple(c.section_path) for c in doc.chunks} == {("Projekt (3) - Hafreborg Projektbeskrivning",)}
+
+
+def test_a_bold_line_of_its_own_is_a_heading_and_a_finnish_paragraph_is_named_as_one(tmp_path):
+    """Headings set in bold at the body's size (a Word export) open sections; "196 § …" (the
+    Finland-Swedish order) opens a paragraph named "§ 196 …"; a bold word inside running text
+    does not."""
+    def page(c):
+        y = _lines(c, ["196 § Upptagande av långfristiga lån för staden"])
+        c.setFont("Helvetica-Bold", 11)
+        c.drawString(LEFT, y - 14, "Stadsdirektörens förslag")
+        y = _lines(c, ["Stadsstyrelsen beslutar att uppta ett lån på 6 miljoner euro med fast ränta.",
+                       "Låneofferterna finns tillgängliga på mötet."], y=y - 42)
+        c.setFont("Helvetica-Bold", 11)
+        c.drawString(LEFT, y - 14, "Stadsstyrelsens beslut")
+        _lines(c, ["Förslaget godkändes utan ändringar av stadsstyrelsen."], y=y - 42)
+
+    raw = _raw(tmp_path, "lista.pdf", _pdf([page]))
+    paths = [c.section_path for c in parse_document(raw).chunks]
+    assert ["§ 196 Upptagande av långfristiga lån för staden", "Stadsdirektörens förslag"] in paths
+    assert ["§ 196 Upptagande av långfristiga lån för staden", "Stadsstyrelsens beslut"] in paths
+    assert len(raw.headings) == 2
