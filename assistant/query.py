@@ -25,7 +25,7 @@ ABOUT_VOTE = re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsi
                         r"how did .* vote|vote\w*)\b", re.I)
 _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
-                         r"procent\w*|andel(en)?|what (share|percentage|proportion)|how many percent|percent\w*)\b", re.I)),
+                         r"procent\w*|what (share|percentage|proportion)|how many percent|percent\w*)\b", re.I)),
     (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(\w*nummer|dnr|"
                             r"paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),

@@ -90,6 +90,16 @@ def find_headings(text: str, fmt: str, marked: tuple[int, ...] | frozenset[int] 
     marked = frozenset(marked)
     headings: list[Heading] = []
     lines = text.split("\n")
+    starts = [0]
+    for ln in lines[:-1]:
+        starts.append(starts[-1] + len(ln) + 1)
+
+    def introduces_text(i: int) -> bool:
+        """A marked line is a heading only when text follows it, not at once another marked line
+        (a protocol paragraph's bold title line under its "§ 64 …" stays its first line)."""
+        j = next((k for k in range(i + 1, len(lines)) if lines[k].strip()), None)
+        return j is not None and starts[j] not in marked
+
     offset = 0
     markdown = fmt in ("md", "html", "docx")
     prev_blank = True
@@ -126,7 +136,7 @@ def find_headings(text: str, fmt: str, marked: tuple[int, ...] | frozenset[int] 
             elif n and not footnote and not stripped.endswith(".") and not re.search(r"\d{3}\s*$", stripped):
                 depth = n.group(1).count(".") + 1
                 headings.append(Heading(min(depth, 4), clean_heading(stripped), start, body_start))
-            elif _is_title_line(line, prev_blank, nxt) or (start in marked and not n):
+            elif _is_title_line(line, prev_blank, nxt) or (start in marked and not n and introduces_text(i)):
                 headings.append(Heading(5, clean_heading(stripped), start, body_start))
         prev_blank = False
     return headings

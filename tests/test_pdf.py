@@ -256,7 +256,9 @@ def test_a_bold_line_of_its_own_is_a_heading_and_a_finnish_paragraph_is_named_as
     def page(c):
         y = _lines(c, ["196 § Upptagande av långfristiga lån för staden"])
         c.setFont("Helvetica-Bold", 11)
-        c.drawString(LEFT, y - 14, "Stadsdirektörens förslag")
+        c.drawString(LEFT, y - 4, "Lån för investeringar 2022")  # the paragraph's title: no text of its own
+        c.drawString(LEFT, y - 28, "Stadsdirektörens förslag")
+        y -= 14
         y = _lines(c, ["Stadsstyrelsen beslutar att uppta ett lån på 6 miljoner euro med fast ränta.",
                        "Låneofferterna finns tillgängliga på mötet."], y=y - 42)
         c.setFont("Helvetica-Bold", 11)
@@ -267,4 +269,6 @@ def test_a_bold_line_of_its_own_is_a_heading_and_a_finnish_paragraph_is_named_as
     paths = [c.section_path for c in parse_document(raw).chunks]
     assert ["§ 196 Upptagande av långfristiga lån för staden", "Stadsdirektörens förslag"] in paths
     assert ["§ 196 Upptagande av långfristiga lån för staden", "Stadsstyrelsens beslut"] in paths
-    assert len(raw.headings) == 2
+    assert len(raw.headings) == 3
+    title = next(c for c in parse_document(raw).chunks if c.section_path == ["§ 196 Upptagande av långfristiga lån för staden"])
+    assert title.text.strip() == "Lån för investeringar 2022"  # a bold line with a heading right under it stays text
