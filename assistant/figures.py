@@ -25,6 +25,8 @@ from .analysis import Query
 from .i18n import say
 
 GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "far", "fran", "enlig"}
+COST_ROW = re.compile(r"kostnad|utgift|expense|cost", re.I)   # a row that states a cost …
+CHANGE_ROW = re.compile(r"avvik|förändr|diff|skillnad|ökning|minskning|variance|change", re.I)  # … not a change in one
 BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbund|utskott|fullmäktige)\w*)")
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
                             r"(?:all|the) (?:two|three|four|five))\b", re.I)
@@ -354,7 +356,7 @@ class FigureEngine:
             res = self._sum(q, best, ranked)
         else:
             res = self._ambiguous(q, best, ranked)
-        res = res or self._value(best)
+        res = res or self._value(best, q)
         res.warnings = self._warnings(res.facts)
         res.corrected = self._corrected(res.facts)
         return res
@@ -386,14 +388,19 @@ class FigureEngine:
     def _same_row(self, f: Fact) -> list[Fact]:
         return [g for g in self.facts if g.table_id == f.table_id and g.start == f.start and g.kind == "table"]
 
-    def _value(self, f: Fact) -> FigureResult:
+    def _value(self, f: Fact, q: Query) -> FigureResult:
         label = _label(f)
-        fig = Figure(label, f.value, f.unit, None, [f])
         if f.kind == "text":  # the document's own words state it
-            sentence = f"{f.label.rstrip('.:; ')} {{c:{f.fact_id}}}."
-        else:
-            sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
-        return FigureResult([fig], sentence, [f])
+            return FigureResult([Figure(label, f.value, f.unit, None, [f])], f"{f.label.rstrip('.:; ')} {{c:{f.fact_id}}}.", [f])
+        if f.value < 0 and COST_ROW.search(f.label) and not CHANGE_ROW.search(f.label):
+            # a result statement prints costs with a minus sign: the cost asked for is its size
+            cost = -f.value
+            fig = Figure(label, cost, f.unit, f"−({format_number(f.value)})", [f])
+            sentence = say(q.lang, "cost_as_printed", label=label, value=format_amount(cost, f.unit),
+                           printed=format_amount(f.value, f.unit), ref=f"{{c:{f.fact_id}}}")
+            return FigureResult([fig], sentence, [f])
+        sentence = f"{label}: {format_amount(f.value, f.unit)} {{c:{f.fact_id}}}."
+        return FigureResult([Figure(label, f.value, f.unit, None, [f])], sentence, [f])
 
     def _sum(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         parts: list[Fact] = []

@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "In total {value} took part in the vote ({formula} = {value})"),
     "vote_share": ("Andelen {side}-röster är {value} % ({formula} = {value} %)",
                    "The share of {side} votes is {value}% ({formula} = {value}%)"),
+    "cost_as_printed": ("{label}: {value} {ref} (tabellen redovisar kostnaden med minustecken: {printed}).",
+                        "{label}: {value} {ref} (the table prints the cost with a minus sign: {printed})."),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

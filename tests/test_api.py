@@ -121,3 +121,13 @@ def test_golden_floor(corpus_settings):
 
 
 GOLDEN_FLOOR = 0.68  # the fitted pipeline on the sample corpus alone (README); it trades in-sample golden points for held-out ones
+
+
+def test_a_cost_printed_with_a_minus_sign_is_answered_as_its_size(client):
+    """A result statement prints costs negative; asked for the net cost, the answer is its size,
+    and says how the table printed it (the figure's formula shows the sign change)."""
+    r = client.post("/api/ask", json={"question": "Vad blev Samordningsförbundets nettokostnad 2016?"}).json()
+    assert not r["abstained"]
+    fig = next(f for f in r["figures"] if "ettokostnad" in f["label"])
+    assert fig["value"] == 12342 and fig["formula"] == "−(−12 342)"
+    assert "12 342 tkr" in r["answer"] and "minustecken" in r["answer"]
