@@ -14,7 +14,7 @@ their own, so the one ranker weighs them against single statements:
   its counted result ("Med 6 ja-röster mot 1 nej-röst … 4 stycken avstod"), cited (reader
   `arithmetic`).
 
-Both only look at a question's best few candidates (by its words and the passage's retrieval
+They only look at a question's best few candidates (by its words and the passage's retrieval
 rank), so a question costs a bounded number of extra candidates.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .compose import Citations, render_sentence
 from .i18n import say
 from .query import AnalyzedQuery
 from .schemas import FigureOut, FigureRow
-from .statements import DATE, Value, tally
+from .statements import DATE, Tally, Value, tally
 from .words import vocabulary
 
 POOL = 8          # best candidates that computed figures are read from
@@ -321,7 +321,7 @@ def read_tallies(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidat
     return out[:3]
 
 
-def _tallied(q: AnalyzedQuery, c: Candidate, stated: str, t, value: float, formula: str, kind: str,
+def _tallied(q: AnalyzedQuery, c: Candidate, stated: str, t: Tally, value: float, formula: str, kind: str,
              unit: str | None, key: str, side: str) -> Candidate:
     shown = format_number(value)
     counts = [("ja", t.yes), ("nej", t.no)] + ([("avstår", t.abstain)] if t.abstain is not None else [])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.lexicon import name_like
+
 from .analysis import Query, analyse
 from .words import content_words
 
@@ -106,7 +108,6 @@ GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "
 
 
 def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
-    from .statements import _name_like  # statements types its values with this module's kinds
     q = legacy or analyse(question)
     text = q.text
     swedish = q.base_text or q.search_text
@@ -122,7 +123,7 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
     bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
                                  if m.group(1).lower() not in GENERIC_BODIES))
     orgs = tuple(dict.fromkeys([*(m.group(1) or m.group(2) for m in ORGANISATION.finditer(text)),
-                                *(name for m in OWN_BODY.finditer(text) if _name_like(name := m.group(1) or m.group(2)))]))
+                                *(name for m in OWN_BODY.finditer(text) if name_like(name := m.group(1) or m.group(2)))]))
     return AnalyzedQuery(text=text, lang=q.lang, answer_type=kind, operation=q.operation,
                          terms=tuple(dict.fromkeys(content_words(swedish))), names=tuple(dict.fromkeys(names)),
                          bodies=bodies, organisations=orgs,

@@ -107,7 +107,7 @@ class Assistant:
         legacy.vector = self.index.query_vector(legacy.search_text)
         q = analyze(question, legacy)
         sources = corpus.sources(filters, visible)
-        pool = retrieve(self.index, legacy, k=POOL, sources=sources)
+        pool = retrieve(self.index, legacy, k=max(POOL, self.index.settings.top_k), sources=sources)
         hits = pool[:max(self.index.settings.top_k, SENTENCE_PASSAGES)]
         typed = typed_passages(q, pool, SENTENCE_PASSAGES)
         candidates = [*EngineReaders(corpus).read(q, hits, sources), *read_sentences(q, pool, SENTENCE_PASSAGES, typed)]

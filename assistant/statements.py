@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import simplemma
-
+from ingest.lexicon import name_like
 from ingest.numbers import parse_number
 
 from . import query as T
@@ -229,7 +228,7 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
     for m in PARTY.finditer(sentence):
         add(T.PARTY, m, None, None)
     for m in PERSON.finditer(sentence):
-        if _name_like(m.group(1).split()[-1]) and not re.match(rf"(?:{MONTHS})\b", m.group(1).split()[-1], re.I):
+        if name_like(m.group(1).split()[-1]) and not re.match(rf"(?:{MONTHS})\b", m.group(1).split()[-1], re.I):
             add(T.PERSON, m, None, None)
     if PLACE.search(sentence):
         m = PLACE.search(sentence)
@@ -249,15 +248,6 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
             add(T.COUNT, m, n, None)
     out.sort(key=lambda v: v.start)
     return tuple(out)
-
-
-@lru_cache(maxsize=50_000)
-def _name_like(word: str) -> bool:
-    """A proper name: simplemma gives it a capitalised lemma (Nilsson, Göteborg) or does not know it
-    (Frostdahl); a common noun (Stadshuset → stadshus) is no name."""
-    w = word.split("-")[-1].lower()
-    lem = simplemma.lemmatize(w, lang="sv")
-    return lem[:1].isupper() or not simplemma.is_known(w, lang="sv")
 
 
 def has_decision(sentence: str) -> bool:

@@ -121,3 +121,14 @@ def repair_ligatures(text: str) -> tuple[str, set[str]]:
         return rep
 
     return WORD.sub(sub, text), fixed
+
+
+@lru_cache(maxsize=50_000)
+def name_like(word: str, part: int = -1) -> bool:
+    """A proper name: simplemma gives it a capitalised lemma (Nilsson, Göteborg) or does not know
+    it (Frostdahl); a common noun (Stadshuset → stadshus, "Varje kommun") is no name. `part`: which
+    part of a hyphenated word is judged."""
+    import simplemma
+
+    w = word.split("-")[part].lower()
+    return simplemma.lemmatize(w, lang="sv")[:1].isupper() or not simplemma.is_known(w, lang="sv")

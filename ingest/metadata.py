@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from .lexicon import name_like
+
 HEAD = 6000          # the front matter where letterhead, body and date are printed
 MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december"]
@@ -61,14 +63,6 @@ class DocumentMetadata:
         return asdict(self)
 
 
-def _name_like(word: str) -> bool:
-    """A proper name, not a common word that starts a sentence ("En kommun", "Varje kommun")."""
-    import simplemma
-
-    w = word.split("-")[0].lower()
-    return simplemma.lemmatize(w, lang="sv")[:1].isupper() or not simplemma.is_known(w, lang="sv")
-
-
 def _fold(text: str) -> str:
     return text.lower().translate(str.maketrans("åäöé", "aaoe"))
 
@@ -79,7 +73,7 @@ def _org_name(m: re.Match) -> str | None:
         if m.group(2).lower() in ("kommun", "stad") and name.endswith("s") and len(name) > 4 \
                 and name[-2] not in "aeiouyåäö":
             name = name[:-1]  # "Simrishamns kommun", "Göteborgs Stad": the genitive
-        return name if _name_like(name) else None
+        return name if name_like(name, 0) else None
     prefix, name = m.group(3), m.group(4)
     return name if prefix == "Region" else f"{prefix} {name}"
 
