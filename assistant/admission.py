@@ -8,6 +8,7 @@ names the body or organisation the question asks about cannot answer either.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Set
 
 from rapidfuzz import process
@@ -34,9 +35,30 @@ def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Ev
 
 def near(term: str, vocab: Set[str]) -> str | None:
     """The document word spelt nearly as `term` (same first two letters, length within 2)."""
-    pool = [v for v in vocab if v[:2] == term[:2] and abs(len(v) - len(term)) <= 2]
+    pool = [v for v in _by_prefix(vocab).get(term[:2], ()) if abs(len(v) - len(term)) <= 2]
     best = process.extractOne(term, pool, score_cutoff=84) if pool else None
     return best[0] if best else None
+
+
+_PREFIXES: dict[int, tuple[Set[str], dict[str, list[str]]]] = {}
+_PREFIX_LOCK = threading.Lock()
+PREFIX_VIEWS = 8   # vocabularies (one per index state and access level) whose prefix index is kept
+
+
+def _by_prefix(vocab: Set[str]) -> dict[str, list[str]]:
+    """The vocabulary's words by their first two letters, built once per vocabulary (a scan of
+    every word for every unknown term made a long garbage question cost a tenth of a second)."""
+    hit = _PREFIXES.get(id(vocab))
+    if hit is not None and hit[0] is vocab:
+        return hit[1]
+    index: dict[str, list[str]] = {}
+    for v in vocab:
+        index.setdefault(v[:2], []).append(v)
+    with _PREFIX_LOCK:  # request threads share it
+        while len(_PREFIXES) >= PREFIX_VIEWS:
+            _PREFIXES.pop(next(iter(_PREFIXES)))
+        _PREFIXES[id(vocab)] = (vocab, index)
+    return index
 
 
 def unknown_names(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:

@@ -189,3 +189,13 @@ def test_passages_stating_the_asked_type_are_read_beyond_the_first_ten():
     votes = [c for c in read_sentences(q, hits, 10, typed_passages(q, hits, 10)) if c.states("vote")]
     assert [c.rank for c in votes] == [12]  # read, and honest about its retrieval rank
     assert typed_passages(analyze("Vad beslutade nämnden i § 45?"), hits, 10) == []  # a decision has no value type
+
+
+def test_near_spelling_uses_each_vocabularys_own_words():
+    from assistant.admission import near
+
+    a = frozenset({"kommunen", "kostnaden", "pingstkyrkan"})
+    b = frozenset({"kommunal", "budget"})
+    assert near("komunen", a) == "kommunen" and near("pingstkyrkn", a) == "pingstkyrkan"
+    assert near("komunen", b) is None        # another vocabulary (another access level): its own index
+    assert near("xylofon", a) is None
