@@ -27,6 +27,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "The share of {side} votes is {value}% ({formula} = {value}%)"),
     "cost_as_printed": ("{label}: {value} {ref} (tabellen redovisar kostnaden med minustecken: {printed}).",
                         "{label}: {value} {ref} (the table prints the cost with a minus sign: {printed})."),
+    "roll_call": ("Voteringslistan räknad: {ja} ja, {nej} nej, {avstar} avstår ({n} namn)",
+                  "The roll call counted: {ja} yes, {nej} no, {avstar} abstaining ({n} names)"),
+    "member_vote": ("{member} röstade {choice}", "{member} voted {choice}"),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

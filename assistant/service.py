@@ -15,6 +15,7 @@ from .analysis import Query, analyse, content_terms, detect_language
 from .candidates import Candidate, read_sentences, typed_passages
 from .combine import read_arithmetic, read_pairs, read_tallies
 from .roles import asked_roles, read_roles
+from .votes import read_named_votes
 from .compose import Citations, clean, compose
 from .conversation import CONTINUES, MAX_HISTORY, resolve
 from .corpus import Corpus
@@ -116,6 +117,7 @@ class Assistant:
             first.setdefault(h.chunk.source, i)
         stating = corpus.documents_stating(asked_roles(q.text), q, first, ROLE_DOCUMENTS, sources)
         candidates += read_roles(q, stating, corpus.texts, first)
+        candidates += read_named_votes(q, candidates, corpus.texts)                    # a roll call, counted
         candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates),  # answers of two statements
                        *read_tallies(q, candidates)]                                   # … and of a vote's counts
         return q, hits, candidates

@@ -164,3 +164,35 @@ def test_how_many_took_part_and_the_share_of_ja_votes_are_computed_from_the_tall
     assert share and share[0].values[0].number == 85.71 and share[0].values[0].unit == "%"
     q, cands = _read("Hur gick omröstningen?", ("p.pdf", "§ 64", text))
     assert read_tallies(q, cands) == []  # the result itself is stated: nothing to compute
+
+
+def test_a_roll_call_is_read_as_a_list_or_a_table_and_counted_whole():
+    from assistant.votes import roll_calls
+
+    listed = ("Omröstning gällande yttrande från (SD) mot yttrande från (C)\n\nÅsa Hartzell (M): Avstår\n"
+              "Emma Öman (V): Ja\nPia Rönnesjö (S): Ja\n\nGöteborgs Stad, protokollsutdrag\n"
+              "Mattias Gerdås (L): Nej\n\nOmröstning gällande (S) mot (C)\n\nÅsa Hartzell (M): Nej\nEmma Öman (V): Ja\n"
+              "Pia Rönnesjö (S): Ja\n")
+    calls = roll_calls(listed)
+    assert [[v.choice for v in c] for c in calls] == [["avstår", "ja", "ja", "nej"], ["nej", "ja", "ja"]]
+    table = ("| Ledamot | Ja-röst | Nej-röst | Avstår från att rösta |\n| --- | --- | --- | --- |\n"
+             "| Emanuel Forsell (M) | X |  |  |\n| Magdalena Sundqvist (S) |  | X |  |\n"
+             "| Annika Hedman (C) | X |  |  |\n| Johan Tolinsson (S) |  |  | X |\n")
+    (call,) = roll_calls(table)
+    assert [(v.member, v.choice) for v in call] == [("Emanuel Forsell (M)", "ja"), ("Magdalena Sundqvist (S)", "nej"),
+                                                   ("Annika Hedman (C)", "ja"), ("Johan Tolinsson (S)", "avstår")]
+
+
+def test_a_named_members_vote_and_the_roll_call_counted_are_candidates():
+    from assistant.votes import read_named_votes
+
+    text = ("Omröstning\n\nÅsa Hartzell (M): Avstår\nEmma Öman (V): Ja\nPia Rönnesjö (S): Ja\nMattias Gerdås (L): Nej")
+    q, cands = _read("Hur röstade Emma Öman (V) i omröstningen?", ("p.pdf", "§ 64", text))
+    found = read_named_votes(q, cands, {"p.pdf": text})
+    assert [c.evidence.split(":")[0] for c in found] == ["Emma Öman (V) röstade ja"]
+    assert text[found[0].start:found[0].end] == "Emma Öman (V): Ja"   # cited at her line
+    q, cands = _read("Hur många röstade ja i omröstningen?", ("p.pdf", "§ 64", text))
+    (counted,) = read_named_votes(q, cands, {"p.pdf": text})
+    assert counted.evidence.startswith("Voteringslistan räknad: 2 ja, 1 nej, 1 avstår (4 namn)")
+    q, cands = _read("Hur röstade Fredrik Hansson (C) i omröstningen?", ("p.pdf", "§ 64", text))
+    assert read_named_votes(q, cands, {"p.pdf": text}) == []   # not in the roll call: nothing to say about him
