@@ -78,7 +78,7 @@ def unknown_names(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
 def unknown_words(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
     """A Swedish content word of six letters or more, not an everyday one, that no readable
     document has, in any inflection, as a compound of known words, or spelt nearly so
-    ("kanelbullar", "isbanan" once the only document about the ice rink is gone). The words that
+    ("surdegsbröd", "isbanan" once the only document about the ice rink is gone). The words that
     ask for the answer type ("vilket diarienummer", "hur stor andel") are not judged: a document
     states a diarienummer without the word."""
     if q.lang != "sv":

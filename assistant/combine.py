@@ -280,7 +280,7 @@ def _label(c: Candidate, v: Value) -> str:
 
 
 # the grammar of a question asking for a number computed from a vote's counts
-TALLY_TOTAL = re.compile(r"\b(sammanlagt|totalt|tillsammans|sammantaget|in total|altogether|deltog|took part)\b", re.I)
+TALLY_TOTAL = re.compile(r"\b(sammanlagt|totalt|tillsammans|sammantaget|in total|altogether)\b", re.I)
 TALLY_NO = re.compile(r"\b(nej|no)\b", re.I)
 TALLY_YES = re.compile(r"\b(ja|yes)\b", re.I)
 

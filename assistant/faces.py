@@ -28,7 +28,7 @@ from ingest.model import Fact
 
 from .schemas import AskResponse, ChatMessage, Citation, Filters
 from .security import AccessDenied as _Refused
-from .security import ANONYMOUS, KeyRing, Principal, Security
+from .security import ANONYMOUS, KeyRing, Principal, Security, StatusError
 from .service import Assistant
 from .settings import Settings
 
@@ -83,13 +83,8 @@ def authorize(settings: Settings, key: str | None) -> Principal:
 T = TypeVar("T")
 
 
-class Busy(Exception):
+class Busy(StatusError):
     """No answer slot came free in time (503), or the answer took too long (504)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)

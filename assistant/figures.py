@@ -317,8 +317,8 @@ class FigureEngine:
     # -- operations -------------------------------------------------------------------
     def answers_focus(self, f: Fact, q: Query, focus: list[str],
                       context: Callable[[Fact], str] | None = None) -> bool:
-        """The fact is about what the question is about: its rarest word (e.g. "pistmaskin",
-        "budgetram") stands in the fact, its table, section, document title or passage; and a
+        """The fact is about what the question is about: its rarest word (e.g. "snöröjning",
+        "lokalhyra") stands in the fact, its table, section, document title or passage; and a
         question for a year is answered by a figure for that year."""
         if q.years and f.year is None and not any(str(y) in f.quote or str(y) in f.caption for y in q.years):
             return False

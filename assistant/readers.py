@@ -163,7 +163,7 @@ class EngineReaders:
         known = [t for t in qtoks if t in df and not t.isdigit()]
         if not known:
             return []
-        # only a rare, topical word is a reliable focus (a near-miss names one: "pistmaskin", "budgetram")
+        # only a rare, topical word is a reliable focus (a near-miss names one: "snöröjning", "lokalhyra")
         rare = [t for t in known if df[t] <= FOCUS_MAX_DF]
         return [t for t in rare if df[t] == min(df[x] for x in rare)]
 

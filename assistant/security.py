@@ -71,13 +71,17 @@ ANONYMOUS = Principal("anonymous", "anonymous", PUBLIC)
 OPERATOR = Principal("operator", "admin", ALL_LEVELS)  # in-process CLI, never a request
 
 
-class AccessDenied(Exception):
-    """Who the caller is could not be established (401) or they may not do this (403)."""
+class StatusError(Exception):
+    """A refusal that carries the HTTP status a face answers it with."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class AccessDenied(StatusError):
+    """Who the caller is could not be established (401) or they may not do this (403)."""
 
 
 @dataclass(frozen=True)

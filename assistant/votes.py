@@ -98,16 +98,19 @@ def read_named_votes(q: AnalyzedQuery, candidates: list[Candidate], texts: dict[
     if not T.ABOUT_VOTE.search(q.text) and q.legacy.intent != "consistency":
         return []
     persons = [n for n in q.names if len(n.split()) >= 2]  # "Hur röstade Berit Bergström?": her vote, not the count
+    passages: dict[tuple[str, str], Candidate] = {}  # each passage read once (many sentences share one)
+    for c in candidates:
+        if c.reader == "sentence" and c.passage:
+            passages.setdefault((c.source, c.passage), c)
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
-    for c in candidates:
-        if c.reader != "sentence" or not c.passage:
-            continue
+    for c in passages.values():
         doc = texts.get(c.source, "")
-        at = doc.find(c.passage[:200])
+        calls = _document_roll_calls(doc)
+        at = doc.find(c.passage[:200]) if calls else -1
         if at < 0:
             continue
-        for call in _document_roll_calls(doc):
+        for call in calls:
             if call[-1].end < at or call[0].start > at + len(c.passage) or (c.source, call[0].start) in seen:
                 continue
             seen.add((c.source, call[0].start))
