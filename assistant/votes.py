@@ -23,8 +23,10 @@ from .query import AnalyzedQuery
 from .statements import Value
 
 CHOICES = {"ja": "ja", "nej": "nej", "avstår": "avstår", "avstod": "avstår", "avstår från att rösta": "avstår"}
-MEMBER = r"([A-ZÅÄÖ][\wåäöéü.-]+(?:\s+[A-ZÅÄÖ][\wåäöéü.-]+)+\s*\([A-ZÅÄÖa-zåäö]{1,4}\))"
-LIST_LINE = re.compile(MEMBER + r"\s*:\s*(ja|nej|avstår|avstod)\b", re.I)
+MEMBER = r"([A-ZÅÄÖ][\wåäöéü.-]+(?:[ \t]+[A-ZÅÄÖ][\wåäöéü.-]+)+[ \t]*\([A-ZÅÄÖa-zåäö]{1,4}\))"
+# one member per line: anchored at the line's start (a scan from every capital letter of a
+# long document took a fifth of a second)
+LIST_LINE = re.compile(r"^[ \t]*" + MEMBER + r"[ \t]*:[ \t]*((?i:ja|nej|avstår|avstod))\b", re.M)
 MARK = re.compile(r"^\s*[xX✓✔]\s*$")
 MIN_ROLL = 3   # a roll call names at least this many members
 GAP_LINES = 3  # lines that may stand between two members of one roll call (a page header)
