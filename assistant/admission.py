@@ -30,7 +30,38 @@ def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Ev
     strangers = unknown_names(q, vocab) or unknown_words(q, vocab)
     if strangers:
         return [], strangers
-    return admissible(q, candidates, ev, meta)
+    kept, missing = admissible(q, candidates, ev, meta)
+    if kept and q.years and not any(set(q.years) & years_near(c, meta.get(c.source, {})) for c in kept):
+        # the question is about a year that none of the evidence it could be answered from is about:
+        # a budget for 2027 is not in a document that plans 2025 and 2026. (Only a gate: dropping
+        # the candidates without the year lost right answers whose year is in a table's header.)
+        return [], [*missing, *(str(y) for y in _as_written(q))]
+    return kept, missing
+
+
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:\s*[-–]\s*((?:19|20)\d\d))?(?!\d)")
+
+
+def years_in(text: str) -> frozenset[int]:
+    """The years a text names, a period ("2026–2028") as each of its years."""
+    out = set()
+    for m in YEAR.finditer(text):
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        out.update(range(a, b + 1) if 0 <= b - a <= 10 else (a, b))
+    return frozenset(out)
+
+
+def years_near(c: Candidate, meta: dict) -> frozenset[int]:
+    """The years the candidate's evidence, its passage, section, document title, file name or
+    meeting date name."""
+    return years_in(" ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source,
+                              str(meta.get("date") or ""))))
+
+
+def _as_written(q: AnalyzedQuery) -> list[int]:
+    written = [y for y in q.years if str(y) in q.text]
+    return written or list(q.years)
 
 
 def near(term: str, vocab: Set[str]) -> str | None:

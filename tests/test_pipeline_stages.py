@@ -199,3 +199,26 @@ def test_near_spelling_uses_each_vocabularys_own_words():
     assert near("komunen", a) == "kommunen" and near("pingstkyrkn", a) == "pingstkyrkan"
     assert near("komunen", b) is None        # another vocabulary (another access level): its own index
     assert near("xylofon", a) is None
+
+
+def test_years_named_by_a_text_include_each_year_of_a_period():
+    from assistant.admission import years_in
+
+    assert years_in("Budget 2026 och plan 2027–2029, beslut 2025-11-25, dnr KS-2024/00123") == \
+        {2024, 2025, 2026, 2027, 2028, 2029}
+    assert years_in("12026 kronor, 20261 personer") == frozenset()
+
+
+def test_a_question_about_a_year_no_evidence_is_about_is_not_answered():
+    """A budget for 2027 is not in a passage about 2025 and 2026: the gate abstains and names the
+    year; a passage about the plan period 2026–2028 may answer it."""
+    from assistant.admission import admit
+
+    ev = Evidence(lambda s: 2.0, lambda s: "", lambda s: True)
+    q = analyze("Hur stor är nämndens budgetram för 2027?")
+    _, about_other = _candidates(q.text, "Budgetramen för 2026 är 120 mnkr och för 2025 var den 118 mnkr.")
+    kept, missing = admit(q, about_other, frozenset(), ev, {})
+    assert kept == [] and missing == ["2027"]
+    _, about_period = _candidates(q.text, "Budgetramen för planperioden 2026–2028 är 120 mnkr per år.")
+    kept, missing = admit(q, about_period, frozenset(), ev, {})
+    assert kept and missing == []
