@@ -50,6 +50,7 @@ class FigureResult:
     facts: list[Fact]          # every row used, in citation order
     warnings: list[Discrepancy] = field(default_factory=list)
     corrected: list[Fact] = field(default_factory=list)  # earlier statements a correction replaced
+    score: float = 0.0         # the engine's match score of its best row (words, support, meaning)
 
 
 MONEY_Q = re.compile(r"hur mycket|kost|betal|budget|belopp|kronor|\bkr\b|tkr|mnkr|finansier|bidr|insats|"
@@ -359,6 +360,7 @@ class FigureEngine:
         res = res or self._value(best, q)
         res.warnings = self._warnings(res.facts)
         res.corrected = self._corrected(res.facts)
+        res.score = ranked[0][0]
         return res
 
     def _ambiguous(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:

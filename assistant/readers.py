@@ -29,6 +29,15 @@ from .structured import (StructuredAnswer, agenda_answer, agreement_answer, deci
 FOCUS_MAX_DF = 6
 
 
+FIGURE_SCALE = 8.0  # an engine score this high is half-way sure (4 and 16 scored the same, ±1)
+
+
+def _squash(score: float) -> float:
+    """The figure engine's match score as the reader's confidence, 0..1: how well its best row
+    matched the question, not just that it found one."""
+    return max(0.0, score) / (max(0.0, score) + FIGURE_SCALE)
+
+
 def _unit_kind(unit: str | None) -> str:
     if unit == "%":
         return PERCENT
@@ -88,7 +97,7 @@ class EngineReaders:
         evidence = " ".join(dict.fromkeys(_row_label(f) + " " + clean(f.quote) for f in result.facts[:8]))
         return [Candidate(reader="figure", source=first.source, start=first.start, end=first.end,
                           evidence=evidence[:2000], context=(chunk.title + " > " + chunk.section) if chunk else "",
-                          rank=rank, values=kinds, confidence=1.0, page=first.page, section=first.section or "",
+                          rank=rank, values=kinds, confidence=_squash(result.score), page=first.page, section=first.section or "",
                           title=self.corpus.titles.get(first.source, first.source),
                           render=lambda cites, r=result: self._render_figures(lq, r, cites))]
 

@@ -222,3 +222,19 @@ def test_a_question_about_a_year_no_evidence_is_about_is_not_answered():
     _, about_period = _candidates(q.text, "Budgetramen för planperioden 2026–2028 är 120 mnkr per år.")
     kept, missing = admit(q, about_period, frozenset(), ev, {})
     assert kept and missing == []
+
+
+def test_the_figure_readers_confidence_is_its_engines_match_score():
+    """A row that matches the question better makes a surer candidate; confidence stays in 0..1."""
+    from assistant.analysis import analyse
+    from assistant.figures import FigureEngine
+    from assistant.readers import _squash
+    from ingest.model import Fact
+
+    assert _squash(0.0) == 0.0 and 0 < _squash(4.0) < _squash(12.0) < 1.0
+    quote = "Driftbidrag till föreningen 2026: 450 000 kr"
+    fact = Fact("budget.md", "Ekonomi", None, "Driftbidrag till föreningen", "2026", 2026, 450000.0, "kr", 0,
+                len(quote), quote, fact_id="f1")
+    engine = FigureEngine([fact], [], {"budget.md": "Budget 2026"}, None)
+    result = engine.answer(analyse("Hur stort är driftbidraget till föreningen 2026?"), {})
+    assert result is not None and result.score >= 4.0 and 0 < _squash(result.score) < 1
