@@ -74,11 +74,13 @@ def _asked(question: str) -> tuple[str, str]:
 
 
 # a body named in a question: "äldrenämndens", "kommunstyrelsen", "stadsfastighetsnämnden", "KF"
-BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)\w*)\b", re.I)
+# (the body noun ends the word: "styrelsemöte" is a meeting, not a body)
+BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)"
+                  r"(?:en|ens|er|erna|ernas|n|ns|s|et|ets|e|es)?)\b", re.I)
 ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommuns?|stads?|Stads?|läns? landsting)\b|\bRegion\s+([A-ZÅÄÖ][a-zåäöé]+)")
 # a municipality's own body in the genitive: "Varbergs kommunstyrelse", "Kungsbackas valnämnd"
-OWN_BODY = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+(?:kommun|stads|region)?(?:styrelse|fullmäktige)|"
-                      r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+[a-zåäö-]*nämnd")
+OWN_BODY = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+(?:kommun|stads|region)?(?:styrelse|fullmäktige)(?:n|ns|s)?\b|"
+                      r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+[a-zåäö-]*nämnd(?:en|ens|s)?\b")
 NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")
 
 
@@ -103,7 +105,7 @@ class AnalyzedQuery:
         return self.answer_type in NUMERIC_TYPES
 
 
-GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "styrelse", "styrelsen", "styrelsens",
+GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "nämndernas", "styrelse", "styrelsen", "styrelsens",
                   "utskott", "utskottet", "utskottets", "fullmäktige", "direktionen"}
 
 
@@ -122,7 +124,7 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
         names.append(m.group(1))
     bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
                                  if m.group(1).lower() not in GENERIC_BODIES))
-    orgs = tuple(dict.fromkeys([*(m.group(1) or m.group(2) for m in ORGANISATION.finditer(text)),
+    orgs = tuple(dict.fromkeys([*(o for m in ORGANISATION.finditer(text) if name_like(o := m.group(1) or m.group(2))),
                                 *(name for m in OWN_BODY.finditer(text) if name_like(name := m.group(1) or m.group(2)))]))
     return AnalyzedQuery(text=text, lang=q.lang, answer_type=kind, operation=q.operation,
                          terms=tuple(dict.fromkeys(content_words(swedish))), names=tuple(dict.fromkeys(names)),

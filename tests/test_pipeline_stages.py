@@ -238,3 +238,15 @@ def test_the_figure_readers_confidence_is_its_engines_match_score():
     engine = FigureEngine([fact], [], {"budget.md": "Budget 2026"}, None)
     result = engine.answer(analyse("Hur stort är driftbidraget till föreningen 2026?"), {})
     assert result is not None and result.score >= 4.0 and 0 < _squash(result.score) < 1
+
+
+def test_a_body_noun_must_end_the_word_and_an_organisation_must_be_a_name():
+    """"styrelsemöte" is a meeting, not a body; "Större stad" (a comparison group) is no municipality."""
+    q = analyze("När börjar Samordningsförbundets styrelsemöte den 24 februari 2017?")
+    assert q.bodies == () and q.organisations == ()
+    q = analyze("Hur stor var Större stads nettokostnadsavvikelse?")
+    assert q.organisations == ()
+    q = analyze("Vad beslutade Varbergs kommunstyrelse och kommunfullmäktige i Mölndals stad?")
+    assert "kommunstyrelse" in q.bodies and "kommunfullmäktige" in q.bodies
+    assert {"Varberg", "Mölndals"} <= set(q.organisations)
+    assert analyze("Vad sa nämndernas ordförande i äldrenämndens utskott?").bodies == ("äldrenämndens",)
