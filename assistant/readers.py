@@ -93,7 +93,9 @@ class EngineReaders:
         first = result.facts[0]
         chunk = chunks.get(first.fact_id)
         rank = min((ranks.get(c.chunk_id, 99) for f in result.facts if (c := chunks.get(f.fact_id))), default=99)
-        kinds = tuple(Value(_unit_kind(fig.unit), f"{fig.value}", fig.value, fig.unit, 0) for fig in result.figures)
+        # a bare number (a table without a unit) may be a count or an amount: the question decides
+        kinds = tuple(Value(kind, f"{fig.value}", fig.value, fig.unit, 0) for fig in result.figures
+                      for kind in ((_unit_kind(fig.unit),) if fig.unit else (COUNT, AMOUNT)))
         evidence = " ".join(dict.fromkeys(_row_label(f) + " " + clean(f.quote) for f in result.facts[:8]))
         return [Candidate(reader="figure", source=first.source, start=first.start, end=first.end,
                           evidence=evidence[:2000], context=(chunk.title + " > " + chunk.section) if chunk else "",

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from . import lexicon, ocr
 from .pdf_layout import (SENTENCE_END, PageLayout, PdfLine, TextBlock, Word, find_furniture, group_lines,
                          join_lines, paragraphs, right_edge)
-from .pdf_grid import render_grid, split_regions
+from .pdf_grid import render_grid, render_stacked, split_regions
 from .pdf_tables import PageTable, find_tables
 
 log = logging.getLogger(__name__)
@@ -290,8 +290,9 @@ def _text_items(lines: list[PdfLine], edge: float) -> list[_Item]:
     """Running text as paragraphs; a region in columns (a form, a text table) row by row."""
     items: list[_Item] = []
     for kind, run in split_regions(lines):
-        if kind == "grid":
-            items.append(_Item("text", TextBlock(tuple(render_grid(run)), run[0].x0, run[0].height, run[0].top,
+        if kind in ("grid", "stacked"):
+            rows = render_grid(run) if kind == "grid" else render_stacked(run)
+            items.append(_Item("text", TextBlock(tuple(rows), run[0].x0, run[0].height, run[0].top,
                                                  run[-1].bottom, False)))
         else:
             items.extend(_Item("text", b) for b in paragraphs(run, edge))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import joins_to_word
 from .pdf_layout import PdfLine, Word, join_lines
 
 TOL = 4.0
@@ -29,10 +30,15 @@ def _crosses(line: PdfLine, gutters: list[float]) -> bool:
 
 
 def split_regions(lines: list[PdfLine]) -> list[tuple[str, list[PdfLine]]]:
-    """Consecutive lines as ("text", lines) and ("grid", lines) runs."""
+    """Consecutive lines as ("text", lines), ("grid", lines) and ("stacked", lines) runs."""
     out: list[tuple[str, list[PdfLine]]] = []
     i = 0
     while i < len(lines):
+        stacked = stacked_table_at(lines, i)
+        if stacked:
+            out.append(("stacked", lines[i:i + stacked]))
+            i += stacked
+            continue
         region = _grid_at(lines, i)
         if region:
             out.append(("grid", lines[i:i + region]))
@@ -121,4 +127,103 @@ def render_grid(lines: list[PdfLine]) -> list[str]:
                 out.append(key or value)
         else:
             out.append("\t".join(cells))
+    return out
+
+
+# -- a table whose column headings are stacked over its numbers --------------------------------
+# "Aktuell period (ack sedan årets början) | Motsvarande period föregående år | Prognos 2026"
+# printed as centred words on several short lines over "Antal årsarbetare 197,7 188,7 750": read
+# line by line the headings interleave ("Motsvaran period (ack de period Prognos …"); read by the
+# columns their numbers stand in, each heading is whole again.
+
+NUMBER_CELL = re.compile(r"[−–-]?\(?\d{1,3}(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?\)?(?:\s?%)?")
+MAX_HEADING_LINES = 12  # stacked headings of a small font: one word per 5 pt
+MAX_HEADING_WORDS = 6   # per line: a line of running text has more
+
+
+def _numbers_of(line: PdfLine) -> list[tuple[Word, ...]] | None:
+    """The numeric cells that end a row with a text label ("Antal årsarbetare | 197,7 | 188,7"),
+    or None when the line is no such row (at least two numbers)."""
+    cells = line.cells()
+    k = len(cells)
+    while k > 0 and NUMBER_CELL.fullmatch(" ".join(w.text for w in cells[k - 1])):
+        k -= 1
+    if k == 0 or len(cells) - k < 2 or not re.search(r"[^\W\d_]", " ".join(w.text for w in cells[0])):
+        return None
+    return cells[k:]
+
+
+def stacked_table_at(lines: list[PdfLine], i: int) -> int:
+    """How many lines from i are a table with stacked headings (at least two heading lines over
+    rows of numbers), 0 when none starts here."""
+    j = i
+    while j < len(lines) and j - i <= MAX_HEADING_LINES and _numbers_of(lines[j]) is None:
+        j += 1
+    if j - i < 2 or j >= len(lines) or (first := _numbers_of(lines[j])) is None:
+        return 0
+    width = len(first)
+    k = j
+    while k < len(lines) and (nums := _numbers_of(lines[k])) is not None and len(nums) == width \
+            and (k == j or lines[k].top - lines[k - 1].bottom <= 2.5 * lines[k].height):
+        k += 1
+    zones = _zones(lines[j:k])
+    heading = lines[i:j]
+    for a, b in zip(heading, heading[1:] + [lines[j]]):
+        if b.top - a.bottom > 3.0 * a.height:
+            return 0  # not one block
+    centres = [(c[0].x0 + c[-1].x1) / 2 for c in first]
+    covered = set()
+    for ln in heading:
+        if len(ln.words) > MAX_HEADING_WORDS or _numbers_of(ln) is not None:
+            return 0
+        for w in ln.words:
+            if _zone(zones, w) == 0:
+                return 0  # over the labels: a heading of the text above, not of a column
+            if sum(w.x0 <= c <= w.x1 for c in centres) >= 2:
+                return 0  # a word over two columns: running text, not a heading (centred ones may
+                #           reach past the halfway line between two columns)
+            covered.add(_zone(zones, w))
+    if not set(range(1, width + 1)) <= covered:
+        return 0  # every column of numbers has a heading
+    return k - i
+
+
+def _zones(rows: list[PdfLine]) -> list[float]:
+    """Left edges of the label column and of each numeric column (halfway between neighbours)."""
+    cells = [_numbers_of(r) for r in rows]
+    width = len(cells[0])
+    centres = [sum((c[p][0].x0 + c[p][-1].x1) / 2 for c in cells) / len(cells) for p in range(width)]
+    label_right = max(w.x1 for r, c in zip(rows, cells) for w in r.words if w.x0 < c[0][0].x0)
+    first_left = min(c[0][0].x0 for c in cells)
+    edges = [float("-inf"), (label_right + first_left) / 2]
+    edges += [(a + b) / 2 for a, b in zip(centres, centres[1:])]
+    return edges
+
+
+def _zone(zones: list[float], w: Word) -> int:
+    centre = (w.x0 + w.x1) / 2
+    return max(k for k, edge in enumerate(zones) if centre >= edge)
+
+
+def render_stacked(lines: list[PdfLine]) -> list[str]:
+    """The heading lines as one TAB row of whole headings, then each row of numbers."""
+    rows = [ln for ln in lines if _numbers_of(ln) is not None]
+    heading = lines[:lines.index(rows[0])]
+    zones = _zones(rows)
+    parts: list[list[Word]] = [[] for _ in zones]
+    for ln in heading:
+        for w in ln.words:
+            parts[_zone(zones, w)].append(w)
+    head = []
+    for ws in parts:
+        text = ""
+        for w in sorted(ws, key=lambda w: (w.top, w.x0)):
+            # a centred heading breaks words without a hyphen ("Motsvaran" / "de")
+            text = (text + w.text if joins_to_word(text, w.text) else join_lines(text, w.text)) if text else w.text
+        head.append(text)
+    out = ["\t".join(head)]
+    for r in rows:
+        nums = _numbers_of(r)
+        label = " ".join(w.text for w in r.words if w.x0 < nums[0][0].x0)
+        out.append("\t".join([label, *(" ".join(w.text for w in c) for c in nums)]))
     return out

@@ -272,3 +272,32 @@ def test_a_bold_line_of_its_own_is_a_heading_and_a_finnish_paragraph_is_named_as
     assert len(raw.headings) == 3
     title = next(c for c in parse_document(raw).chunks if c.section_path == ["§ 196 Upptagande av långfristiga lån för staden"])
     assert title.text.strip() == "Lån för investeringar 2022"  # a bold line with a heading right under it stays text
+
+
+def test_a_table_with_stacked_column_headings_is_read_by_its_columns(tmp_path):
+    """Headings printed as centred words on several short lines over a row of numbers are read
+    column by column (a word broken without a hyphen rejoined), so the row's numbers are facts
+    under their headings; the section heading above stays a heading, and running text above
+    numbers is no table heading."""
+    def page(c):
+        y = _lines(c, ["2.2.1 Personalvolym"])
+        c.setFont("Helvetica", 8)
+        stacks = {300: ["Aktuell", "period (ack", "sedan", "årets början)"],
+                  360: ["Motsvaran", "de period", "föregående", "år"],
+                  420: ["Prognos", "2026"], 480: ["Utfall", "2025"]}
+        for x, words in stacks.items():
+            for i, w in enumerate(words):
+                c.drawCentredString(x - 12, y - 14 - 6 * i, w)
+        c.setFont("Helvetica", 11)
+        _row(c, y - 50, "Antal årsarbetare", ["197,7", "188,7", "750", "733,8"])
+        y = _lines(c, ["Personalvolymen är högre än jämförbar period föregående år, men inom ramen för planeringen."],
+                   y=y - 80)
+        _row(c, y - 10, "Summa personal", ["12", "14", "15", "16"])
+    raw = _raw(tmp_path, "stacked.pdf", _pdf([page]))
+    assert "\tAktuell period (ack sedan årets början)\tMotsvarande period föregående år\tPrognos 2026\tUtfall 2025" \
+        in raw.text
+    assert "Antal årsarbetare\t197,7\t188,7\t750\t733,8" in raw.text
+    assert "Personalvolymen är högre" in raw.text and "2.2.1 Personalvolym" in raw.text
+    doc = parse_document(raw)
+    rows = {f.column: f.value for f in doc.facts if "årsarbetare" in f.label}
+    assert rows.get("Motsvarande period föregående år") == 188.7 and rows.get("Prognos 2026") == 750
