@@ -16,6 +16,7 @@ from wordfreq import zipf_frequency
 
 from index.text import stem, tokens
 
+from .analysis import dates_in
 from .candidates import Candidate
 from .query import AnalyzedQuery
 from .ranker import Evidence
@@ -36,7 +37,20 @@ def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Ev
         # a budget for 2027 is not in a document that plans 2025 and 2026. (Only a gate: dropping
         # the candidates without the year lost right answers whose year is in a table's header.)
         return [], [*missing, *(str(y) for y in _as_written(q))]
+    if kept and q.dates:
+        # a question that names a day (a meeting's) is answered from documents that name that day
+        on = [c for c in kept if set(q.dates) & (ev.dates(c.source) | dates_near(c, meta.get(c.source, {})))]
+        if not on:
+            return [], [*missing, *q.dates]
+        kept = on
     return kept, missing
+
+
+def dates_near(c: Candidate, meta: dict) -> frozenset[str]:
+    """The dates the candidate's evidence, passage, section, document title, file name or
+    meeting date name (ISO)."""
+    return frozenset(dates_in(" ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source,
+                                        str(meta.get("date") or "")))))
 
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:\s*[-–]\s*((?:19|20)\d\d))?(?!\d)")

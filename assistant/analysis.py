@@ -129,10 +129,15 @@ SV_DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\
 ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 
 
+DOT_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
+
+
 def dates_in(text: str) -> list[str]:
-    """ISO dates written as `2026-05-19` or `19 maj 2026`."""
+    """ISO dates written as `2026-05-19`, `19 maj 2026` or `19.5.2026`."""
     out = ["-".join(m.groups()) for m in ISO_DATE.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}" for m in SV_DATE.finditer(text)]
+    out += [f"{int(m.group(3)):04d}-{int(m.group(2)):02d}-{int(m.group(1)):02d}" for m in DOT_DATE.finditer(text)
+            if 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(1)) <= 31]
     return list(dict.fromkeys(out))
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 from index.text import fold, stem, words
 
 from . import query as T
+from .analysis import dates_in
 from .candidates import Candidate
 from .query import AnalyzedQuery
 from .words import Vocabulary, compound_parts, vocabulary
@@ -117,6 +118,13 @@ class Evidence:
         if key not in self._mentions:
             self._mentions[key] = re.search(r"(?<![\d])" + re.escape(token) + r"(?![\d])",
                                             self._doc_text(source) + " " + source) is not None
+        return self._mentions[key]
+
+    def dates(self, source: str) -> frozenset[str]:
+        """The days the document names (ISO), read once."""
+        key = (source, "dates")
+        if key not in self._mentions:
+            self._mentions[key] = frozenset(dates_in(self._doc_text(source) + " " + source))
         return self._mentions[key]
 
     def known(self, word: str) -> bool:

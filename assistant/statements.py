@@ -106,6 +106,8 @@ def _split(text: str, offset: int) -> tuple[Sentence, ...]:
         # line after a wrapped line of prose (long, ending in a word: "… ansökte den 16 september" / "2019 om …");
         # a short line without a full stop is a heading or a label and stands alone
         continues = lower_next and open_prev if blank else (lower_next or (open_prev and _wraps(prev)))
+        if continues and not lower_next and KEY_VALUE.match(line) and KEY_VALUE.match(groups[-1][0][1]):
+            continues = False  # a form's rows, one per line ("Status: Pågående", "… får projektet? 500 tkr")
         in_item = bool(groups) and bool(BULLET.match(groups[-1][0][1]))
         if groups and continues and not standalone and not starts_item and not (in_item and not lower_next) \
                 and not TABLE_LINE.search(prev.strip()) and not prev.lstrip().startswith("#"):
@@ -126,6 +128,7 @@ def _split(text: str, offset: int) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
+KEY_VALUE = re.compile(r"\s*[A-ZÅÄÖ][^:?\n]{1,120}[:?] \S")  # "Status: Pågående", "Vilken driftseffekt …? 500 tkr"
 WRAPPED = 50   # a line of prose at least this long that ends in a word was wrapped, not ended
 
 
@@ -153,11 +156,16 @@ def _join(group: list[tuple[int, str]]) -> tuple[str, list[int]]:
     return text, spans
 
 
+SHORT_ANSWER = 60  # characters after a "?" that, without a full stop of their own, answer it
+
+
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
     bounds, start = [], 0
     for m in re.finditer(r"[.!?](?=\s+[\"”(]?[A-ZÅÄÖ0-9§])", text):
         if ABBREVIATIONS.search(text[max(start, m.start() - 12):m.end()]):
             continue
+        if m.group(0) == "?" and len(text) - m.end() <= SHORT_ANSWER and not re.search(r"[.!?]", text[m.end():]):
+            continue  # a question answered on its own line (a form's row: "… får projektet? 500 tkr årligen")
         bounds.append((start, m.end()))
         start = m.end()
     bounds.append((start, len(text)))

@@ -1,5 +1,7 @@
 """Unit tests for the answering pipeline's stages: word matching, answer types, sentences and
 their typed values, document metadata, and the ranker's features."""
+from dataclasses import replace
+
 from hypothesis import given, strategies as st
 
 from assistant import query as T
@@ -261,3 +263,31 @@ def test_a_body_noun_must_end_the_word_and_an_organisation_must_be_a_name():
     assert "kommunstyrelse" in q.bodies and "kommunfullmäktige" in q.bodies
     assert {"Varberg", "Mölndals"} <= set(q.organisations)
     assert analyze("Vad sa nämndernas ordförande i äldrenämndens utskott?").bodies == ("äldrenämndens",)
+
+
+def test_a_question_naming_a_day_is_answered_from_documents_naming_it():
+    """"den 8 april 2026" keeps the evidence of documents that name that day in any common
+    form (2026-04-08, 8.4.2026); when none does, the answer is that the documents do not."""
+    from assistant.admission import admit
+    from assistant.analysis import dates_in
+
+    assert dates_in("Sammanträde 8.4.2026 och 2026-05-19, beslut den 3 juni 2026") == \
+        ["2026-05-19", "2026-06-03", "2026-04-08"]
+    texts = {"doc.txt": "Protokoll 2026-04-08. Maria Nilsson (C) reserverar sig.", "other.txt": "Protokoll 2026-05-19."}
+    ev = Evidence(lambda s: 2.0, lambda s: texts.get(s, ""), lambda s: True)
+    q = analyze("Vem sa nej den 8 april 2026?")
+    _, here = _candidates(q.text, "Maria Nilsson (C) sa nej till budgeten för 2026.")  # the day only in its document
+    elsewhere = [replace(c, source="other.txt") for c in here]
+    kept, missing = admit(q, here + elsewhere, frozenset(), ev, {})
+    assert kept and {c.source for c in kept} == {"doc.txt"}
+    kept, missing = admit(q, elsewhere, frozenset(), ev, {})
+    assert kept == [] and missing == ["2026-04-08"]
+
+
+def test_a_forms_rows_are_statements_of_their_own_and_a_question_answered_on_its_line_is_one():
+    text = ("Vilket fokusområde stödjer projektet: Fokusområde 7 – Jämlikhet och jämställdhet, Fokusområde 10\n"
+            "Vilken driftseffekt, exkl. kapitalkostnader, får projektet tkr? 500 tkr årligen\n"
+            "Finansieras projektet inom befintlig driftsram: Ja\n\nVad innebär det? Det innebär en ny buss.")
+    got = [s.text for s in split_sentences(text)]
+    assert "Vilken driftseffekt, exkl. kapitalkostnader, får projektet tkr? 500 tkr årligen" in got
+    assert "Vad innebär det?" in got and "Det innebär en ny buss." in got
