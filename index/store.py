@@ -22,6 +22,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -129,6 +130,8 @@ def _searching_wide(collection, ef_search: int):
 class CouncilIndex:
     """Everything the assistant reads; safe to share between request threads."""
 
+    QUERY_VECTORS = 2_048   # ~3 MB of question embeddings (384 floats each)
+
     def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -141,6 +144,8 @@ class CouncilIndex:
         self._embedder = embedder
         self._collection = None
         self._numbers: tuple[IndexState, dict[str, set[str]]] | None = None
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # bounded LRU, see query_vector
+        self._query_lock = threading.Lock()
         db = self._db
         db.executescript(SCHEMA)
         columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
@@ -309,7 +314,21 @@ class CouncilIndex:
         return numbers
 
     def query_vector(self, text: str) -> np.ndarray:
-        return self.embedder.embed_query(query_text(text))
+        """The question's embedding; the last QUERY_VECTORS questions' are kept (a question asked
+        again, or read twice by a chat, costs a model run only once). Read-only."""
+        key = query_text(text)
+        with self._query_lock:
+            hit = self._query_vectors.get(key)
+            if hit is not None:
+                self._query_vectors.move_to_end(key)
+                return hit
+        vector = np.asarray(self.embedder.embed_query(key))
+        vector.setflags(write=False)
+        with self._query_lock:
+            self._query_vectors[key] = vector
+            while len(self._query_vectors) > self.QUERY_VECTORS:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     def visible_sources(self, levels: frozenset[str] | None) -> set[str] | None:
         """The documents a caller with these access levels may see; None when that is all of them."""

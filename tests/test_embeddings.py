@@ -147,3 +147,31 @@ def test_crashed_and_outdated_conversions_are_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(e5_onnx, "_convert_into", convert)
     target = e5_onnx.cached_model_dir(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted([target.name, "unrelated"])
+
+
+def test_a_questions_embedding_is_computed_once_and_the_cache_is_bounded(tmp_path, monkeypatch):
+    import numpy as np
+
+    from assistant.settings import Settings
+    from index.store import CouncilIndex
+    from tests.fakes import HashEmbedder
+
+    calls = []
+
+    class Counting(HashEmbedder):
+        def embed_query(self, text):
+            calls.append(text)
+            return super().embed_query(text)
+
+    index = CouncilIndex(Settings(data_dir=tmp_path / "store", corpus_dir=tmp_path), embedder=Counting())
+    monkeypatch.setattr(CouncilIndex, "QUERY_VECTORS", 3)
+    try:
+        a = index.query_vector("Vad kostar simhallen?")
+        assert index.query_vector("Vad kostar simhallen?") is a and len(calls) == 1
+        assert not a.flags.writeable  # shared between requests: nobody may change it
+        for i in range(5):
+            index.query_vector(f"fråga {i}")
+        assert len(index._query_vectors) == 3
+        assert np.allclose(index.query_vector("Vad kostar simhallen?"), a) and len(calls) == 7  # evicted, recomputed
+    finally:
+        index.close()
