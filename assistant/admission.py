@@ -16,7 +16,7 @@ from wordfreq import zipf_frequency
 
 from index.text import stem, tokens
 
-from .analysis import dates_in
+from .analysis import dates_in, years_in
 from .candidates import Candidate
 from .query import AnalyzedQuery
 from .ranker import Evidence
@@ -46,31 +46,20 @@ def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Ev
     return kept, missing
 
 
+def _near_text(c: Candidate, meta: dict) -> str:
+    """What a candidate's evidence is said under: its sentence, passage, section, document title,
+    file name and meeting date."""
+    return " ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source, str(meta.get("date") or "")))
+
+
 def dates_near(c: Candidate, meta: dict) -> frozenset[str]:
-    """The dates the candidate's evidence, passage, section, document title, file name or
-    meeting date name (ISO)."""
-    return frozenset(dates_in(" ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source,
-                                        str(meta.get("date") or "")))))
-
-
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:\s*[-–]\s*((?:19|20)\d\d))?(?!\d)")
-
-
-def years_in(text: str) -> frozenset[int]:
-    """The years a text names, a period ("2026–2028") as each of its years."""
-    out = set()
-    for m in YEAR.finditer(text):
-        a = int(m.group(1))
-        b = int(m.group(2)) if m.group(2) else a
-        out.update(range(a, b + 1) if 0 <= b - a <= 10 else (a, b))
-    return frozenset(out)
+    """The days (ISO) named where the candidate's evidence is."""
+    return frozenset(dates_in(_near_text(c, meta)))
 
 
 def years_near(c: Candidate, meta: dict) -> frozenset[int]:
-    """The years the candidate's evidence, its passage, section, document title, file name or
-    meeting date name."""
-    return years_in(" ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source,
-                              str(meta.get("date") or ""))))
+    """The years named where the candidate's evidence is."""
+    return years_in(_near_text(c, meta))
 
 
 def _as_written(q: AnalyzedQuery) -> list[int]:

@@ -132,6 +132,20 @@ ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 DOT_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
 
 
+PERIOD_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:\s*[-–]\s*((?:19|20)\d\d))?(?!\d)")
+
+
+def years_in(text: str) -> frozenset[int]:
+    """The years a text names, a period ("2026–2028") as each of its years; also inside a date
+    or a case number ("2026-04-08", "KS-2025/00123")."""
+    out: set[int] = set()
+    for m in PERIOD_YEAR.finditer(text):
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        out.update(range(a, b + 1) if 0 <= b - a <= 10 else (a, b))
+    return frozenset(out)
+
+
 def dates_in(text: str) -> list[str]:
     """ISO dates written as `2026-05-19`, `19 maj 2026` or `19.5.2026`."""
     out = ["-".join(m.groups()) for m in ISO_DATE.finditer(text)]

@@ -215,7 +215,7 @@ def test_near_spelling_uses_each_vocabularys_own_words():
 
 
 def test_years_named_by_a_text_include_each_year_of_a_period():
-    from assistant.admission import years_in
+    from assistant.analysis import years_in
 
     assert years_in("Budget 2026 och plan 2027–2029, beslut 2025-11-25, dnr KS-2024/00123") == \
         {2024, 2025, 2026, 2027, 2028, 2029}
