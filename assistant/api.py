@@ -45,6 +45,17 @@ NOT_FOUND = {404: {"model": ErrorOut}}
 
 
 
+def serve_app() -> FastAPI:
+    """The app of one worker process of `council serve --workers N` (uvicorn's factory)."""
+    quiet_clients()
+    return create_app(get_settings())
+
+
+def quiet_clients() -> None:
+    """A Chroma server is spoken to over HTTP: its client would log every request at INFO."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def create_app(settings: Settings | None = None, with_ui: bool = True, embedder: Embedder | None = None,
                index: CouncilIndex | None = None) -> FastAPI:
     """`embedder` replaces the configured model (tests pass a fast fake one)."""
@@ -66,7 +77,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True, embedder:
     limiter = WorkLimiter(settings.answer_slots, settings.request_timeout_s, settings.queue_wait_s)
     app.state.limiter = limiter
     busy = {503: {"model": ErrorOut}, 504: {"model": ErrorOut}}
-    jobs = JobQueue(max_pending=settings.max_pending_jobs)
+    jobs = JobQueue(max_pending=settings.max_pending_jobs, journal=settings.data_dir / "jobs.sqlite3")
     app.state.jobs = jobs
     if settings.reconcile_on_start:
         index.reconcile(full=True)  # a previous run killed mid-write leaves nothing behind

@@ -189,15 +189,31 @@ def cmd_ask(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from .api import create_app
+    from .api import create_app, quiet_clients
 
     from .security import KeyRing, check_bind
 
     settings = get_settings()
     host = args.host or settings.host
     check_bind(host, KeyRing.parse(settings.api_keys), args.insecure)
-    uvicorn.run(create_app(settings), host=host, port=args.port or settings.port, log_level="info",
-                timeout_graceful_shutdown=5)
+    port = args.port or settings.port
+    workers = args.workers or 1
+    quiet_clients()
+    if workers > 1:
+        # each worker is a process with its own index state; embedded Chroma belongs to one process
+        if not settings.chroma_url:
+            print("FEL: flera arbetsprocesser delar vektorerna genom en Chroma-server: sätt COUNCIL_CHROMA_URL "
+                  "(t.ex. `chroma run --path data/store/chroma --port 8100`)", file=sys.stderr)
+            return 2
+        import os
+        import secrets
+
+        # a UI login made through one worker must be valid in the others
+        os.environ.setdefault("COUNCIL_SESSION_SECRET", secrets.token_hex(32))
+        uvicorn.run("assistant.api:serve_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", timeout_graceful_shutdown=5)
+        return 0
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
     return 0
 
 
@@ -290,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int)
     p.add_argument("--insecure", action="store_true",
                    help="tillåt en icke-loopback-adress utan API-nycklar (alla kan läsa publika dokument)")
+    p.add_argument("--workers", type=int, help="antal arbetsprocesser (över 1 kräver COUNCIL_CHROMA_URL)")
     p.set_defaults(fn=cmd_serve)
     p = sub.add_parser("audit", help="visa granskningsloggen (frågor, svar, ändringar)")
     p.add_argument("--limit", type=int, default=50)

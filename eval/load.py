@@ -53,14 +53,55 @@ def prepare(store: Path, extra: Path) -> None:
         shutil.copy(ROOT / "data" / "corpus" / name, extra / f"kopia{i}_{name}")
 
 
+class ChromaServer:
+    """`chroma run` over the store's own vector directory, for several API workers to share."""
+
+    def __init__(self, store: Path, port: int) -> None:
+        chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([chroma, "run", "--path", str(store / "chroma"), "--host", "127.0.0.1",
+                                      "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("chroma run did not start")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def tree_memory_mb(pid: int) -> float:
+    """RSS of a process and its children (a server's workers), in MB."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += memory_mb(pid=p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children", encoding="ascii") as fh:
+                todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return total
+
+
 class Server:
-    def __init__(self, store: Path, extra: Path, port: int) -> None:
+    def __init__(self, store: Path, extra: Path, port: int, workers: int = 1, chroma_url: str | None = None) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "COUNCIL_DATA_DIR": str(store),
                "COUNCIL_API_KEYS": json.dumps({"bench": {"key": EDITOR_KEY, "role": "editor"}}),
                "COUNCIL_ANONYMOUS_READ": "true",
                "COUNCIL_INGEST_ROOTS": json.dumps([str(ROOT / "data" / "corpus"), {"path": str(extra)}])}
+        if chroma_url:
+            env["COUNCIL_CHROMA_URL"] = chroma_url
         self.base = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port),
+                                      "--workers", str(workers)], env=env,
                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 300
         while True:
@@ -223,13 +264,16 @@ def main() -> int:
     ap.add_argument("--fuzz-rounds", type=int, default=4)
     ap.add_argument("--store", default=str(ROOT / "data" / "bench-store"))
     ap.add_argument("--questions", default=str(ROOT / "eval" / "golden.jsonl"))
+    ap.add_argument("--workers", type=int, default=1,
+                    help="API worker processes; above 1 they share a `chroma run` server over the store's vectors")
     args = ap.parse_args()
     store = Path(args.store)
     extra = store.parent / "bench-extra"
     prepare(store, extra)
     questions = [q["question"] for q in load_questions(args.questions)]
-    server = Server(store, extra, args.port)
-    result: dict = {"clients": args.clients, "seconds": args.seconds}
+    chroma = ChromaServer(store, args.port + 1) if args.workers > 1 else None
+    server = Server(store, extra, args.port, args.workers, chroma.url if chroma else None)
+    result: dict = {"clients": args.clients, "seconds": args.seconds, "workers": args.workers}
     try:
         remove_extra(server.base, extra)
         httpx.post(server.base + "/api/ask", json={"question": "uppvärmning"}, timeout=120)  # lazily built state
@@ -239,16 +283,18 @@ def main() -> int:
                                        during=ingest_during(server.base, extra))
         print("during ingest:", json.dumps(result["during_ingest"]), flush=True)
         remove_extra(server.base, extra)
-        rss = {"before_mb": round(memory_mb(pid=server.proc.pid)), "rounds": []}
+        rss = {"before_mb": round(tree_memory_mb(server.proc.pid)), "rounds": []}
         for seed in range(1, args.fuzz_rounds + 1):  # later rounds show whether it stays flat
             row = fuzz(server.base, args.fuzz, seed=seed)
-            row["rss_after_mb"] = round(memory_mb(pid=server.proc.pid))
+            row["rss_after_mb"] = round(tree_memory_mb(server.proc.pid))
             rss["rounds"].append(row)
             print(f"fuzz round {seed}:", json.dumps(row), flush=True)
         result["memory"] = rss
         print("memory:", json.dumps(rss), flush=True)
     finally:
         result["sigterm_stop_s"] = server.stop()
+        if chroma:
+            chroma.stop()
     out = ROOT / "eval" / "results" / time.strftime("load-%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -3,18 +3,23 @@
 A request that changes the index gets a job id at once (`GET /api/jobs/{id}` reports its
 progress); answers keep coming from the current index state meanwhile, and the new state is
 swapped in when the job has written. The queue is bounded (a full queue is a 503, not a pile
-of threads) and only the latest finished jobs are remembered.
+of threads) and only the latest finished jobs are remembered. With a journal (a SQLite file in
+the data directory) every worker process of a site can report every job: a client that polls
+may reach another worker than the one that took the job.
 """
 from __future__ import annotations
 
+import json
 import logging
 import queue
+import sqlite3
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,43 @@ class Job:
                 "created": _iso(self.created), "started": _iso(self.started), "finished": _iso(self.finished)}
 
 
+    def fields(self) -> dict:
+        return {k: getattr(self, k) for k in ("id", "kind", "owner", "state", "done", "total", "current", "result",
+                                               "error", "created", "started", "finished")}
+
+
+class JobJournal:
+    """The jobs' states in SQLite, shared by the worker processes of one data directory."""
+
+    def __init__(self, path: Path, keep: int = 200) -> None:
+        self.path, self.keep = path, keep
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, body TEXT NOT NULL, at REAL NOT NULL)")
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def record(self, job: Job) -> None:
+        try:
+            with self._db() as db:
+                db.execute("INSERT OR REPLACE INTO jobs (id, body, at) VALUES (?, ?, ?)",
+                           (job.id, json.dumps(job.fields(), ensure_ascii=False, default=str), time.time()))
+                db.execute("DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY at DESC LIMIT ?)",
+                           (self.keep,))
+        except sqlite3.Error:  # the job runs on; only another worker's view of it is late
+            log.exception("job journal: could not record %s", job.id)
+
+    def get(self, job_id: str) -> Job | None:
+        try:
+            with self._db() as db:
+                row = db.execute("SELECT body FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return Job(**json.loads(row[0])) if row else None
+
+
 def _iso(t: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) if t else None
 
@@ -52,7 +94,8 @@ class QueueFull(Exception):
 
 
 class JobQueue:
-    def __init__(self, max_pending: int = 16, keep: int = 200) -> None:
+    def __init__(self, max_pending: int = 16, keep: int = 200, journal: Path | None = None) -> None:
+        self._journal = JobJournal(journal, keep) if journal else None
         self._queue: queue.Queue[tuple[Job, Callable[[Progress], dict]] | None] = queue.Queue(max_pending)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._keep = keep
@@ -73,11 +116,20 @@ class JobQueue:
                 if old is None:
                     break
                 del self._jobs[old]
+        self._record(job)
         return job
 
     def get(self, job_id: str) -> Job | None:
+        """A job of this process, or (with a journal) of another worker of the same site."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is None and self._journal:
+            return self._journal.get(job_id)
+        return job
+
+    def _record(self, job: Job) -> None:
+        if self._journal:
+            self._journal.record(job)
 
     def wait(self, job: Job, timeout: float) -> Job:
         job._event.wait(timeout)
@@ -97,9 +149,11 @@ class JobQueue:
                 return
             job, work = item
             job.state, job.started = "running", time.time()
+            self._record(job)
 
             def progress(done: int, total: int, current: str | None, job: Job = job) -> None:
                 job.done, job.total, job.current = done, total, current
+                self._record(job)
 
             try:
                 job.result = work(progress)
@@ -111,4 +165,5 @@ class JobQueue:
             finally:
                 job.finished = time.time()
                 job.current = None
+                self._record(job)
                 job._event.set()

@@ -89,3 +89,25 @@ def test_two_workers_share_a_chroma_server(chroma_url, tmp_path):
         assert a.delete("/api/documents/publika/2025_kultur_budget.md", headers=header("editor")).status_code == 200
         _eventually(lambda: not b_answers())
         assert index.reconcile() == {"pending": [], "orphans": 0, "restored": 0}
+
+
+def test_a_job_taken_by_one_worker_is_reported_by_another(tmp_path):
+    """Workers of one site share a job journal: a client polling `GET /api/jobs/{id}` may reach
+    any of them."""
+    from index.jobs import JobQueue
+
+    journal = tmp_path / "jobs.sqlite3"
+    a, b = JobQueue(journal=journal), JobQueue(journal=journal)
+    try:
+        def work(progress):
+            progress(1, 2, "x.md")
+            return {"added": ["x.md"]}
+
+        job = a.wait(a.submit("ingest", "editor", work), 10)
+        seen = b.get(job.id)
+        assert seen is not None and seen.owner == "editor" and seen.to_dict()["state"] == "done"
+        assert seen.to_dict()["result"] == {"added": ["x.md"]} and seen.to_dict()["finished"]
+        assert b.get("no-such-job") is None
+    finally:
+        a.close()
+        b.close()

@@ -48,3 +48,20 @@ def test_key_command_prints_a_hashed_entry(cli, capsys):
     assert entry == {"sha256": hashlib.sha256(key.encode()).hexdigest(), "role": "editor",
                      "levels": ["public", "internal"]}
     assert key not in out[1]
+
+
+def test_several_workers_need_a_chroma_server(cli, capsys, monkeypatch):
+    """Embedded Chroma belongs to one process: `serve --workers 2` without COUNCIL_CHROMA_URL
+    refuses with the command to run, and starts nothing."""
+    import uvicorn
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append((a, k)))
+    assert cli.main(["serve", "--workers", "2"]) == 2
+    assert "COUNCIL_CHROMA_URL" in capsys.readouterr().err and not started
+    monkeypatch.setenv("COUNCIL_CHROMA_URL", "http://127.0.0.1:8100")
+    monkeypatch.setenv("COUNCIL_SESSION_SECRET", "s" * 32)  # (else serve sets one for its workers)
+    cli.get_settings.cache_clear()
+    assert cli.main(["serve", "--workers", "2"]) == 0
+    (args, kwargs), = started
+    assert args == ("assistant.api:serve_app",) and kwargs["factory"] and kwargs["workers"] == 2
