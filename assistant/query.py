@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import simplemma
+
 from ingest.lexicon import name_like
 
 from .analysis import Query, analyse
@@ -44,7 +46,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                       r"senast när|what date|which date|what year)\b", re.I)),
     (PLACE, re.compile(r"^\s*(var|where)\b|\b(vilken lokal|vilken plats|vilken adress|where)\b", re.I)),
     (PARTY, re.compile(r"\b(vilket parti|vilka partier|which part(y|ies))\b", re.I)),
-    (PERSON, re.compile(r"^\s*(vem|vilka|who)\b(?! (beslut|ärend|belopp|projekt|åtgärd|mål|dokument))|"
+    (PERSON, re.compile(r"^\s*(vem|who)\b|^\s*vilka\b(?=\s+(?:(?:två|tre|fyra|fem)\s+)?(\w+))|"
                         r"\b(vilken person|vilka personer|vilka ledamöter|vilken ledamot|vem som|who)\b", re.I)),
     (DECISION, re.compile(r"\b(vad (beslutade|beslöt|föreslår|föreslog|föreslås|yrkade|ska)|vilket beslut|"
                           r"vilka beslut|beslutet|förslag\w*|yrkande\w*|what did .* decide|what .* propose\w*|"
@@ -52,6 +54,23 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 _MONEY_OBJECT = re.compile(r"\b(kostnad\w*|budget\w*|belopp\w*|bidrag\w*|intäkt\w*|anslag\w*|investering\w*|"
                            r"hyr\w*|lön\w*|resultat\w*|skuld\w*|insats\w*|prognos\w*|cost|budget|amount)\b", re.I)
+
+
+def _verb(word: str) -> bool:
+    """The word after "vilka" is a verb ("vilka yrkade", "vilka deltog", "vilka har"): its
+    dictionary form is an infinitive ("yrka", "delta", "ha") or it is a past form ("reserverade");
+    a plural noun ("kommuner", "områden", "frågor") is not."""
+    w = word.lower()
+    if w.endswith(("ade", "dde", "tte")) or w in ("var", "är", "har", "hade", "ska", "skulle", "kan", "kunde", "fick"):
+        return True
+    base = simplemma.lemmatize(w, lang="sv").lower()
+    if base == w:
+        return False  # "beslut", "krav": a noun whose plural is its own form
+    if base.endswith(("a", "å")):  # an infinitive ("justera", "delta"), or a noun's ("fråga": "frågor")
+        return not w.endswith(("or", "orna", "an", "ans"))
+    if base.endswith("e"):  # "utse" ("utsåg"), or a noun's ("område": "områden")
+        return not w.endswith(("n", "r", "na"))
+    return False
 
 
 def answer_type(question: str) -> str:
@@ -63,6 +82,10 @@ def _asked(question: str) -> tuple[str, str]:
     """The answer type and the words of the question that ask for it ("vilket diarienummer")."""
     for kind, pattern in _TYPE_PATTERNS:
         m = pattern.search(question)
+        if m and kind == PERSON and m.lastindex == 2 and m.group(2) and not _verb(m.group(2)):
+            m = None  # "vilka kommuner", "vilka områden": a noun says what is asked, not "who"
+            rest = question[question.lower().find("vilka") + 5:]
+            m = pattern.search(rest) if rest else None
         if m:
             if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
                 return AMOUNT, m.group(0)  # "hur många kronor"

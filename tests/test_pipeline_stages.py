@@ -37,6 +37,15 @@ def test_answer_types_follow_the_question_word():
     assert answer_type("Vad handlar ärendet om?") == T.PASSAGE
 
 
+def test_vilka_asks_who_before_a_verb_and_what_before_a_noun():
+    for who in ["Vilka yrkade avslag?", "Vilka deltog inte i beslutet?", "Vilka reserverade sig?",
+                "Vilka justerar protokollet?", "Vilka utsågs till justerare?", "Vilka har rätt till ersättning?"]:
+        assert answer_type(who) == T.PERSON, who
+    for what in ["Vilka två kommuner ingår?", "Vilka områden pekas ut?", "Vilka frågor tas upp?",
+                 "Vilka insatser ingår?", "Vilka ärenden behandlades?"]:
+        assert answer_type(what) != T.PERSON, what
+
+
 def test_sentences_are_repaired_across_pdf_line_breaks():
     text = ("Nämnden redovisar vid årets slut ett resultat om 73 miljoner\nkronor. Förvaltningens verksam-\n"
             "het omfattar 2,5 tjänster\n\nmed en fortsättning efter en tom rad.\nIntäkter\t373,6\t375,7")
