@@ -40,6 +40,7 @@ class Job:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    version: int = field(default=0, repr=False, compare=False)   # bumped at each journal write
     _event: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def to_dict(self) -> dict:
@@ -59,18 +60,25 @@ class JobJournal:
     def __init__(self, path: Path, keep: int = 200) -> None:
         self.path, self.keep = path, keep
         with self._db() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, body TEXT NOT NULL, at REAL NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, body TEXT NOT NULL, at REAL NOT NULL, "
+                       "version INTEGER NOT NULL DEFAULT 0)")
+            if "version" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:  # a journal from before versions
+                db.execute("ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
 
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10)
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def record(self, job: Job) -> None:
+    def record(self, job: Job, fields: dict, version: int) -> None:
+        """Write a job's state as of `version`; a later version is never overwritten by an earlier
+        one (the caller's "queued" may reach the database after the writer's "done")."""
         try:
             with self._db() as db:
-                db.execute("INSERT OR REPLACE INTO jobs (id, body, at) VALUES (?, ?, ?)",
-                           (job.id, json.dumps(job.fields(), ensure_ascii=False, default=str), time.time()))
+                db.execute("INSERT INTO jobs (id, body, at, version) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+                           "SET body = excluded.body, at = excluded.at, version = excluded.version "
+                           "WHERE excluded.version > jobs.version",
+                           (job.id, json.dumps(fields, ensure_ascii=False, default=str), time.time(), version))
                 db.execute("DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY at DESC LIMIT ?)",
                            (self.keep,))
         except sqlite3.Error:  # the job runs on; only another worker's view of it is late
@@ -129,7 +137,10 @@ class JobQueue:
 
     def _record(self, job: Job) -> None:
         if self._journal:
-            self._journal.record(job)
+            with self._lock:  # the state and its version read together
+                job.version += 1
+                fields, version = job.fields(), job.version
+            self._journal.record(job, fields, version)
 
     def wait(self, job: Job, timeout: float) -> Job:
         job._event.wait(timeout)

@@ -108,6 +108,12 @@ def test_a_job_taken_by_one_worker_is_reported_by_another(tmp_path):
         assert seen is not None and seen.owner == "editor" and seen.to_dict()["state"] == "done"
         assert seen.to_dict()["result"] == {"added": ["x.md"]} and seen.to_dict()["finished"]
         assert b.get("no-such-job") is None
+        # a state written late (the submitter's "queued" after the writer's "done") never wins
+        from index.jobs import Job, JobJournal
+
+        late = Job(job.id, "ingest", "editor")
+        JobJournal(journal).record(late, late.fields(), 1)
+        assert b.get(job.id).to_dict()["state"] == "done"
     finally:
         a.close()
         b.close()
