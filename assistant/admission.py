@@ -137,7 +137,7 @@ def unknown_words(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
         else:
             known += 1
     # a question whose other specific words the documents know uses its own words for something
-    # they say otherwise ("starttid", "klockslag", "närvarolistan"): retrieval by meaning and the
+    # they say otherwise ("sluttid", "deltagarlistan", "mötestid"): retrieval by meaning and the
     # ranker judge it. Only a question with nothing specific the documents know is off their topic.
     return out if not known else []
 

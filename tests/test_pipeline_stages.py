@@ -159,12 +159,13 @@ def test_the_words_asking_for_the_answer_type_are_not_its_topic():
 
 def test_a_word_of_the_askers_own_is_not_a_topic_the_documents_lack():
     """Beside words the documents know ("upphandlingen"), an unknown one is the asker's own word
-    for something they state otherwise ("starttid" for "sammanträdet börjar kl."): the ranker
+    for something they state otherwise ("sluttid" for "sammanträdet avslutas kl."): the ranker
     judges it. A question with nothing specific the documents know is off their topic."""
     from assistant.admission import unknown_words
 
     vocab = {"upphandling", "upphandl", "snöröjningsfordon", "snorojningsfordon"}
-    assert unknown_words(analyze("Vilken starttid gäller för upphandlingen av snöröjningsfordon?"), vocab) == []
+    assert unknown_words(analyze("Vilken sluttid gäller för upphandlingen av snöröjningsfordon?"), vocab) == []
+    assert unknown_words(analyze("Vilken sluttid gäller?"), vocab) == ["sluttid"]  # alone, it is off topic
     assert unknown_words(analyze("Hur bakar man kanelbullar?"), vocab) == ["kanelbullar"]
 
 
