@@ -38,6 +38,7 @@ class NamedVote:
     choice: str   # "ja" | "nej" | "avstår"
     start: int    # where the member's line stands in the text read
     end: int
+    continued: bool = False  # read from a table that goes on from a roll call's table on an earlier page
 
 
 def _choice(header: str) -> str | None:
@@ -55,22 +56,29 @@ def named_votes(text: str) -> list[NamedVote]:
     """Every member's vote read in `text`, as list lines or table rows, in order."""
     out = [NamedVote(m.group(1), CHOICES[m.group(2).lower()], m.start(), m.end()) for m in LIST_LINE.finditer(text)]
     columns: list[str | None] | None = None
+    last: list[str | None] | None = None   # the latest roll-call table's columns
+    continued = in_table = False
     at = 0
     for line in text.split("\n"):
         start, at = at, at + len(line) + 1
         cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.lstrip().startswith("|") else None
         if cells is None:
-            columns = None
+            columns, continued, in_table = None, False, False
             continue
+        opens, in_table = not in_table, True
         choices = [_choice(c) for c in cells]
         if sum(c is not None for c in choices) >= 2:
-            columns = choices  # the header: which column is which choice
+            columns = last = choices  # the header: which column is which choice
             continue
         member = re.fullmatch(MEMBER, cells[0]) if cells else None
+        if opens and last and member and len(cells) == len(last):
+            # a table that opens with a member's row, as wide as the roll call's table before it:
+            # the same roll call, gone on over a page break (the page's header and notes between)
+            columns, continued = last, True
         if columns and member:
             marked = [columns[i] for i, c in enumerate(cells) if i < len(columns) and columns[i] and MARK.match(c)]
             if len(marked) == 1:
-                out.append(NamedVote(member.group(1), marked[0], start, start + len(line)))
+                out.append(NamedVote(member.group(1), marked[0], start, start + len(line), continued))
     return sorted(out, key=lambda v: v.start)
 
 
@@ -81,8 +89,8 @@ def roll_calls(text: str) -> list[tuple[NamedVote, ...]]:
     for v in named_votes(text):
         cur = calls[-1] if calls else None
         gap = text[cur[-1].end:v.start] if cur else ""
-        if cur is None or len([ln for ln in gap.split("\n") if ln.strip()]) > GAP_LINES \
-                or any(x.member == v.member for x in cur):
+        far = len([ln for ln in gap.split("\n") if ln.strip()]) > GAP_LINES and not v.continued
+        if cur is None or far or any(x.member == v.member for x in cur):
             calls.append([v])
         else:
             cur.append(v)

@@ -183,6 +183,23 @@ def test_a_roll_call_is_read_as_a_list_or_a_table_and_counted_whole():
                                                    ("Annika Hedman (C)", "ja"), ("Johan Tolinsson (S)", "avstår")]
 
 
+def test_a_roll_call_table_goes_on_over_a_page_break_with_notes_between():
+    """The next page's table opens with a member's row (no header of its own) and is as wide:
+    the same roll call, however many lines of page header and notes stand between; a table of
+    another width, or one after no roll call, is not."""
+    from assistant.votes import roll_calls
+
+    head = "| Ledamot | Ja-röst | Nej-röst | Avstår |\n| --- | --- | --- | --- |\n"
+    page1 = head + "| Emanuel Forsell (M) | X |  |  |\n| Magdalena Sundqvist (S) |  | X |  |\n| Annika Hedman (C) | X |  |  |\n"
+    between = "\nKUNGSBACKA KOMMUN   PROTOKOLL   19 (64)\nKommunstyrelsen\nDatum\n2025-11-25\n\nProtokollsanteckning\n" \
+              "Ermin Škorić (S) stödjer yrkandet.\n\nBeslutet skickas till\nNämnden för Individ & Familjeomsorg\n\n"
+    page2 = "| Monica Neptun (L) | X |  |  |\n| --- | --- | --- | --- |\n| Maria Losman (MP) |  | X |  |\n"
+    (call,) = roll_calls(page1 + between + page2)
+    assert [v.choice for v in call] == ["ja", "nej", "ja", "ja", "nej"]
+    assert [len(c) for c in roll_calls(page1 + between + page2.replace(" |  |  |\n", " |  |\n"))] == [3]
+    assert roll_calls(between + page2 + page2.replace("Monica Neptun", "Ola Ek")) == []
+
+
 def test_a_named_members_vote_and_the_roll_call_counted_are_candidates():
     from assistant.votes import read_named_votes
 
