@@ -34,32 +34,25 @@ def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Ev
     kept, missing = admissible(q, candidates, ev, meta)
     if kept and q.years and not any(set(q.years) & years_near(c, meta.get(c.source, {})) for c in kept):
         # the question is about a year that none of the evidence it could be answered from is about:
-        # a budget for 2027 is not in a document that plans 2025 and 2026. (Only a gate: dropping
-        # the candidates without the year lost right answers whose year is in a table's header.)
+        # a budget for 2031 is not in a document that plans 2028–2030. (Only a gate: dropping the
+        # candidates without the year lost right answers whose year is in a table's header.)
         return [], [*missing, *(str(y) for y in _as_written(q))]
     if kept and q.dates:
         # a question that names a day (a meeting's) is answered from documents that name that day
-        on = [c for c in kept if set(q.dates) & (ev.dates(c.source) | dates_near(c, meta.get(c.source, {})))]
-        if not on:
+        asked, titles = set(q.dates), {c.source: c.title for c in kept}
+        naming = {s for s, title in titles.items()
+                  if asked & (ev.dates(s) | set(dates_in(f"{title} {meta.get(s, {}).get('date') or ''}")))}
+        if not naming:
             return [], [*missing, *q.dates]
-        kept = on
+        kept = [c for c in kept if c.source in naming]
     return kept, missing
 
 
-def _near_text(c: Candidate, meta: dict) -> str:
-    """What a candidate's evidence is said under: its sentence, passage, section, document title,
-    file name and meeting date."""
-    return " ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source, str(meta.get("date") or "")))
-
-
-def dates_near(c: Candidate, meta: dict) -> frozenset[str]:
-    """The days (ISO) named where the candidate's evidence is."""
-    return frozenset(dates_in(_near_text(c, meta)))
-
-
 def years_near(c: Candidate, meta: dict) -> frozenset[int]:
-    """The years named where the candidate's evidence is."""
-    return years_in(_near_text(c, meta))
+    """The years named where the candidate's evidence is: its sentence, passage, section,
+    document title, file name and meeting date."""
+    return years_in(" ".join((c.evidence, c.context, c.passage, c.title, c.section, c.source,
+                              str(meta.get("date") or ""))))
 
 
 def _as_written(q: AnalyzedQuery) -> list[int]:

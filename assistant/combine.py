@@ -11,7 +11,7 @@ their own, so the one ranker weighs them against single statements:
 - `read_arithmetic`: a difference of two stated values, or the sum of a stated list, with the
   formula and every operand cited (reader `arithmetic`);
 - `read_tallies`: the number who took part in a vote, or the share of ja (or nej) votes, from
-  its counted result ("Med 6 ja-röster mot 1 nej-röst … 4 stycken avstod"), cited (reader
+  its counted result ("Med 9 ja-röster mot 2 nej-röster … 3 stycken avstod"), cited (reader
   `arithmetic`).
 
 They only look at a question's best few candidates (by its words and the passage's retrieval

@@ -46,8 +46,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                       r"senast när|what date|which date|what year)\b", re.I)),
     (PLACE, re.compile(r"^\s*(var|where)\b|\b(vilken lokal|vilken plats|vilken adress|where)\b", re.I)),
     (PARTY, re.compile(r"\b(vilket parti|vilka partier|which part(y|ies))\b", re.I)),
-    (PERSON, re.compile(r"^\s*(vem|who)\b|^\s*vilka\b(?=\s+(?:(?:två|tre|fyra|fem)\s+)?(\w+))|"
-                        r"\b(vilken person|vilka personer|vilka ledamöter|vilken ledamot|vem som|who)\b", re.I)),
+    (PERSON, re.compile(r"\b(vilken person|vilka personer|vilka ledamöter|vilken ledamot|vem som|who)\b|"
+                        r"^\s*(vem|who)\b|^\s*vilka\b(?=\s+(?:(?:två|tre|fyra|fem)\s+)?(?P<next>\w+))", re.I)),
     (DECISION, re.compile(r"\b(vad (beslutade|beslöt|föreslår|föreslog|föreslås|yrkade|ska)|vilket beslut|"
                           r"vilka beslut|beslutet|förslag\w*|yrkande\w*|what did .* decide|what .* propose\w*|"
                           r"decision)\b", re.I)),
@@ -57,18 +57,18 @@ _MONEY_OBJECT = re.compile(r"\b(kostnad\w*|budget\w*|belopp\w*|bidrag\w*|intäkt
 
 
 def _verb(word: str) -> bool:
-    """The word after "vilka" is a verb ("vilka yrkade", "vilka deltog", "vilka har"): its
-    dictionary form is an infinitive ("yrka", "delta", "ha") or it is a past form ("reserverade");
-    a plural noun ("kommuner", "områden", "frågor") is not."""
+    """The word after "vilka" is a verb ("vilka talade", "vilka kom", "vilka har"): its
+    dictionary form is an infinitive ("tala", "komma", "ha") or it is a past form ("anmälde");
+    a plural noun ("skolor", "avgifter", "yttranden") is not."""
     w = word.lower()
     if w.endswith(("ade", "dde", "tte")) or w in ("var", "är", "har", "hade", "ska", "skulle", "kan", "kunde", "fick"):
         return True
     base = simplemma.lemmatize(w, lang="sv").lower()
     if base == w:
         return False  # "beslut", "krav": a noun whose plural is its own form
-    if base.endswith(("a", "å")):  # an infinitive ("justera", "delta"), or a noun's ("fråga": "frågor")
+    if base.endswith(("a", "å")):  # an infinitive ("tala", "komma"), or a noun's ("fråga": "frågor")
         return not w.endswith(("or", "orna", "an", "ans"))
-    if base.endswith("e"):  # "utse" ("utsåg"), or a noun's ("område": "områden")
+    if base.endswith("e"):  # "utse" ("utsåg"), or a noun's ("yttrande": "yttranden")
         return not w.endswith(("n", "r", "na"))
     return False
 
@@ -82,10 +82,8 @@ def _asked(question: str) -> tuple[str, str]:
     """The answer type and the words of the question that ask for it ("vilket diarienummer")."""
     for kind, pattern in _TYPE_PATTERNS:
         m = pattern.search(question)
-        if m and kind == PERSON and m.lastindex == 2 and m.group(2) and not _verb(m.group(2)):
-            m = None  # "vilka kommuner", "vilka områden": a noun says what is asked, not "who"
-            rest = question[question.lower().find("vilka") + 5:]
-            m = pattern.search(rest) if rest else None
+        if m and kind == PERSON and m.group("next") and not _verb(m.group("next")):
+            continue  # "vilka skolor", "vilka avgifter": a noun says what is asked, not "who"
         if m:
             if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
                 return AMOUNT, m.group(0)  # "hur många kronor"
@@ -101,7 +99,7 @@ def _asked(question: str) -> tuple[str, str]:
 BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)"
                   r"(?:en|ens|er|erna|ernas|n|ns|s|et|ets|e|es)?)\b", re.I)
 ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommuns?|stads?|Stads?|läns? landsting)\b|\bRegion\s+([A-ZÅÄÖ][a-zåäöé]+)")
-# a municipality's own body in the genitive: "Varbergs kommunstyrelse", "Kungsbackas valnämnd"
+# a municipality's own body in the genitive: "Eslövs kommunstyrelse", "Lunds valnämnd"
 OWN_BODY = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+(?:kommun|stads|region)?(?:styrelse|fullmäktige)(?:n|ns|s)?\b|"
                       r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+[a-zåäö-]*nämnd(?:en|ens|s)?\b")
 NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")

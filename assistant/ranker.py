@@ -75,8 +75,8 @@ class Evidence:
                 missing.append(org)
         issuer = vocabulary((meta.get("organisations") or [""])[0])
         if q.bodies and q.organisations and issuer.forms:
-            # a body and a municipality named together ask for that municipality's body ("Varbergs
-            # kommunstyrelse", "kommunfullmäktige i Mölndals stad"): a document another one issued
+            # a body and a municipality named together ask for that municipality's body ("Eslövs
+            # kommunstyrelse", "kommunfullmäktige i Borås stad"): a document another one issued
             # that only mentions it cannot answer
             if not any(issuer.has(f) == 1.0 for org in q.organisations for f in forms[org]):
                 missing.extend(o for o in q.organisations if o not in missing)
@@ -84,7 +84,7 @@ class Evidence:
 
     def names_body(self, source: str, body: str) -> bool:
         """Whether the document names a body in its other Swedish form: "utbildningsnämnden" as
-        "nämnden för (finskspråkig) utbildning", "funktionsstödsnämnden" as "nämnden för funktionsstöd"."""
+        "nämnden för (grundskole)utbildning", "kulturnämnden" as "nämnden för kultur"."""
         key = (source, "body:" + body)
         if key not in self._mentions:
             parts = compound_parts(body)

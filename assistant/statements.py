@@ -36,7 +36,7 @@ COUNT = re.compile(rf"({NUM})\s+([a-zåäöéA-ZÅÄÖ][\wåäö-]+)")
 WRITTEN = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9,
            "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15}
 VOTE_NUM = r"(\d+|" + "|".join(WRITTEN) + r")"
-# a length of time: "25 år", "ett 20-årigt avtal", "tre månader", "inom tre veckor"
+# a length of time: "10 år", "ett 5-årigt avtal", "tre månader", "inom två veckor"
 DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{'|'.join(WRITTEN)})[\s-]*"
                       r"(år|års|årig[a-z]*|månad(?:er|ers)?|veck(?:a|or|ors)|dag(?:ar|ars)?|timm(?:e|ar))(?![\wåäö])",
                       re.I)
@@ -107,7 +107,7 @@ def _split(text: str, offset: int) -> tuple[Sentence, ...]:
         # a short line without a full stop is a heading or a label and stands alone
         continues = lower_next and open_prev if blank else (lower_next or (open_prev and _wraps(prev)))
         if continues and not lower_next and KEY_VALUE.match(line) and KEY_VALUE.match(groups[-1][0][1]):
-            continues = False  # a form's rows, one per line ("Status: Pågående", "… får projektet? 500 tkr")
+            continues = False  # a form's rows, one per line ("Status: Pågående", "Beräknad driftkostnad? 200 tkr")
         in_item = bool(groups) and bool(BULLET.match(groups[-1][0][1]))
         if groups and continues and not standalone and not starts_item and not (in_item and not lower_next) \
                 and not TABLE_LINE.search(prev.strip()) and not prev.lstrip().startswith("#"):
@@ -128,7 +128,7 @@ def _split(text: str, offset: int) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
-KEY_VALUE = re.compile(r"\s*[A-ZÅÄÖ][^:?\n]{1,120}[:?] \S")  # "Status: Pågående", "Vilken driftseffekt …? 500 tkr"
+KEY_VALUE = re.compile(r"\s*[A-ZÅÄÖ][^:?\n]{1,120}[:?] \S")  # "Status: Pågående", "Beräknad driftkostnad? 200 tkr"
 WRAPPED = 50   # a line of prose at least this long that ends in a word was wrapped, not ended
 
 
@@ -165,7 +165,7 @@ def _sentence_bounds(text: str) -> list[tuple[int, int]]:
         if ABBREVIATIONS.search(text[max(start, m.start() - 12):m.end()]):
             continue
         if m.group(0) == "?" and len(text) - m.end() <= SHORT_ANSWER and not re.search(r"[.!?]", text[m.end():]):
-            continue  # a question answered on its own line (a form's row: "… får projektet? 500 tkr årligen")
+            continue  # a question answered on its own line (a form's row: "Beräknad driftkostnad? 200 tkr per år")
         bounds.append((start, m.end()))
         start = m.end()
     bounds.append((start, len(text)))
@@ -264,7 +264,7 @@ def has_decision(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class Tally:
-    """A vote's result as counted: "Med 6 ja-röster mot 1 nej-röst … 4 stycken avstod"."""
+    """A vote's result as counted: "Med 9 ja-röster mot 2 nej-röster … 3 stycken avstod"."""
     yes: int
     no: int
     abstain: int | None     # None: the text does not say

@@ -1,11 +1,11 @@
 """Named votes: who voted how in a protocol's roll call, and what the roll call adds up to.
 
-A protocol records a roll-call vote (votering, omröstning med namnupprop) as a list, "Åsa
-Hartzell (M): Avstår" one member per line, or as a table with one column per choice ("| Berit
-Bergström (M) | X |  |  |" under "| Ledamot | Ja-röst | Nej-röst | Avstår |"). `named_votes`
+A protocol records a roll-call vote (votering, omröstning med namnupprop) as a list, "Anna
+Ek (M): Avstår" one member per line, or as a table with one column per choice ("| Per
+Lind (S) | X |  |  |" under "| Ledamot | Ja-röst | Nej-röst | Avstår |"). `named_votes`
 reads either into `NamedVote`s, `roll_calls` groups them (a member votes once in each), and
 `read_named_votes` proposes, for a question about a vote,
-the named member's own vote ("Hur röstade Berit Bergström?") and the roll call counted ("11 ja,
+the named member's own vote ("Hur röstade Per Lind?") and the roll call counted ("11 ja,
 4 nej, 0 avstår"), which the ranker weighs against the stated result (and the pair reader can
 set beside it when the question asks whether they agree).
 """
@@ -34,7 +34,7 @@ GAP_LINES = 3  # lines that may stand between two members of one roll call (a pa
 
 @dataclass(frozen=True)
 class NamedVote:
-    member: str   # "Berit Bergström (M)"
+    member: str   # "Per Lind (S)"
     choice: str   # "ja" | "nej" | "avstår"
     start: int    # where the member's line stands in the text read
     end: int
@@ -107,7 +107,7 @@ def read_named_votes(q: AnalyzedQuery, candidates: list[Candidate], texts: dict[
     counted, and the vote of every member the question names."""
     if not T.ABOUT_VOTE.search(q.text) and q.legacy.intent != "consistency":
         return []
-    persons = [n for n in q.names if len(n.split()) >= 2]  # "Hur röstade Berit Bergström?": her vote, not the count
+    persons = [n for n in q.names if len(n.split()) >= 2]  # "Hur röstade Per Lind?": his vote, not the count
     passages: dict[tuple[str, str], Candidate] = {}  # each passage read once (many sentences share one)
     for c in candidates:
         if c.reader == "sentence" and c.passage:

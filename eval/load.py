@@ -53,6 +53,20 @@ def prepare(store: Path, extra: Path) -> None:
         shutil.copy(ROOT / "data" / "corpus" / name, extra / f"kopia{i}_{name}")
 
 
+def _wait_until_up(url: str, proc: subprocess.Popen, seconds: float, failure) -> None:
+    """Until `url` answers 200; `failure()` says why when the process died or time ran out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(failure())
+        time.sleep(0.3)
+
+
 class ChromaServer:
     """`chroma run` over the store's own vector directory, for several API workers to share."""
 
@@ -61,16 +75,7 @@ class ChromaServer:
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([chroma, "run", "--path", str(store / "chroma"), "--host", "127.0.0.1",
                                       "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("chroma run did not start")
-            time.sleep(0.3)
+        _wait_until_up(self.url + "/api/v2/heartbeat", self.proc, 60, lambda: "chroma run did not start")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -103,16 +108,8 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port),
                                       "--workers", str(workers)], env=env,
                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(self.base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + self.proc.stderr.read().decode()[-3000:])
-            time.sleep(0.5)
+        _wait_until_up(self.base + "/healthz", self.proc, 300,
+                       lambda: "server did not start:\n" + self.proc.stderr.read().decode()[-3000:])
 
     def stop(self) -> float:
         t = time.perf_counter()

@@ -43,15 +43,16 @@ class Job:
     version: int = field(default=0, repr=False, compare=False)   # bumped at each journal write
     _event: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "state": self.state, "done": self.done, "total": self.total,
-                "current": self.current, "result": self.result, "error": self.error,
-                "created": _iso(self.created), "started": _iso(self.started), "finished": _iso(self.finished)}
-
-
     def fields(self) -> dict:
+        """Its state as stored (times as epoch seconds); `Job(**fields)` is the same job."""
         return {k: getattr(self, k) for k in ("id", "kind", "owner", "state", "done", "total", "current", "result",
                                                "error", "created", "started", "finished")}
+
+    def to_dict(self) -> dict:
+        """Its state as the API shows it (no owner; times as ISO)."""
+        out = self.fields()
+        del out["owner"]
+        return {**out, **{k: _iso(out[k]) for k in ("created", "started", "finished")}}
 
 
 class JobJournal:
@@ -70,7 +71,7 @@ class JobJournal:
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def record(self, job: Job, fields: dict, version: int) -> None:
+    def record(self, job_id: str, fields: dict, version: int) -> None:
         """Write a job's state as of `version`; a later version is never overwritten by an earlier
         one (the caller's "queued" may reach the database after the writer's "done")."""
         try:
@@ -78,11 +79,11 @@ class JobJournal:
                 db.execute("INSERT INTO jobs (id, body, at, version) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
                            "SET body = excluded.body, at = excluded.at, version = excluded.version "
                            "WHERE excluded.version > jobs.version",
-                           (job.id, json.dumps(fields, ensure_ascii=False, default=str), time.time(), version))
+                           (job_id, json.dumps(fields, ensure_ascii=False, default=str), time.time(), version))
                 db.execute("DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY at DESC LIMIT ?)",
                            (self.keep,))
         except sqlite3.Error:  # the job runs on; only another worker's view of it is late
-            log.exception("job journal: could not record %s", job.id)
+            log.exception("job journal: could not record %s", job_id)
 
     def get(self, job_id: str) -> Job | None:
         try:
@@ -140,7 +141,7 @@ class JobQueue:
             with self._lock:  # the state and its version read together
                 job.version += 1
                 fields, version = job.fields(), job.version
-            self._journal.record(job, fields, version)
+            self._journal.record(job.id, fields, version)
 
     def wait(self, job: Job, timeout: float) -> Job:
         job._event.wait(timeout)

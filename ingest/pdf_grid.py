@@ -32,9 +32,10 @@ def _crosses(line: PdfLine, gutters: list[float]) -> bool:
 def split_regions(lines: list[PdfLine]) -> list[tuple[str, list[PdfLine]]]:
     """Consecutive lines as ("text", lines), ("grid", lines) and ("stacked", lines) runs."""
     out: list[tuple[str, list[PdfLine]]] = []
+    numbers = [_numbers_of(ln) for ln in lines]  # each line's numeric cells, read once
     i = 0
     while i < len(lines):
-        stacked = stacked_table_at(lines, i)
+        stacked = stacked_table_at(lines, i, numbers)
         if stacked:
             out.append(("stacked", lines[i:i + stacked]))
             i += stacked
@@ -56,7 +57,7 @@ def _grid_at(lines: list[PdfLine], i: int) -> int:
     """How many lines from i form a column region (0 when none starts here)."""
     first = lines[i]
     if len(first.cells()) < 2 or (first.bold and len(first.cells()) == 2):
-        return 0  # one column; or a bold line over a form: its heading ("Projekt (3) - Hafreborg   Projektbeskrivning")
+        return 0  # one column; or a bold line over a form: its heading ("Projekt (2) - Ny lekplats   Projektbeskrivning")
     gutters = _gutters(first)
     left = first.x0
     multi, shared = 1, set()
@@ -131,10 +132,10 @@ def render_grid(lines: list[PdfLine]) -> list[str]:
 
 
 # -- a table whose column headings are stacked over its numbers --------------------------------
-# "Aktuell period (ack sedan årets början) | Motsvarande period föregående år | Prognos 2026"
-# printed as centred words on several short lines over "Antal årsarbetare 197,7 188,7 750": read
-# line by line the headings interleave ("Motsvaran period (ack de period Prognos …"); read by the
-# columns their numbers stand in, each heading is whole again.
+# "Utfall hittills i år | Samma period förra året | Prognos helår" printed as centred words on
+# several short lines over "Antal anställda 412 398 420": read line by line the headings
+# interleave ("Utfall Samma hittills period Prognos …"); read by the columns their numbers stand
+# in, each heading is whole again.
 
 NUMBER_CELL = re.compile(r"[−–-]?\(?\d{1,3}(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?\)?(?:\s?%)?")
 MAX_HEADING_LINES = 12  # stacked headings of a small font: one word per 5 pt
@@ -142,7 +143,7 @@ MAX_HEADING_WORDS = 6   # per line: a line of running text has more
 
 
 def _numbers_of(line: PdfLine) -> list[tuple[Word, ...]] | None:
-    """The numeric cells that end a row with a text label ("Antal årsarbetare | 197,7 | 188,7"),
+    """The numeric cells that end a row with a text label ("Antal anställda | 412 | 398"),
     or None when the line is no such row (at least two numbers)."""
     cells = line.cells()
     k = len(cells)
@@ -153,28 +154,28 @@ def _numbers_of(line: PdfLine) -> list[tuple[Word, ...]] | None:
     return cells[k:]
 
 
-def stacked_table_at(lines: list[PdfLine], i: int) -> int:
+def stacked_table_at(lines: list[PdfLine], i: int, numbers: list[list[tuple[Word, ...]] | None]) -> int:
     """How many lines from i are a table with stacked headings (at least two heading lines over
-    rows of numbers), 0 when none starts here."""
+    rows of numbers), 0 when none starts here. `numbers`: each line's `_numbers_of`."""
     j = i
-    while j < len(lines) and j - i <= MAX_HEADING_LINES and _numbers_of(lines[j]) is None:
+    while j < len(lines) and j - i <= MAX_HEADING_LINES and numbers[j] is None:
         j += 1
-    if j - i < 2 or j >= len(lines) or (first := _numbers_of(lines[j])) is None:
+    if j - i < 2 or j >= len(lines) or (first := numbers[j]) is None:
         return 0
     width = len(first)
     k = j
-    while k < len(lines) and (nums := _numbers_of(lines[k])) is not None and len(nums) == width \
+    while k < len(lines) and (nums := numbers[k]) is not None and len(nums) == width \
             and (k == j or lines[k].top - lines[k - 1].bottom <= 2.5 * lines[k].height):
         k += 1
-    zones = _zones(lines[j:k])
+    zones = _zones(lines[j:k], numbers[j:k])
     heading = lines[i:j]
     for a, b in zip(heading, heading[1:] + [lines[j]]):
         if b.top - a.bottom > 3.0 * a.height:
             return 0  # not one block
     centres = [(c[0].x0 + c[-1].x1) / 2 for c in first]
     covered = set()
-    for ln in heading:
-        if len(ln.words) > MAX_HEADING_WORDS or _numbers_of(ln) is not None:
+    for ln in heading:  # (no heading line is a row of numbers: the scan above stopped at the first)
+        if len(ln.words) > MAX_HEADING_WORDS:
             return 0
         for w in ln.words:
             if _zone(zones, w) == 0:
@@ -188,9 +189,9 @@ def stacked_table_at(lines: list[PdfLine], i: int) -> int:
     return k - i
 
 
-def _zones(rows: list[PdfLine]) -> list[float]:
-    """Left edges of the label column and of each numeric column (halfway between neighbours)."""
-    cells = [_numbers_of(r) for r in rows]
+def _zones(rows: list[PdfLine], cells: list[list[tuple[Word, ...]]]) -> list[float]:
+    """Left edges of the label column and of each numeric column (halfway between neighbours);
+    `cells`: each row's numeric cells."""
     width = len(cells[0])
     centres = [sum((c[p][0].x0 + c[p][-1].x1) / 2 for c in cells) / len(cells) for p in range(width)]
     label_right = max(w.x1 for r, c in zip(rows, cells) for w in r.words if w.x0 < c[0][0].x0)
@@ -207,9 +208,10 @@ def _zone(zones: list[float], w: Word) -> int:
 
 def render_stacked(lines: list[PdfLine]) -> list[str]:
     """The heading lines as one TAB row of whole headings, then each row of numbers."""
-    rows = [ln for ln in lines if _numbers_of(ln) is not None]
-    heading = lines[:lines.index(rows[0])]
-    zones = _zones(rows)
+    numbers = [_numbers_of(ln) for ln in lines]
+    rows = [(ln, nums) for ln, nums in zip(lines, numbers) if nums is not None]
+    heading = lines[:next(k for k, nums in enumerate(numbers) if nums is not None)]
+    zones = _zones([ln for ln, _ in rows], [nums for _, nums in rows])
     parts: list[list[Word]] = [[] for _ in zones]
     for ln in heading:
         for w in ln.words:
@@ -222,8 +224,7 @@ def render_stacked(lines: list[PdfLine]) -> list[str]:
             text = (text + w.text if joins_to_word(text, w.text) else join_lines(text, w.text)) if text else w.text
         head.append(text)
     out = ["\t".join(head)]
-    for r in rows:
-        nums = _numbers_of(r)
+    for r, nums in rows:
         label = " ".join(w.text for w in r.words if w.x0 < nums[0][0].x0)
         out.append("\t".join([label, *(" ".join(w.text for w in c) for c in nums)]))
     return out

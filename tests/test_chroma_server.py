@@ -112,7 +112,7 @@ def test_a_job_taken_by_one_worker_is_reported_by_another(tmp_path):
         from index.jobs import Job, JobJournal
 
         late = Job(job.id, "ingest", "editor")
-        JobJournal(journal).record(late, late.fields(), 1)
+        JobJournal(journal).record(late.id, late.fields(), 1)
         assert b.get(job.id).to_dict()["state"] == "done"
     finally:
         a.close()

@@ -39,7 +39,8 @@ def test_answer_types_follow_the_question_word():
 
 def test_vilka_asks_who_before_a_verb_and_what_before_a_noun():
     for who in ["Vilka yrkade avslag?", "Vilka deltog inte i beslutet?", "Vilka reserverade sig?",
-                "Vilka justerar protokollet?", "Vilka utsågs till justerare?", "Vilka har rätt till ersättning?"]:
+                "Vilka justerar protokollet?", "Vilka utsågs till justerare?", "Vilka har rätt till ersättning?",
+                "Vilka ledamöter var närvarande?"]:
         assert answer_type(who) == T.PERSON, who
     for what in ["Vilka två kommuner ingår?", "Vilka områden pekas ut?", "Vilka frågor tas upp?",
                  "Vilka insatser ingår?", "Vilka ärenden behandlades?"]:
