@@ -18,6 +18,7 @@ from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from threadpoolctl import threadpool_limits
 
 from index.embeddings import Embedder
 from index.files import UPLOAD_ROOT, FileTarget, PathRejected, check_upload_id
@@ -47,13 +48,20 @@ NOT_FOUND = {404: {"model": ErrorOut}}
 
 def serve_app() -> FastAPI:
     """The app of one worker process of `council serve --workers N` (uvicorn's factory)."""
-    quiet_clients()
+    serving_process()
     return create_app(get_settings())
 
 
-def quiet_clients() -> None:
-    """A Chroma server is spoken to over HTTP: its client would log every request at INFO."""
+def serving_process() -> None:
+    """Process-wide settings of a serving process.
+
+    A Chroma server is spoken to over HTTP: its client would log every request at INFO.
+    numpy's OpenBLAS runs each matrix product on a thread per core. A question's products are small
+    (its vector against a few thousand fact vectors) and come from several request threads at once,
+    where those BLAS threads only fight each other for the cores: with one thread each, 20 clients
+    got 66 answers/s instead of 41 (p95 0.57 s instead of 0.82 s)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def create_app(settings: Settings | None = None, with_ui: bool = True, embedder: Embedder | None = None,

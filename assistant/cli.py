@@ -189,7 +189,7 @@ def cmd_ask(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from .api import create_app, quiet_clients
+    from .api import create_app, serving_process
 
     from .security import KeyRing, check_bind
 
@@ -198,7 +198,7 @@ def cmd_serve(args) -> int:
     check_bind(host, KeyRing.parse(settings.api_keys), args.insecure)
     port = args.port or settings.port
     workers = args.workers or 1
-    quiet_clients()
+    serving_process()
     if workers > 1:
         # each worker is a process with its own index state; embedded Chroma belongs to one process
         if not settings.chroma_url:

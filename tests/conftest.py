@@ -2,6 +2,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import mcp.client.stdio  # noqa: F401  its `errlog=sys.stderr` default binds at import: not to a test's capsys
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

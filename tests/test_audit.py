@@ -91,3 +91,28 @@ def test_answers_through_the_openai_face_and_mcp_are_logged_with_their_caller(tm
     assert "[personnummer]" in rows[0]["question"] and "850101" not in rows[0]["question"]
     assert "900" in rows[0]["answer"] and rows[0]["citations"] == ["publika/2025_kultur_budget.md"]
     assert rows[2]["latency_ms"] > 0 and rows[2]["abstained"] is False
+
+
+def test_rows_are_written_behind_and_none_is_lost(tmp_path):
+    """`record` only queues; the writer commits in batches. Every row of many threads arrives, a
+    second reader sees them after `close`, and a closed log takes no more rows."""
+    import threading
+
+    from assistant.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit.sqlite3", retention_days=30, max_rows=100_000)
+
+    def ask(n: int) -> None:
+        for i in range(250):
+            log.record(key_id=f"t{n}", role="reader", action="ask", question=f"{n}-{i}", latency_ms=1.0)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(log.entries(limit=10_000)) == 2000  # reading waits for the queue
+    log.record(key_id="last", role="reader", action="ask", question="sist")
+    log.close()
+    log.record(key_id="after", role="reader", action="ask", question="efter stängning")
+    rows = AuditLog(tmp_path / "audit.sqlite3").entries(limit=10_000)
+    assert len(rows) == 2001 and rows[-1]["key_id"] == "last"
+    assert sorted(r["question"] for r in rows if r["key_id"] == "t3") == sorted(f"3-{i}" for i in range(250))
