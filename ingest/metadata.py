@@ -1,7 +1,8 @@
 """Document metadata: which organisation, body, date and kind of document this is.
 
-Derived from the document itself (letterhead, headings, the first pages, signatures) and its
-file name, the way a registrator would read a document's front page. Pure: text in, a frozen
+Derived from the document itself (letterhead, headings, the first pages, signatures), its file
+name and its front matter when it has one (`ingest.frontmatter`: what the document declares about
+itself is trusted first), the way a registrator would read a document's front page. Pure: text in, a frozen
 `DocumentMetadata` out. The organisation is the public body that issued the document: a
 kommun, stad, region, förbund or bolag ("Göteborgs Stad" → Göteborg, "Simrishamns kommun" →
 Simrishamn). Filters use it, and the answering ranker checks that evidence comes from the
@@ -23,6 +24,12 @@ MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "august
 ORG = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+(?:-[A-ZÅÄÖ][a-zåäöé]+)?)\s+(kommun|stad|Stad|landsting|församling|pastorat)\b"
                  r"|\b(Region|Samordningsförbundet|Kommunalförbundet|Räddningstjänstförbundet)\s+"
                  r"([A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäöé]+)?)")
+# a letterhead in capitals: "KUNGSBACKA KOMMUN", "GÖTEBORGS STAD", "REGION SKÅNE"
+ORG_CAPS = re.compile(r"\b([A-ZÅÄÖ]{3,}(?:-[A-ZÅÄÖ]{3,})?)\s+(KOMMUN|STAD)\b|\b(REGION)\s+([A-ZÅÄÖ]{3,})\b")
+# front matter keys (Swedish and English) that name the issuing organisation, the date and the kind
+ORG_KEYS = ("organisation", "organization", "kommun", "municipality", "region", "myndighet", "org")
+DATE_KEYS = ("datum", "date", "mötesdatum", "sammanträdesdatum", "meeting_date")
+KIND_KEYS = ("typ", "type", "dokumenttyp", "document_type", "kind")
 BODY = re.compile(r"\b([Nn]ämnden för [A-ZÅÄÖa-zåäö]+(?: och [a-zåäö]+)?|(?:[A-ZÅÄÖa-zåäö]+-? och )?(?:[A-ZÅÄÖa-zåäö-]+)?(?:nämnden|nämnd|styrelsen|styrelse|fullmäktige|"
                   r"utskottet|utskott|revisionen|direktionen)s?)\b")
 GENERIC_BODY = {"nämnden", "nämnd", "styrelsen", "styrelse", "utskottet", "utskott", "revisionen", "direktionen"}
@@ -69,24 +76,43 @@ def _fold(text: str) -> str:
 
 def _org_name(m: re.Match) -> str | None:
     if m.group(1):
-        name = m.group(1)
-        if m.group(2).lower() in ("kommun", "stad") and name.endswith("s") and len(name) > 4 \
-                and name[-2] not in "aeiouyåäö":
+        name, kind = m.group(1), m.group(2).lower()
+        if name.isupper():
+            name = "-".join(part.capitalize() for part in name.split("-"))
+        if kind in ("kommun", "stad") and name.endswith("s") and len(name) > 4 and name[-2] not in "aeiouyåäö":
             name = name[:-1]  # "Simrishamns kommun", "Göteborgs Stad": the genitive
         return name if name_like(name, 0) else None
     prefix, name = m.group(3), m.group(4)
+    if prefix.isupper():
+        prefix, name = prefix.capitalize(), name.capitalize()
     return name if prefix == "Region" else f"{prefix} {name}"
 
 
-def extract_metadata(text: str, source: str, title: str = "") -> DocumentMetadata:
+def _declared_org(fields: dict[str, str]) -> str | None:
+    """The organisation a front matter declares ("kungsbacka", "Region Skåne" → Skåne)."""
+    value = next((fields[k] for k in ORG_KEYS if fields.get(k)), "")
+    value = re.sub(r"^(?:region)\s+|\s+(?:kommun|stad)$", "", value.strip(), flags=re.I)
+    if not value or len(value) > 60 or not re.fullmatch(r"[\w .-]+", value):
+        return None
+    return " ".join(w.capitalize() if w.islower() else w for w in re.split(r"\s+", value.replace("_", " ")))
+
+
+def extract_metadata(text: str, source: str, title: str = "", fields: dict[str, str] | None = None
+                     ) -> DocumentMetadata:
+    fields = fields or {}
     head = text[:HEAD]
     orgs = Counter()
-    for m in ORG.finditer(head):
+    # in the order named (of equal counts, the one named first leads)
+    for m in sorted([*ORG.finditer(head), *ORG_CAPS.finditer(head)], key=lambda m: m.start()):
         if name := _org_name(m):
             orgs[name] += 2 if m.start() < 1500 else 1  # the letterhead counts more
-    for m in ORG.finditer(text[HEAD:HEAD * 8]):
+    for m in [*ORG.finditer(text[HEAD:HEAD * 8]), *ORG_CAPS.finditer(text[HEAD:HEAD * 8])]:
         if name := _org_name(m):
             orgs[name] += 0.25
+    if declared := _declared_org(fields):
+        # the document's own metadata outweighs what its text mentions; spelt as the text spells it
+        same = [o for o in orgs if _fold(o) == _fold(declared)]
+        orgs[same[0] if same else declared] += 10
     stem = re.sub(r"\.\w+$", "", source.rsplit("/", 1)[-1])
     for word in re.split(r"[_\W]+", stem):
         for org in list(orgs):
@@ -100,10 +126,13 @@ def extract_metadata(text: str, source: str, title: str = "") -> DocumentMetadat
     abbrev = BODY_ABBREV.search(stem) or BODY_ABBREV.search(title)
     if abbrev:
         body = abbrev.group(1)
-    date = _date(stem) or _date(title) or _date(head)
+    declared_date = next((fields[k] for k in DATE_KEYS if fields.get(k)), "")
+    date = _date(declared_date) or _date(stem) or _date(title) or _date(head)
     year = int(date[:4]) if date else _year(stem) or _year(title)
+    declared_kind = next((fields[k] for k in KIND_KEYS if fields.get(k)), "").lower()
     front = f"{stem} {title} {head[:1500]}".lower().replace("_", " ")
-    kind = next((k for k, pattern in KINDS if re.search(pattern, front)), None)
+    kind = next((k for k, pattern in KINDS if re.search(pattern, declared_kind)), None) \
+        or next((k for k, pattern in KINDS if re.search(pattern, front)), None)
     return DocumentMetadata(organisation=organisations[0] if organisations else None, body=body, date=date,
                             year=year, kind=kind, organisations=organisations)
 

@@ -84,7 +84,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
     structure = extract_structure(text, sections, title)
     _mark_corrected(structure, sections, facts, len(text))
     structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]
-    structure["metadata"] = extract_metadata(text, raw.source, title).to_dict()
+    structure["metadata"] = extract_metadata(text, raw.source, title, raw.fields).to_dict()
     report = {**raw.report, "tables": len(tables), "facts": len(facts), "chunks": len(chunks)}
     if raw.report:
         report["tables_found"] = raw.report.get("tables", 0)  # tables the layout reader found

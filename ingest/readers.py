@@ -28,6 +28,7 @@ from docx.text.paragraph import Paragraph
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import DependencyError
 
+from .frontmatter import split_front_matter
 from .pdf import read_pdf
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class RawDocument:
     title: str | None = None
     report: dict = field(default_factory=dict)  # what reading did (PDF: pages, OCR, tables, warnings)
     headings: tuple[int, ...] = ()  # offsets of lines the layout sets as headings (PDF: bold lines of their own)
+    fields: dict[str, str] = field(default_factory=dict)  # a markdown or text file's front matter (ingest.frontmatter)
 
     def page_at(self, offset: int) -> int | None:
         """Page containing ``offset``; the "\\n\\n" between pages counts as the preceding page."""
@@ -342,7 +344,11 @@ def read_document(path: str | Path, max_bytes: int | None = None, source: str | 
         reason = "filen är inte ett giltigt Word-dokument (trasig zip)" if bad_zip else _short(exc)
         raise DocumentReadError(source, f"kunde inte läsa {fmt.upper()}: {reason}") from None
     normal = _norm_newlines(text)
+    fields: dict[str, str] = {}
+    if fmt in ("md", "txt") and (front := split_front_matter(normal)):
+        normal, fields = normal[front.end:], front.fields  # metadata, not the document's first passage
+        title = title or next((fields[k] for k in ("title", "titel") if k in fields), None)
     if not normal.strip():
         raise DocumentReadError(source, "filen är tom")
-    return RawDocument(source=source, path=os.path.realpath(p), fmt=fmt, text=normal,
-                       pages=pages, title=title, report=report, headings=headings if normal == text else ())
+    return RawDocument(source=source, path=os.path.realpath(p), fmt=fmt, text=normal, pages=pages, title=title,
+                       report=report, headings=headings if normal == text else (), fields=fields)

@@ -87,6 +87,40 @@ def test_metadata_from_front_page_and_file_name():
     assert n.organisation == "Nykarleby" and n.date == "2022-09-26"
 
 
+def test_metadata_from_a_letterhead_in_capitals_and_from_front_matter():
+    from ingest.frontmatter import split_front_matter
+
+    m = extract_metadata("LERUMS KOMMUN                  SAMMANTRÄDESPROTOKOLL\n§ 12 Yttrande till Alingsås "
+                         "kommun", "protokoll.md")
+    assert m.organisations[0] == "Lerum" and m.kind == "protokoll"
+    assert extract_metadata("REGION HALLAND\nRegionstyrelsen", "x.pdf").organisation == "Halland"
+    doc = ("---\nkommun: lerum\ndatum: 2024-03-05\ntyp: kallelse\nsha256: 0d7c\ntaggar: [a, b]\n---\n\n"
+           "Ärende 4. Avtal med Alingsås kommun och Partille kommun.")
+    front = split_front_matter(doc)
+    assert front.fields == {"kommun": "lerum", "datum": "2024-03-05", "typ": "kallelse", "sha256": "0d7c"}
+    assert doc[front.end:].startswith("\nÄrende 4.")
+    m = extract_metadata(doc[front.end:], "a.md", "", front.fields)
+    assert (m.organisation, m.date, m.kind) == ("Lerum", "2024-03-05", "kallelse")
+    # what is not a front matter stays text
+    assert split_front_matter("---\nEn linje, inte metadata\n---\ntext") is None
+    assert split_front_matter("Text\n---\nkommun: x\n---") is None
+    assert split_front_matter("---\nkommun: [oavslutad\n---\n") is None
+
+
+def test_a_markdown_front_matter_is_metadata_not_the_first_passage(tmp_path):
+    from ingest.pipeline import parse_document
+    from ingest.readers import read_document
+
+    path = tmp_path / "lerum_ks_protokoll.md"
+    path.write_text("---\nkommun: lerum\ndatum: 2024-03-05\nkalla_url: https://example.se/a.pdf\n---\n\n"
+                    "# Kommunstyrelsen\n\n## § 1 Budget\n\nKommunstyrelsen beslutar att anta budgeten.\n", encoding="utf-8")
+    parsed = parse_document(read_document(path))
+    assert parsed.structure["metadata"]["organisation"] == "Lerum"
+    assert parsed.structure["metadata"]["date"] == "2024-03-05"
+    assert not any("kalla_url" in c.text or "example.se" in c.text for c in parsed.chunks)
+    assert any("anta budgeten" in c.text for c in parsed.chunks)
+
+
 class _Hit:
     def __init__(self, chunk):
         self.chunk, self.dense_rank, self.bm25_rank = chunk, 0, 0
