@@ -73,14 +73,15 @@ def operation(q: AnalyzedQuery) -> str | None:
 
 
 
-def relevance(q: AnalyzedQuery, c: Candidate) -> float:
+def relevance(q: AnalyzedQuery, c: Candidate, weight: dict[str, float] | None = None) -> float:
     """A cheap first look: the share of the question's words the statement (or its heading) has,
-    and the passage's retrieval rank."""
+    each word by its `weight` (default 1), and the passage's retrieval rank."""
     terms = [t for t in q.terms if not t.isdigit()]
     if not terms:
         return 1.0 / (1 + c.rank)
     local, ctx = vocabulary(c.evidence), vocabulary(c.context)
-    words = sum(max(local.has(t), 0.5 * ctx.has(t)) for t in terms) / len(terms)
+    w = [weight.get(t, 1.0) for t in terms] if weight else [1.0] * len(terms)
+    words = sum(wt * max(local.has(t), 0.5 * ctx.has(t)) for wt, t in zip(w, terms)) / (sum(w) or 1.0)
     return words + 0.3 / (1 + c.rank)
 
 
@@ -137,11 +138,12 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
         return []
     terms = [t for t in q.terms if not t.isdigit()]
     singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
-    rel = {id(c): relevance(q, c) for c in singles}
     covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t)) for c in singles}
-    # a word few statements have names what is asked ("sekreterare"); one most have is context ("nämnden")
+    # a word few statements have names what is asked ("sekreterare"); one most have is context ("nämnden",
+    # the document's own town in every letterhead)
     df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
     weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}
+    rel = {id(c): relevance(q, c, weight) for c in singles}
     anchors = sorted(singles, key=lambda c: -rel[id(c)])[:ANCHORS]
     chosen: dict[tuple, tuple[Candidate, Candidate]] = {}
     for a in anchors:

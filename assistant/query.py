@@ -94,6 +94,27 @@ def _asked(question: str) -> tuple[str, str]:
     return PASSAGE, ""
 
 
+# a yes/no question whether a value agrees ("Stämmer beloppet …", "Does the total …"): its subject
+CHECKED = re.compile(r"^\s*(?:stämmer|överensstämmer|does|do|is)\s+(?:the\s+)?(\w+)", re.I)
+
+
+def _checked_subject(question: str) -> tuple[str, str] | None:
+    """The type of the value a consistency question checks, read from its subject ("beloppet" →
+    amount, "andelen" → percent, "antalet" → count); what the value is compared with ("mellan
+    beredningen och förslaget") is its topic, not what it asks for."""
+    m = CHECKED.search(question)
+    if not m:
+        return None
+    word = m.group(1)
+    if _MONEY_OBJECT.fullmatch(word) or re.fullmatch(r"summ\w*|total\w*|sum", word, re.I):
+        return AMOUNT, m.group(0)
+    if re.fullmatch(r"andel\w*|procent\w*|share|percentage", word, re.I):
+        return PERCENT, m.group(0)
+    if re.fullmatch(r"antal\w*|number", word, re.I):
+        return COUNT, m.group(0)
+    return None
+
+
 # a body named in a question: "äldrenämndens", "kommunstyrelsen", "stadsfastighetsnämnden", "KF"
 # (the body noun ends the word: "styrelsemöte" is a meeting, not a body)
 BODY = re.compile(r"\b([a-zåäö-]*(?:nämnd|styrelse|utskott|fullmäktige|direktion)"
@@ -135,7 +156,9 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
     text = q.text
     swedish = q.base_text or q.search_text
     kind, asking = _asked(text)
-    if kind == PASSAGE and q.operation:  # "totalt", "skillnaden": a computed number
+    if q.intent == "consistency" and (subject := _checked_subject(text)):
+        kind, asking = subject
+    elif kind == PASSAGE and q.operation:  # "totalt", "skillnaden": a computed number
         kind = PERCENT if q.operation in ("share", "growth") else (AMOUNT if _MONEY_OBJECT.search(swedish) else COUNT)
     names = []
     for i, m in enumerate(NAME.finditer(text)):

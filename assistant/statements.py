@@ -201,6 +201,12 @@ def values(sentence: str, table_unit: str | None = None) -> list[Value]:
     return list(_values(sentence, table_unit))
 
 
+# contact lines: "Tfn 7816 500", "Tel. 031-365 00 00", "Fax: 08-123 45"; a postcode before a town in
+# capitals ("66900 NYKARLEBY", "411 04 GÖTEBORG")
+CONTACT = re.compile(r"\b(?:tfn|tel|telefon|fax|mobil|mobiltelefon|växel|vxl|phone)\.?:?\s*\+?\d[\d ()-]{4,}\d|"
+                     r"\b\d{3} ?\d{2}(?= +(?!(?:SEK|EUR|USD|TKR|MKR|MNKR|KR)\b)[A-ZÅÄÖ]{3,}\b(?![a-zåäö]))", re.I)
+
+
 @lru_cache(maxsize=20_000)  # the sentences of the passages asked about most: typed once
 def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
     out: list[Value] = []
@@ -241,6 +247,9 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
     if PLACE.search(sentence):
         m = PLACE.search(sentence)
         add(T.PLACE, m, None, None)
+    for m in CONTACT.finditer(sentence):  # a letterhead's phone number or postcode is no figure
+        if free(*m.span()):
+            taken.append(m.span())
     for m in re.finditer(NUM, sentence):
         raw = m.group(0)
         if not free(*m.span()) or YEAR_LIKE.match(raw.strip()):

@@ -336,3 +336,20 @@ def test_a_forms_rows_are_statements_of_their_own_and_a_question_answered_on_its
     got = [s.text for s in split_sentences(text)]
     assert "Vilken driftseffekt, exkl. kapitalkostnader, får projektet tkr? 500 tkr årligen" in got
     assert "Vad innebär det?" in got and "Det innebär en ny buss." in got
+
+
+def test_a_letterheads_phone_number_and_postcode_are_no_figures():
+    from assistant.statements import values
+
+    assert values("Storgatan 6; 68600 JAKOBSTAD; Tfn 7816 500; Lerums kommun") == \
+        [v for v in values("Storgatan 6; 68600 JAKOBSTAD; Tfn 7816 500; Lerums kommun") if v.kind not in T.NUMERIC_TYPES]
+    assert not [v for v in values("Tel. 031-365 00 00, 411 04 GÖTEBORG") if v.kind in T.NUMERIC_TYPES]
+    found = [(v.kind, v.number) for v in values("Bidraget är 12500 SEK och avser 120 personer.")]
+    assert (T.AMOUNT, 12500.0) in found and (T.COUNT, 120.0) in found
+
+
+def test_a_consistency_question_asks_for_the_type_of_its_subject():
+    assert analyze("Stämmer beloppet för stadens andel överens mellan beredningen och förslaget i § 12?"
+                   ).answer_type == T.AMOUNT
+    assert analyze("Stämmer antalet ledamöter i protokollet med närvarolistan?").answer_type == T.COUNT
+    assert analyze("Stämmer andelen i texten med tabellen?").answer_type == T.PERCENT
