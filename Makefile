@@ -47,6 +47,7 @@ BENCH_SCALES ?= 1,10,100
 BENCH_PORT ?= 8401
 bench: install
 	$(BIN)/python -m eval.load --port $(BENCH_PORT)
+	$(BIN)/python -m eval.load --port $(BENCH_PORT) --workers 2
 	$(BIN)/python -m eval.bench --scales $(BENCH_SCALES)
 
 # the query path at 1M chunks: BM25, Chroma and SQLite measured on synthetic passages (long)
