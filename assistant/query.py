@@ -56,6 +56,13 @@ _MONEY_OBJECT = re.compile(r"\b(kostnad\w*|budget\w*|belopp\w*|bidrag\w*|intäkt
                            r"hyr\w*|lön\w*|resultat\w*|skuld\w*|insats\w*|prognos\w*|cost|budget|amount)\b", re.I)
 
 
+# "vilken/vilket/vilka" and the (one or two) words it governs; a noun whose compound ends in a
+# money word (the words of _MONEY_OBJECT) asks for an amount
+WHICH = re.compile(r"\b(?:vilken|vilket|vilka)\s+(\w+)(?:\s+(\w+))?", re.I)
+MONEY_NOUN = re.compile(r"(?:kostnad|budget|belopp|bidrag|intäkt|anslag|investering|hyr[a-zåäö]*|lön|skuld|"
+                        r"insats)(?:en|et|er|erna|na|s|a|or|orna|ar|arna)?$", re.I)
+
+
 def _verb(word: str) -> bool:
     """The word after "vilka" is a verb ("vilka talade", "vilka kom", "vilka har"): its
     dictionary form is an infinitive ("tala", "komma", "ha") or it is a past form ("anmälde");
@@ -91,6 +98,9 @@ def _asked(question: str) -> tuple[str, str]:
     m = re.search(r"\b(hur stor|hur stort)\b", question, re.I)
     if m:
         return (AMOUNT if _MONEY_OBJECT.search(question) else COUNT), m.group(0)
+    m = WHICH.search(question)
+    if m and any(MONEY_NOUN.search(w) for w in m.group(1, 2) if w):
+        return AMOUNT, m.group(0)  # "vilken årshyra", "vilket hyresbelopp", "vilka bidrag": a sum of money
     return PASSAGE, ""
 
 

@@ -353,3 +353,11 @@ def test_a_consistency_question_asks_for_the_type_of_its_subject():
                    ).answer_type == T.AMOUNT
     assert analyze("Stämmer antalet ledamöter i protokollet med närvarolistan?").answer_type == T.COUNT
     assert analyze("Stämmer andelen i texten med tabellen?").answer_type == T.PERCENT
+
+
+def test_which_and_a_money_noun_asks_for_an_amount():
+    assert answer_type("Vilken årshyra betalar föreningen för lokalen?") == T.AMOUNT
+    assert answer_type("Vilket hyresbelopp gäller från 1 juli?") == T.AMOUNT
+    assert answer_type("Vilka bidrag beviljades 2025?") == T.AMOUNT
+    assert answer_type("Vilken kommun betalar hyran?") == T.PASSAGE  # "kommun" is governed, not "hyran"
+    assert answer_type("Vilket beslut fattades om bidraget?") == T.DECISION
