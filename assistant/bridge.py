@@ -1,72 +1,37 @@
 """English question words matched to the Swedish words of the retrieved passages, by meaning.
 
-An English question about Swedish documents shares few words with them: "inspected" is
-"inspekterade", "length" is "längden". A glossary only knows the words someone wrote into it.
+An English question about Swedish documents shares few words with them: "renovated" is
+"renoverade", "contract" is "kontraktet". A glossary only knows the words someone wrote into it.
 The multilingual embedder already loaded (e5) places a word and its translation close together,
 so each English content word is matched to the nearest word of the passages retrieved for the
 question, when it is clearly nearest (similar enough and ahead of the runner-up) and spelt alike:
 single words are embedded without context, and meaning alone also pairs words that are not
-translations. The word
-features of the ranker then see the Swedish word. A word the passages do not have is left as it
+translations. The word features of the ranker then see the Swedish word. A word the passages do not have is left as it
 is (nothing is invented), and a Swedish question is not touched.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from threading import Lock
 
 import numpy as np
 from rapidfuzz import fuzz
 from wordfreq import zipf_frequency
+
+from index.text import fold
 
 from .query import AnalyzedQuery
 from .words import content_words
 
 MIN_SIMILARITY = 0.905   # e5's cosines of single words crowd in 0.80–0.92; a translation stands at the top
 MIN_LEAD = 0.015         # … and clearly ahead of the second-nearest word
-MIN_SPELLING = 50        # … and spelt alike (0–100): meaning alone pairs "lease" with "skickar"
+MIN_SPELLING = 50        # … and spelt alike (0–100): meaning alone also pairs words that are no translations
 MAX_WORDS = 160          # passage words embedded per question (the best passages' words first)
-CACHE_WORDS = 20_000
-
-
-class WordVectors:
-    """Embeddings of single words, kept for the most recently used (a bounded LRU)."""
-
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int = CACHE_WORDS) -> None:
-        self.embed = embed
-        self.size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = Lock()
-
-    def __call__(self, words: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = [w for w in dict.fromkeys(words) if w not in self._cache]
-        if missing:
-            vectors = np.asarray(self.embed(missing), dtype=np.float32)
-            with self._lock:
-                for w, v in zip(missing, vectors):
-                    v.setflags(write=False)
-                    self._cache[w] = v
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            out = []
-            for w in words:
-                v = self._cache.get(w)
-                if v is None:  # evicted meanwhile by another thread: embed it again
-                    v = np.asarray(self.embed([w]), dtype=np.float32)[0]
-                self._cache[w] = v
-                self._cache.move_to_end(w)
-                out.append(v)
-        return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 
 def cognate(english: str, swedish: str) -> bool:
-    """The two words are spelt alike: "inspected"/"inspekterade", "length"/"längden"."""
-    fold = str.maketrans("åäöé", "aaoe")
-    return fuzz.ratio(english.lower().translate(fold), swedish.lower().translate(fold)) >= MIN_SPELLING
+    """The two words are spelt alike: "renovated"/"renoverade", "contract"/"kontraktet"."""
+    return fuzz.ratio(fold(english.lower()), fold(swedish.lower())) >= MIN_SPELLING
 
 
 def english_words(q: AnalyzedQuery) -> list[str]:
@@ -75,8 +40,9 @@ def english_words(q: AnalyzedQuery) -> list[str]:
             and zipf_frequency(t, "en") > max(2.5, zipf_frequency(t, "sv") + 1.0)]
 
 
-def bridge(q: AnalyzedQuery, passages: Sequence[str], vectors: WordVectors) -> AnalyzedQuery:
-    """`q` with its English words replaced by the passages' Swedish words that mean the same."""
+def bridge(q: AnalyzedQuery, passages: Sequence[str], vectors: Callable[[list[str]], np.ndarray]) -> AnalyzedQuery:
+    """`q` with its English words replaced by the passages' Swedish words that mean the same.
+    `vectors` embeds single words, one row each (`CouncilIndex.word_vectors`, which keeps them)."""
     if q.lang != "en":
         return q
     asked = english_words(q)
@@ -85,7 +51,7 @@ def bridge(q: AnalyzedQuery, passages: Sequence[str], vectors: WordVectors) -> A
     seen: dict[str, None] = {}
     for text in passages:
         for w in content_words(text):
-            lw = w.lower()  # a capitalised word may be a name ("Anders"): not a translation
+            lw = w.lower()  # a capitalised word may be a name ("Berg", "Holm"): not a translation
             if len(lw) >= 4 and lw.isalpha() and w.islower() and zipf_frequency(lw, "sv") > zipf_frequency(lw, "en"):
                 seen.setdefault(lw)
             if len(seen) >= MAX_WORDS:

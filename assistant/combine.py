@@ -139,7 +139,7 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
     terms = [t for t in q.terms if not t.isdigit()]
     singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
     covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t)) for c in singles}
-    # a word few statements have names what is asked ("sekreterare"); one most have is context ("nämnden",
+    # a word few statements have names what is asked ("sekreterare"); one most have is context ("styrelsen",
     # the document's own town in every letterhead)
     df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
     weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}

@@ -52,27 +52,30 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                           r"vilka beslut|beslutet|förslag\w*|yrkande\w*|what did .* decide|what .* propose\w*|"
                           r"decision)\b", re.I)),
 ]
-_MONEY_OBJECT = re.compile(r"\b(kostnad\w*|budget\w*|belopp\w*|bidrag\w*|intäkt\w*|anslag\w*|investering\w*|"
-                           r"hyr\w*|lön\w*|resultat\w*|skuld\w*|insats\w*|prognos\w*|cost|budget|amount)\b", re.I)
+# the Swedish nouns of a sum of money ("hyr" for hyra, hyran, hyres-)
+MONEY_WORDS = ("kostnad", "budget", "belopp", "bidrag", "intäkt", "anslag", "investering", "hyr", "lön", "skuld",
+               "insats")
+_MONEY_OBJECT = re.compile(r"\b(" + "|".join(w + r"\w*" for w in MONEY_WORDS) +
+                           r"|resultat\w*|prognos\w*|cost|budget|amount)\b", re.I)
 
 
 # "vilken/vilket/vilka" and the (one or two) words it governs; a noun whose compound ends in a
-# money word (the words of _MONEY_OBJECT) asks for an amount
+# money word asks for an amount
 WHICH = re.compile(r"\b(?:vilken|vilket|vilka)\s+(\w+)(?:\s+(\w+))?", re.I)
-MONEY_NOUN = re.compile(r"(?:kostnad|budget|belopp|bidrag|intäkt|anslag|investering|hyr[a-zåäö]*|lön|skuld|"
-                        r"insats)(?:en|et|er|erna|na|s|a|or|orna|ar|arna)?$", re.I)
+MONEY_NOUN = re.compile(r"(?:" + "|".join(MONEY_WORDS).replace("hyr", "hyr[a-zåäö]*") +
+                        r")(?:en|et|er|erna|na|s|a|or|orna|ar|arna)?$", re.I)
 
 
 def _verb(word: str) -> bool:
     """The word after "vilka" is a verb ("vilka talade", "vilka kom", "vilka har"): its
     dictionary form is an infinitive ("tala", "komma", "ha") or it is a past form ("anmälde");
-    a plural noun ("skolor", "avgifter", "yttranden") is not."""
+    a plural noun ("skolor", "broar", "yttranden") is not."""
     w = word.lower()
     if w.endswith(("ade", "dde", "tte")) or w in ("var", "är", "har", "hade", "ska", "skulle", "kan", "kunde", "fick"):
         return True
     base = simplemma.lemmatize(w, lang="sv").lower()
     if base == w:
-        return False  # "beslut", "krav": a noun whose plural is its own form
+        return False  # "hus", "krav": a noun whose plural is its own form
     if base.endswith(("a", "å")):  # an infinitive ("tala", "komma"), or a noun's ("fråga": "frågor")
         return not w.endswith(("or", "orna", "an", "ans"))
     if base.endswith("e"):  # "utse" ("utsåg"), or a noun's ("yttrande": "yttranden")
@@ -90,7 +93,7 @@ def _asked(question: str) -> tuple[str, str]:
     for kind, pattern in _TYPE_PATTERNS:
         m = pattern.search(question)
         if m and kind == PERSON and m.group("next") and not _verb(m.group("next")):
-            continue  # "vilka skolor", "vilka avgifter": a noun says what is asked, not "who"
+            continue  # "vilka skolor", "vilka broar": a noun says what is asked, not "who"
         if m:
             if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
                 return AMOUNT, m.group(0)  # "hur många kronor"
@@ -104,14 +107,14 @@ def _asked(question: str) -> tuple[str, str]:
     return PASSAGE, ""
 
 
-# a yes/no question whether a value agrees ("Stämmer beloppet …", "Does the total …"): its subject
+# a yes/no question whether a value agrees ("Stämmer summan …", "Does the total …"): its subject
 CHECKED = re.compile(r"^\s*(?:stämmer|överensstämmer|does|do|is)\s+(?:the\s+)?(\w+)", re.I)
 
 
 def _checked_subject(question: str) -> tuple[str, str] | None:
-    """The type of the value a consistency question checks, read from its subject ("beloppet" →
-    amount, "andelen" → percent, "antalet" → count); what the value is compared with ("mellan
-    beredningen och förslaget") is its topic, not what it asks for."""
+    """The type of the value a consistency question checks, read from its subject ("summan",
+    "kostnaden" → amount, "andelen" → percent, "antal…" → count); what the value is compared with
+    ("mellan texten och tabellen") is its topic, not what it asks for."""
     m = CHECKED.search(question)
     if not m:
         return None

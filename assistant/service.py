@@ -12,7 +12,7 @@ from index.store import CouncilIndex
 
 from .admission import admit, near
 from .analysis import Query, analyse, content_terms, detect_language
-from .bridge import WordVectors, bridge
+from .bridge import bridge
 from .candidates import Candidate, read_sentences, typed_passages
 from .combine import read_arithmetic, read_pairs, read_tallies
 from .roles import asked_roles, read_roles
@@ -39,7 +39,6 @@ class Assistant:
         self._corpus: Corpus | None = None
         self.ranker = Ranker.load()
         self._provenance = Provenance(index)
-        self._words = WordVectors(lambda words: self.index.embedder.embed_passages(words))
 
     # -- state ------------------------------------------------------------------------
     def _sync(self) -> Corpus:
@@ -114,7 +113,7 @@ class Assistant:
         hits = pool[:max(self.index.settings.top_k, SENTENCE_PASSAGES)]
         typed = typed_passages(q, pool, SENTENCE_PASSAGES)
         candidates = [*EngineReaders(corpus).read(q, hits, sources), *read_sentences(q, pool, SENTENCE_PASSAGES, typed)]
-        q = bridge(q, [h.chunk.text for h in pool[:SENTENCE_PASSAGES]], self._words)  # English words, in Swedish
+        q = bridge(q, [h.chunk.text for h in pool[:SENTENCE_PASSAGES]], self.index.word_vectors)  # English words, in Swedish
         first: dict[str, int] = {}
         for i, h in enumerate(hits):
             first.setdefault(h.chunk.source, i)

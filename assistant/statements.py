@@ -201,8 +201,8 @@ def values(sentence: str, table_unit: str | None = None) -> list[Value]:
     return list(_values(sentence, table_unit))
 
 
-# contact lines: "Tfn 7816 500", "Tel. 031-365 00 00", "Fax: 08-123 45"; a postcode before a town in
-# capitals ("66900 NYKARLEBY", "411 04 GÖTEBORG")
+# contact lines: "Tfn 0322-61 60 00", "Tel. 033-35 70 00", "Fax: 08-123 45"; a postcode before a town in
+# capitals ("441 81 ALINGSÅS", "50180 BORÅS")
 CONTACT = re.compile(r"\b(?:tfn|tel|telefon|fax|mobil|mobiltelefon|växel|vxl|phone)\.?:?\s*\+?\d[\d ()-]{4,}\d|"
                      r"\b\d{3} ?\d{2}(?= +(?!(?:SEK|EUR|USD|TKR|MKR|MNKR|KR)\b)[A-ZÅÄÖ]{3,}\b(?![a-zåäö]))", re.I)
 

@@ -22,8 +22,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from .bm25 import BM25Index
 from .embeddings import Embedder, make_embedder
 from .files import NOT_ALLOWED, FileTarget, PathRejected, identity, parse_roots, resolve_request, walk
 from .locks import StoreBusy, crash_point, disown, own, writing  # noqa: F401 - StoreBusy re-exported
+from .vectors import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class CouncilIndex:
     """Everything the assistant reads; safe to share between request threads."""
 
     QUERY_VECTORS = 2_048   # ~3 MB of question embeddings (384 floats each)
+    WORD_VECTORS = 20_000   # ~30 MB of single words' embeddings (an English question's words matched by meaning)
 
     def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
@@ -144,8 +146,8 @@ class CouncilIndex:
         self._embedder = embedder
         self._collection = None
         self._numbers: tuple[IndexState, dict[str, set[str]]] | None = None
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # bounded LRU, see query_vector
-        self._query_lock = threading.Lock()
+        self._query_vectors = VectorCache(self.QUERY_VECTORS)
+        self._word_vectors = VectorCache(self.WORD_VECTORS)
         db = self._db
         db.executescript(SCHEMA)
         columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
@@ -316,19 +318,12 @@ class CouncilIndex:
     def query_vector(self, text: str) -> np.ndarray:
         """The question's embedding; the last QUERY_VECTORS questions' are kept (a question asked
         again, or read twice by a chat, costs a model run only once). Read-only."""
-        key = query_text(text)
-        with self._query_lock:
-            hit = self._query_vectors.get(key)
-            if hit is not None:
-                self._query_vectors.move_to_end(key)
-                return hit
-        vector = np.asarray(self.embedder.embed_query(key))
-        vector.setflags(write=False)
-        with self._query_lock:
-            self._query_vectors[key] = vector
-            while len(self._query_vectors) > self.QUERY_VECTORS:
-                self._query_vectors.popitem(last=False)
-        return vector
+        return self._query_vectors.get([query_text(text)], lambda keys: [self.embedder.embed_query(k) for k in keys])[0]
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray:
+        """Single words embedded as passages (one row each); the last WORD_VECTORS words' are kept."""
+        return np.stack(self._word_vectors.get(list(words), self.embedder.embed_passages)) if words \
+            else np.zeros((0, 0), dtype=np.float32)
 
     def visible_sources(self, levels: frozenset[str] | None) -> set[str] | None:
         """The documents a caller with these access levels may see; None when that is all of them."""

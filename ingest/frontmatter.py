@@ -1,10 +1,10 @@
 """YAML front matter: the fields a converter or an editor writes before a markdown or text file's body.
 
     ---
-    kommun: kungsbacka
-    datum: 2024-04-11
+    kommun: lerum
+    datum: 2024-03-05
     typ: protokoll
-    title: Nämnden för Miljö & Hälsoskydd, protokoll
+    title: Tekniska nämnden, protokoll
     ---
 
 The convention of Jekyll, Hugo, Pandoc and Obsidian, and of archives that convert published PDFs

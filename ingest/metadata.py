@@ -24,7 +24,7 @@ MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "august
 ORG = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+(?:-[A-ZÅÄÖ][a-zåäöé]+)?)\s+(kommun|stad|Stad|landsting|församling|pastorat)\b"
                  r"|\b(Region|Samordningsförbundet|Kommunalförbundet|Räddningstjänstförbundet)\s+"
                  r"([A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäöé]+)?)")
-# a letterhead in capitals: "KUNGSBACKA KOMMUN", "GÖTEBORGS STAD", "REGION SKÅNE"
+# a letterhead in capitals: "LERUMS KOMMUN", "BORÅS STAD", "REGION SKÅNE"
 ORG_CAPS = re.compile(r"\b([A-ZÅÄÖ]{3,}(?:-[A-ZÅÄÖ]{3,})?)\s+(KOMMUN|STAD)\b|\b(REGION)\s+([A-ZÅÄÖ]{3,})\b")
 # front matter keys (Swedish and English) that name the issuing organisation, the date and the kind
 ORG_KEYS = ("organisation", "organization", "kommun", "municipality", "region", "myndighet", "org")
@@ -74,6 +74,11 @@ def _fold(text: str) -> str:
     return text.lower().translate(str.maketrans("åäöé", "aaoe"))
 
 
+def _named_orgs(text: str) -> list[re.Match]:
+    """Every "<Name> kommun"-like mention, in capitals or not, in the order written."""
+    return sorted([*ORG.finditer(text), *ORG_CAPS.finditer(text)], key=lambda m: m.start())
+
+
 def _org_name(m: re.Match) -> str | None:
     if m.group(1):
         name, kind = m.group(1), m.group(2).lower()
@@ -89,7 +94,7 @@ def _org_name(m: re.Match) -> str | None:
 
 
 def _declared_org(fields: dict[str, str]) -> str | None:
-    """The organisation a front matter declares ("kungsbacka", "Region Skåne" → Skåne)."""
+    """The organisation a front matter declares ("lerum", "Region Skåne" → Skåne)."""
     value = next((fields[k] for k in ORG_KEYS if fields.get(k)), "")
     value = re.sub(r"^(?:region)\s+|\s+(?:kommun|stad)$", "", value.strip(), flags=re.I)
     if not value or len(value) > 60 or not re.fullmatch(r"[\w .-]+", value):
@@ -102,11 +107,10 @@ def extract_metadata(text: str, source: str, title: str = "", fields: dict[str, 
     fields = fields or {}
     head = text[:HEAD]
     orgs = Counter()
-    # in the order named (of equal counts, the one named first leads)
-    for m in sorted([*ORG.finditer(head), *ORG_CAPS.finditer(head)], key=lambda m: m.start()):
+    for m in _named_orgs(head):  # in the order named: of equal counts, the one named first leads
         if name := _org_name(m):
             orgs[name] += 2 if m.start() < 1500 else 1  # the letterhead counts more
-    for m in [*ORG.finditer(text[HEAD:HEAD * 8]), *ORG_CAPS.finditer(text[HEAD:HEAD * 8])]:
+    for m in _named_orgs(text[HEAD:HEAD * 8]):
         if name := _org_name(m):
             orgs[name] += 0.25
     if declared := _declared_org(fields):

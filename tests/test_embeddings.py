@@ -163,8 +163,8 @@ def test_a_questions_embedding_is_computed_once_and_the_cache_is_bounded(tmp_pat
             calls.append(text)
             return super().embed_query(text)
 
-    index = CouncilIndex(Settings(data_dir=tmp_path / "store", corpus_dir=tmp_path), embedder=Counting())
     monkeypatch.setattr(CouncilIndex, "QUERY_VECTORS", 3)
+    index = CouncilIndex(Settings(data_dir=tmp_path / "store", corpus_dir=tmp_path), embedder=Counting())
     try:
         a = index.query_vector("Vad kostar simhallen?")
         assert index.query_vector("Vad kostar simhallen?") is a and len(calls) == 1
