@@ -10,6 +10,9 @@ their own, so the one ranker weighs them against single statements:
 - `read_pairs`: two statements side by side, each cited (reader `pair`);
 - `read_arithmetic`: a difference of two stated values, or the sum of a stated list, with the
   formula and every operand cited (reader `arithmetic`);
+- `read_agreement`: for a question whether a value agrees, the same value stated in two places,
+  compared: equal, or nearly equal and so the same quantity stated two ways, with the difference
+  computed from both cited statements (reader `pair`);
 - `read_tallies`: the number who took part in a vote, or the share of ja (or nej) votes, from
   its counted result ("Med 9 ja-röster mot 2 nej-röster … 3 stycken avstod"), cited (reader
   `arithmetic`).
@@ -172,6 +175,75 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
 
         out.append(_joined("pair", [a, b], render, (a.confidence + b.confidence) / 2))
     return out
+
+
+AGREE_POOL = 12     # statements of the asked value (best by the question's words) compared pairwise
+AGREE_PAIRS = 3     # pairs proposed
+SAME_QUANTITY = 0.05  # two values this close (relative) state one quantity, or one of them is wrong
+
+
+def read_agreement(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
+    """For a question whether a value agrees ("Stämmer beloppet … mellan texten och förslaget?"):
+    two statements of a value of the asked type and unit that are equal or nearly so, compared.
+    A value stated twice with a small difference (7 282,73 against 7 283,73) is one quantity
+    stated two ways, and the difference is the answer; two values far apart are two quantities.
+    The pairs whose two statements together cover most of the question's words come first."""
+    kind = q.answer_type
+    if q.legacy.intent != "consistency" or kind not in T.NUMERIC_TYPES:
+        return []
+    terms = [t for t in q.terms if not t.isdigit()]
+    singles = [c for c in candidates if c.reader in ("sentence", "figure") and c.states(kind)]
+    if len(singles) < 2:
+        return []
+    covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t)) for c in singles}
+    df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
+    weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}
+    total = sum(weight.values()) or 1.0
+    pool = sorted(singles, key=lambda c: -relevance(q, c, weight))[:AGREE_POOL]
+    found: list[tuple[float, float, Candidate, Candidate, Value, Value]] = []
+    for i, a in enumerate(pool):
+        for b in pool[i + 1:]:
+            if _overlaps(a, b) or a.evidence in b.evidence or b.evidence in a.evidence:
+                continue
+            close = [(abs(va.number - vb.number), va, vb) for va in a.states(kind) for vb in b.states(kind)
+                     if va.number is not None and vb.number is not None and va.unit == vb.unit
+                     and abs(va.number - vb.number) <= SAME_QUANTITY * max(abs(va.number), abs(vb.number))]
+            if not close or all(va.number == 0 for _, va, _ in close):
+                continue
+            gap, va, vb = min(close, key=lambda x: x[0])
+            cover = sum(weight[t] for t in covers[id(a)] | covers[id(b)]) / total
+            found.append((cover, gap, a, b, va, vb))
+    found.sort(key=lambda x: -x[0])
+    return [_compared(q, a, b, va, vb, cover) for cover, _, a, b, va, vb in found[:AGREE_PAIRS]]
+
+
+def _compared(q: AnalyzedQuery, a: Candidate, b: Candidate, va: Value, vb: Value, cover: float) -> Candidate:
+    """The comparison as a candidate; the reader's confidence is how much of the question the two
+    statements cover (a value stated twice is a finding only about what the question names)."""
+    (a, va), (b, vb) = sorted([(a, va), (b, vb)], key=lambda p: (p[0].source, p[0].start))
+    unit = va.unit
+
+    def shown(n: float) -> str:
+        return format_number(n) + ("%" if unit == "%" else f" {unit}" if unit else "")
+
+    def render(cites: Citations) -> Rendered:
+        ia = cites.add(a.source, a.title, a.section, a.evidence, a.page, a.start, a.end)
+        ib = cites.add(b.source, b.title, b.section, b.evidence, b.page, b.start, b.end)
+        quotes = f"”{a.evidence.strip()}” [{ia}] ”{b.evidence.strip()}” [{ib}]"
+        if va.number == vb.number:
+            return Rendered(f"{say(q.lang, 'values_agree', value=shown(va.number), a=ia, b=ib)} {quotes}")
+        hi, lo = sorted([va.number, vb.number], reverse=True)
+        diff = round(hi - lo, 6)
+        formula = f"{format_number(hi)} − {format_number(lo)}"
+        rows = [FigureRow(label=_label(a, va), value=va.number, unit=unit, citation=ia),
+                FigureRow(label=_label(b, vb), value=vb.number, unit=unit, citation=ib)]
+        fig = FigureOut(label=_label(a, va), value=diff, unit=unit, formula=formula, citations=[ia, ib], rows=rows)
+        text = say(q.lang, "values_differ", first=shown(va.number), second=shown(vb.number), a=ia, b=ib,
+                   diff=shown(diff), formula=formula)
+        return Rendered(f"{text} {quotes}", (fig,))
+
+    joined = _joined("pair", [a, b], render, cover)
+    return replace(joined, values=(va, vb) + joined.values)
 
 
 def _key(a: Candidate, b: Candidate) -> tuple:

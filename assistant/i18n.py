@@ -35,6 +35,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "följer rättelsen och avtalets budget.",
                   "The original decision stated ”{quote}” [{ref}]; it was corrected by ”{by}”, and the answer "
                   "above follows the correction and the agreement's budget."),
+    "values_agree": ("Ja, uppgifterna stämmer: båda anger {value} [{a}][{b}].",
+                     "Yes, they agree: both state {value} [{a}][{b}]."),
+    "values_differ": ("Nej, uppgifterna skiljer sig: {first} [{a}] mot {second} [{b}], en skillnad på {diff} "
+                      "({formula} = {diff}).",
+                      "No, they differ: {first} [{a}] against {second} [{b}], a difference of {diff} "
+                      "({formula} = {diff})."),
     "consistency_no": ("Nej. {explanation} Beräknat: {formula}.", "No. {explanation} Computed: {formula}."),
     "decision_in": ("Beslut i {head}:", "Decision in {head}:"),
     "reserved": ("Mot beslutet i {head} reserverade sig {names}.",

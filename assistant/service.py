@@ -14,7 +14,7 @@ from .admission import admit, near
 from .analysis import Query, analyse, content_terms, detect_language
 from .bridge import bridge
 from .candidates import Candidate, read_sentences, typed_passages
-from .combine import read_arithmetic, read_pairs, read_tallies
+from .combine import read_agreement, read_arithmetic, read_pairs, read_tallies
 from .roles import asked_roles, read_roles
 from .votes import read_named_votes
 from .compose import Citations, clean, compose
@@ -120,8 +120,8 @@ class Assistant:
         stating = corpus.documents_stating(asked_roles(q.text), q, first, ROLE_DOCUMENTS, sources)
         candidates += read_roles(q, stating, corpus.texts, first)
         candidates += read_named_votes(q, candidates, corpus.texts)                    # a roll call, counted
-        candidates += [*read_pairs(q, candidates), *read_arithmetic(q, candidates),  # answers of two statements
-                       *read_tallies(q, candidates)]                                   # … and of a vote's counts
+        candidates += [*read_pairs(q, candidates), *read_agreement(q, candidates),      # answers of two statements
+                       *read_arithmetic(q, candidates), *read_tallies(q, candidates)]  # … computed, or a vote's counts
         return q, hits, candidates
 
     def admit(self, q: AnalyzedQuery, candidates: list[Candidate],

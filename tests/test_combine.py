@@ -2,7 +2,7 @@
 two statements side by side, and figures computed from stated values."""
 from assistant import query as T
 from assistant.candidates import read_sentences
-from assistant.combine import asks_two, operation, read_arithmetic, read_pairs
+from assistant.combine import asks_two, operation, read_agreement, read_arithmetic, read_pairs
 from assistant.compose import Citations, compose
 from assistant.query import analyze
 from assistant.ranker import Scored
@@ -87,6 +87,34 @@ def test_a_difference_of_two_stated_amounts_is_computed_with_both_cited():
     answer, figures, _ = compose(q, [Scored(right[0], (), 1.0)], cites := Citations())
     assert figures[0].value == 17 and figures[0].formula == "48 − 31" and len(cites.items) == 2
     assert "17 mnkr" in answer
+
+
+def test_a_value_stated_twice_with_a_small_difference_is_found_and_the_difference_computed():
+    q, cands = _read("Stämmer hyran för lokalen Ekan mellan avtalet och beslutet?",
+                     ("a.md", "Avtal", "Hyran för lokalen Ekan är 12 450 kronor per månad.\n\n"
+                                       "Hyresgästen betalar el, 900 kronor per månad."),
+                     ("a.md", "Beslut", "Nämnden godkänner avtalet om lokalen Ekan med en hyra på 12 540 kronor "
+                                        "per månad."))
+    found = read_agreement(q, cands)
+    assert found and found[0].reader == "pair"
+    assert "12 450" in found[0].evidence and "12 540" in found[0].evidence
+    answer, figures, _ = compose(q, [Scored(found[0], (), 1.0)], cites := Citations())
+    assert answer.startswith("Nej") and "90 kr" in answer and len(cites.items) == 2
+    assert figures[0].value == 90 and figures[0].formula == "12 540 − 12 450"
+    assert [r.citation for r in figures[0].rows] == [1, 2]
+
+
+def test_a_value_stated_alike_twice_agrees_and_far_apart_values_are_not_compared():
+    q, cands = _read("Stämmer beloppet för bidraget till föreningen Lyktan mellan texten och förslaget?",
+                     ("b.md", "Beredning", "Föreningen Lyktan söker ett bidrag på 40 000 kronor. "
+                                           "Föreningens omsättning är 2 300 000 kronor."),
+                     ("b.md", "Förslag", "Nämnden beviljar föreningen Lyktan ett bidrag på 40 000 kronor."))
+    found = read_agreement(q, cands)
+    assert found and all("2 300 000" not in v.text for c in found for v in c.values[:2])
+    answer, figures, _ = compose(q, [Scored(found[0], (), 1.0)], Citations())
+    assert answer.startswith("Ja") and "40 000 kr" in answer and not figures
+    # only a question whether values agree is answered this way
+    assert not read_agreement(analyze("Hur stort bidrag söker föreningen Lyktan?"), cands)
 
 
 def test_a_total_of_a_stated_list_is_summed():
