@@ -141,11 +141,7 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
         return []
     terms = [t for t in q.terms if not t.isdigit()]
     singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
-    covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t)) for c in singles}
-    # a word few statements have names what is asked ("sekreterare"); one most have is context ("styrelsen",
-    # the document's own town in every letterhead)
-    df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
-    weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}
+    covers, weight = _coverage(terms, singles)
     rel = {id(c): relevance(q, c, weight) for c in singles}
     anchors = sorted(singles, key=lambda c: -rel[id(c)])[:ANCHORS]
     chosen: dict[tuple, tuple[Candidate, Candidate]] = {}
@@ -195,26 +191,24 @@ def read_agreement(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candid
     singles = [c for c in candidates if c.reader in ("sentence", "figure") and c.states(kind)]
     if len(singles) < 2:
         return []
-    covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t)) for c in singles}
-    df = {t: sum(1 for c in singles if t in covers[id(c)]) for t in terms}
-    weight = {t: math.log(1 + len(singles) / (1 + df[t])) for t in terms}
+    covers, weight = _coverage(terms, singles)
     total = sum(weight.values()) or 1.0
     pool = sorted(singles, key=lambda c: -relevance(q, c, weight))[:AGREE_POOL]
-    found: list[tuple[float, float, Candidate, Candidate, Value, Value]] = []
+    found: list[tuple[float, Candidate, Candidate, Value, Value]] = []
     for i, a in enumerate(pool):
         for b in pool[i + 1:]:
             if _overlaps(a, b) or a.evidence in b.evidence or b.evidence in a.evidence:
                 continue
-            close = [(abs(va.number - vb.number), va, vb) for va in a.states(kind) for vb in b.states(kind)
+            close = [(va, vb) for va in a.states(kind) for vb in b.states(kind)
                      if va.number is not None and vb.number is not None and va.unit == vb.unit
                      and abs(va.number - vb.number) <= SAME_QUANTITY * max(abs(va.number), abs(vb.number))]
-            if not close or all(va.number == 0 for _, va, _ in close):
+            if not close or all(va.number == 0 for va, _ in close):
                 continue
-            gap, va, vb = min(close, key=lambda x: x[0])
+            va, vb = min(close, key=lambda p: abs(p[0].number - p[1].number))
             cover = sum(weight[t] for t in covers[id(a)] | covers[id(b)]) / total
-            found.append((cover, gap, a, b, va, vb))
+            found.append((cover, a, b, va, vb))
     found.sort(key=lambda x: -x[0])
-    return [_compared(q, a, b, va, vb, cover) for cover, _, a, b, va, vb in found[:AGREE_PAIRS]]
+    return [_compared(q, a, b, va, vb, cover) for cover, a, b, va, vb in found[:AGREE_PAIRS]]
 
 
 def _compared(q: AnalyzedQuery, a: Candidate, b: Candidate, va: Value, vb: Value, cover: float) -> Candidate:
@@ -244,6 +238,16 @@ def _compared(q: AnalyzedQuery, a: Candidate, b: Candidate, va: Value, vb: Value
 
     joined = _joined("pair", [a, b], render, cover)
     return replace(joined, values=(va, vb) + joined.values)
+
+
+def _coverage(terms: list[str], statements: list[Candidate]) -> tuple[dict[int, frozenset], dict[str, float]]:
+    """Which of the question's words each statement (or its heading) has, and each word's weight:
+    a word few statements have names what is asked ("sekreterare"); one most have is context
+    ("styrelsen", the document's own town in every letterhead)."""
+    covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t))
+              for c in statements}
+    df = {t: sum(1 for c in statements if t in covers[id(c)]) for t in terms}
+    return covers, {t: math.log(1 + len(statements) / (1 + df[t])) for t in terms}
 
 
 def _key(a: Candidate, b: Candidate) -> tuple:
