@@ -158,8 +158,8 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
             if covers[id(b)] & missing or _asked_in_both(q, a, b):
                 chosen.setdefault(_key(a, b), (a, b))
         elsewhere = [b for b in others if b.source != a.source]
-        if elsewhere:
-            b = max(elsewhere, key=lambda b: rel[id(b)])
+        if elsewhere:  # the same question of another document is answered the same way: by the same reader
+            b = max(elsewhere, key=lambda b: (_asked_in_both(q, a, b), b.reader == a.reader, rel[id(b)]))
             chosen.setdefault(_key(a, b), (a, b))
     out = []
     for a, b in list(chosen.values())[:MAX_PAIRS]:

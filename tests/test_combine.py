@@ -77,6 +77,24 @@ def test_the_same_question_about_two_documents_pairs_them():
     assert not read_pairs(analyze("Vem var protokolljusterare?"), cands)   # one question, one statement
 
 
+def test_the_same_question_about_two_documents_is_answered_by_the_same_reader_in_both():
+    from assistant.candidates import Candidate
+    from assistant.statements import values
+
+    def cand(reader, source, start, text, context=""):
+        return Candidate(reader=reader, source=source, start=start, end=start + len(text), evidence=text,
+                         context=context, rank=0, values=tuple(values(text)))
+
+    q = analyze("Vilka var protokolljusterare i tekniska nämnden den 3 mars respektive den 7 april 2031?")
+    mars = cand("roles", "mars.md", 0, "Protokolljusterare: Anna Ek", "Tekniska nämnden, protokoll 3 mars 2031")
+    april = cand("roles", "april.md", 0, "Protokolljusterare: Bo Ström")
+    # sentences of the April protocol with more of the question's words, naming other persons
+    others = [cand("sentence", "april.md", 500 + 100 * i, f"Tekniska nämnden utser den 7 april 2031 {name} till ombud.")
+              for i, name in enumerate(("Eva Lind", "Olle Berg", "Kim Dahl", "Åsa Holm", "Per Falk", "Ida Sten"))]
+    pairs = read_pairs(q, [mars, *others, april])
+    assert any("Anna Ek" in p.evidence and "Bo Ström" in p.evidence for p in pairs)
+
+
 def test_a_difference_of_two_stated_amounts_is_computed_with_both_cited():
     q, cands = _read("Hur många miljoner kronor högre var kostnaden för skolan än för biblioteket?",
                      ("a.md", "Investeringar", "Kostnaden för skolan uppgick till 48 mnkr."),
