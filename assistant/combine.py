@@ -179,9 +179,9 @@ SAME_QUANTITY = 0.05  # two values this close (relative) state one quantity, or 
 
 
 def read_agreement(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
-    """For a question whether a value agrees ("Stämmer beloppet … mellan texten och förslaget?"):
-    two statements of a value of the asked type and unit that are equal or nearly so, compared.
-    A value stated twice with a small difference (7 282,73 against 7 283,73) is one quantity
+    """For a question whether a value agrees ("Stämmer hyran i avtalet med den i beslutet?"): two
+    statements of a value of the asked type and unit that are equal or nearly so, compared. A
+    value stated twice with a small difference (12 450 against 12 540 kronor) is one quantity
     stated two ways, and the difference is the answer; two values far apart are two quantities.
     The pairs whose two statements together cover most of the question's words come first."""
     kind = q.answer_type

@@ -123,7 +123,7 @@ def test_a_value_stated_twice_with_a_small_difference_is_found_and_the_differenc
 
 
 def test_a_value_stated_alike_twice_agrees_and_far_apart_values_are_not_compared():
-    q, cands = _read("Stämmer beloppet för bidraget till föreningen Lyktan mellan texten och förslaget?",
+    q, cands = _read("Stämmer bidraget till föreningen Lyktan i ansökan med det i nämndens beslut?",
                      ("b.md", "Beredning", "Föreningen Lyktan söker ett bidrag på 40 000 kronor. "
                                            "Föreningens omsättning är 2 300 000 kronor."),
                      ("b.md", "Förslag", "Nämnden beviljar föreningen Lyktan ett bidrag på 40 000 kronor."))
