@@ -48,14 +48,12 @@ def bridge(q: AnalyzedQuery, passages: Sequence[str], vectors: Callable[[list[st
     asked = english_words(q)
     if not asked:
         return q
+    # a capitalised word may be a name ("Berg", "Holm"): not a translation
+    swedish = (w for text in passages for w in content_words(text)
+               if len(w) >= 4 and w.isalpha() and w.islower() and zipf_frequency(w, "sv") > zipf_frequency(w, "en"))
     seen: dict[str, None] = {}
-    for text in passages:
-        for w in content_words(text):
-            lw = w.lower()  # a capitalised word may be a name ("Berg", "Holm"): not a translation
-            if len(lw) >= 4 and lw.isalpha() and w.islower() and zipf_frequency(lw, "sv") > zipf_frequency(lw, "en"):
-                seen.setdefault(lw)
-            if len(seen) >= MAX_WORDS:
-                break
+    for w in swedish:  # the best passages' words first, until MAX_WORDS
+        seen.setdefault(w)
         if len(seen) >= MAX_WORDS:
             break
     pool = [w for w in seen if w not in asked]

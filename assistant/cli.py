@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import sys
 import urllib.error
 import urllib.request
@@ -205,9 +207,6 @@ def cmd_serve(args) -> int:
             print("FEL: flera arbetsprocesser delar vektorerna genom en Chroma-server: sätt COUNCIL_CHROMA_URL "
                   "(t.ex. `chroma run --path data/store/chroma --port 8100`)", file=sys.stderr)
             return 2
-        import os
-        import secrets
-
         # a UI login made through one worker must be valid in the others
         os.environ.setdefault("COUNCIL_SESSION_SECRET", secrets.token_hex(32))
         uvicorn.run("assistant.api:serve_app", factory=True, workers=workers, host=host, port=port,

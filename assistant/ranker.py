@@ -84,7 +84,7 @@ class Evidence:
 
     def names_body(self, source: str, body: str) -> bool:
         """Whether the document names a body in its other Swedish form: "utbildningsnämnden" as
-        "nämnden för (grundskole)utbildning", "fritidsnämnden" as "nämnden för fritid"."""
+        "nämnden för (grundskole)utbildning", "miljönämnden" as "nämnden för miljö"."""
         key = (source, "body:" + body)
         if key not in self._mentions:
             parts = compound_parts(body)

@@ -60,35 +60,37 @@ class JobJournal:
 
     def __init__(self, path: Path, keep: int = 200) -> None:
         self.path, self.keep = path, keep
-        with self._db() as db:
+        # one connection for the queue's life (a job's every step is written; each writer thread
+        # takes the lock), not one opened per write
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db as db:
+            db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, body TEXT NOT NULL, at REAL NOT NULL, "
                        "version INTEGER NOT NULL DEFAULT 0)")
             if "version" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:  # a journal from before versions
                 db.execute("ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
 
-    def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
-
     def record(self, job_id: str, fields: dict, version: int) -> None:
         """Write a job's state as of `version`; a later version is never overwritten by an earlier
-        one (the caller's "queued" may reach the database after the writer's "done")."""
+        one (the caller's "queued" may reach the database after the writer's "done"). A new job
+        (its first version) trims the journal to the latest `keep`."""
         try:
-            with self._db() as db:
+            with self._lock, self._db as db:
                 db.execute("INSERT INTO jobs (id, body, at, version) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
                            "SET body = excluded.body, at = excluded.at, version = excluded.version "
                            "WHERE excluded.version > jobs.version",
                            (job_id, json.dumps(fields, ensure_ascii=False, default=str), time.time(), version))
-                db.execute("DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY at DESC LIMIT ?)",
-                           (self.keep,))
+                if version == 1:
+                    db.execute("DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY at DESC LIMIT ?)",
+                               (self.keep,))
         except sqlite3.Error:  # the job runs on; only another worker's view of it is late
             log.exception("job journal: could not record %s", job_id)
 
     def get(self, job_id: str) -> Job | None:
         try:
-            with self._db() as db:
-                row = db.execute("SELECT body FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            with self._lock:
+                row = self._db.execute("SELECT body FROM jobs WHERE id = ?", (job_id,)).fetchone()
         except sqlite3.Error:
             return None
         return Job(**json.loads(row[0])) if row else None

@@ -57,7 +57,7 @@ def _grid_at(lines: list[PdfLine], i: int) -> int:
     """How many lines from i form a column region (0 when none starts here)."""
     first = lines[i]
     if len(first.cells()) < 2 or (first.bold and len(first.cells()) == 2):
-        return 0  # one column; or a bold line over a form: its heading ("Projekt (2) - Ny lekplats   Projektbeskrivning")
+        return 0  # one column; or a bold line over a form: its heading ("Åtgärd (2) - Ny lekplats   Beskrivning")
     gutters = _gutters(first)
     left = first.x0
     multi, shared = 1, set()
@@ -133,7 +133,7 @@ def render_grid(lines: list[PdfLine]) -> list[str]:
 
 # -- a table whose column headings are stacked over its numbers --------------------------------
 # "Utfall hittills i år | Budget för helåret | Prognos helår" printed as centred words on
-# several short lines over "Antal platser 412 398 420": read line by line the headings
+# several short lines over "Antal ärenden 412 398 420": read line by line the headings
 # interleave ("Utfall Budget hittills för Prognos …"); read by the columns their numbers stand
 # in, each heading is whole again.
 
@@ -143,7 +143,7 @@ MAX_HEADING_WORDS = 6   # per line: a line of running text has more
 
 
 def _numbers_of(line: PdfLine) -> list[tuple[Word, ...]] | None:
-    """The numeric cells that end a row with a text label ("Antal platser | 412 | 398"),
+    """The numeric cells that end a row with a text label ("Antal ärenden | 412 | 398"),
     or None when the line is no such row (at least two numbers)."""
     cells = line.cells()
     k = len(cells)
