@@ -217,10 +217,18 @@ def _typed(q: AnalyzedQuery, c: Candidate) -> list:
     if kind == T.COUNT:  # a vote's result is counted too ("11 ja-röster mot 4 nej-röster")
         return c.states(T.COUNT) or c.states(T.AMOUNT) or c.states(T.VOTE)
     if kind == T.PERSON:
-        return c.states(T.PERSON)
+        return _new(q, c.states(T.PERSON))
     if kind == T.PARTY:
-        return c.states(T.PARTY) or c.states(T.PERSON)
+        return _new(q, c.states(T.PARTY)) or _new(q, c.states(T.PERSON))
     return c.states(kind)
+
+
+def _new(q: AnalyzedQuery, found: list) -> list:
+    """The names a question itself gives are not its answer: "Vilka yrkade avslag på Anna Berg (L):s
+    förslag?" is not answered by a sentence naming only Anna Berg (L). A name matches from the start of
+    a word, so that the genitive "Bergs" holds "Berg"."""
+    asked = fold(q.text.lower())
+    return [v for v in found if not re.search(rf"(?<![\w]){re.escape(fold(v.text.lower()).strip('()'))}", asked)]
 
 
 def _nearness(text: str, typed: list, terms: list[str]) -> float:

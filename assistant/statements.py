@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from ingest.lexicon import name_like
 from ingest.numbers import parse_number
+from index.text import STOPWORDS
 
 from . import query as T
 
@@ -34,10 +35,18 @@ MONEY_PREFIX = re.compile(rf"(?:€|EUR|SEK)\s*({NUM})", re.I)
 PERCENT = re.compile(rf"({NUM})\s*(%|procent(?:enheter)?)", re.I)
 COUNT = re.compile(rf"({NUM})\s+([a-zåäöéA-ZÅÄÖ][\wåäö-]+)")
 WRITTEN = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9,
-           "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15}
-VOTE_NUM = r"(\d+|" + "|".join(WRITTEN) + r")"
+           "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15, "sexton": 16, "sjutton": 17,
+           "arton": 18, "nitton": 19, "tjugo": 20, "trettio": 30, "fyrtio": 40, "femtio": 50, "sextio": 60,
+           "sjuttio": 70, "åttio": 80, "nittio": 90, "hundra": 100}
+# longest first, so that "femton" is not read as "fem"
+_WORDS = "|".join(sorted(WRITTEN, key=len, reverse=True))
+VOTE_NUM = r"(\d+|" + _WORDS + r")"
+# a count or a share in words: "åtta anbud", "Nio procent"; "en"/"ett" are the articles, not counts
+WRITTEN_PERCENT = re.compile(rf"(?<![\wåäö-])({_WORDS})\s+procent(?:enheter)?(?![\wåäö])", re.I)
+WRITTEN_COUNT = re.compile(rf"(?<![\wåäö-])({'|'.join(w for w in sorted(WRITTEN, key=len, reverse=True) if WRITTEN[w] > 1)})"
+                           r"\s+([a-zåäö][a-zåäö-]{2,})", re.I)
 # a length of time: "10 år", "ett 5-årigt avtal", "tre månader", "inom två veckor"
-DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{'|'.join(WRITTEN)})[\s-]*"
+DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{_WORDS})[\s-]*"
                       r"(år|års|årig[a-z]*|månad(?:er|ers)?|veck(?:a|or|ors)|dag(?:ar|ars)?|timm(?:e|ar))(?![\wåäö])",
                       re.I)
 VOTE = re.compile(rf"\b{VOTE_NUM}\s+(?:ja|ja-röster|jaröster)\b.{{0,40}}?\b{VOTE_NUM}\s+(?:nej|nej-röst\w*|nejröst\w*)|"
@@ -230,6 +239,8 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
             add(T.IDENTIFIER, m, None, None)
     for m in PERCENT.finditer(sentence):
         add(T.PERCENT, m, _number(m.group(1)), "%")
+    for m in WRITTEN_PERCENT.finditer(sentence):
+        add(T.PERCENT, m, float(WRITTEN[m.group(1).lower()]), "%")
     for m in MONEY.finditer(sentence):
         add(T.AMOUNT, m, _number(m.group(1)), _money_unit(m.group(2)))
     for m in MONEY_PREFIX.finditer(sentence):
@@ -263,6 +274,9 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
             add(T.AMOUNT, m, n, table_unit)
         else:
             add(T.COUNT, m, n, None)
+    for m in WRITTEN_COUNT.finditer(sentence):
+        if m.group(2).lower() not in STOPWORDS:  # "sex och samlevnad" counts nothing
+            add(T.COUNT, m, float(WRITTEN[m.group(1).lower()]), None, m.span(1))
     out.sort(key=lambda v: v.start)
     return tuple(out)
 

@@ -6,7 +6,8 @@ For every question the readers propose their candidates (the same code path as `
 candidate is *positive* when, written as the lead of an answer on its own, it passes the
 question's checks (text, number, cited source): the label is what the user would see, not a
 hand-made notion of relevance. A logistic regression over `assistant.ranker.FEATURES` is fitted
-on the candidates, and the abstention threshold is the one that maximises accuracy on the same
+on pairs of candidates (right minus wrong), then again with each question's hardest wrong
+candidates paired once more, and the abstention threshold is the one that maximises accuracy on the same
 training questions (answer when the best candidate scores at or above it).
 
 Leave-one-document-out: questions are grouped by their `source` document (questions without
@@ -31,6 +32,7 @@ from assistant.settings import Settings
 from eval.runner import check
 
 C = 1.0  # inverse regularisation strength of the logistic regression
+HARD_NEGATIVES = 5  # per question, the wrong candidates scoring highest after the first fit, paired again
 
 
 def _response(q, ranked):
@@ -77,6 +79,25 @@ def fit(rows: list[dict]) -> Ranker:
                 w.extend([1.0 / (len(pos) * len(neg))] * 2)
     if not X:
         return Ranker.load(Path("/nonexistent"))
+    model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False)
+    weights = np.asarray(w)
+    model.fit(np.asarray(X), np.asarray(y), sample_weight=weights * len(weights) / weights.sum())
+    ranker = Ranker(dict(zip(FEATURES, model.coef_[0].tolist())), 0.0)
+    # stage 1b, the hard negatives: only the top of a ranking is read, so the pairs that matter most
+    # are a question's best right candidate against the wrong ones scoring highest so far. They are
+    # added to all pairs (not instead of them), and the model is fitted once more.
+    for r in rows:
+        scored = [(ranker.score(s.features), s.features, lab) for s, lab in zip(r["scored"], r["labels"])]
+        pos = [x for x in scored if x[2]]
+        if not pos:
+            continue
+        best = max(pos, key=lambda x: x[0])[1]
+        hardest = sorted((x for x in scored if not x[2]), key=lambda x: -x[0])[:HARD_NEGATIVES]
+        for _, n, _ in hardest:
+            d = np.subtract(best, n)
+            X.extend([d, -d])
+            y.extend([1, 0])
+            w.extend([1.0 / len(hardest)] * 2)
     model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False)
     weights = np.asarray(w)
     model.fit(np.asarray(X), np.asarray(y), sample_weight=weights * len(weights) / weights.sum())

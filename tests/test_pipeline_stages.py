@@ -70,6 +70,15 @@ def test_typed_values():
     assert not [v for v in values("Sammanträdesplats Stadshuset, Topeliusesplanaden 7") if v.kind == T.PERSON]
 
 
+def test_counts_and_shares_written_in_words_are_typed():
+    found = [(v.kind, v.number) for v in values("Totalt kom elva anbud in; nio procent av dem var sena och sex och "
+                                                  "samlevnad är ett ämne. Ett anbud drogs tillbaka.")]
+    assert (T.COUNT, 11) in found and (T.PERCENT, 9) in found
+    assert (T.COUNT, 6) not in found     # "sex och …": a number word before a function word counts nothing
+    assert (T.COUNT, 1) not in found     # "ett"/"en" are articles
+    assert [v.number for v in values("Styrelsen består av femton ledamöter.")] == [15]  # not "fem"
+
+
 @given(st.integers(min_value=1, max_value=10**9), st.sampled_from(["kr", "tkr", "mnkr", "miljoner kronor"]))
 def test_amounts_with_space_thousands_are_read_whole(n, unit):
     printed = f"{n:,}".replace(",", " ")
@@ -141,6 +150,15 @@ def test_ranker_prefers_the_sentence_that_states_the_asked_type():
     ranked = Ranker.load().rank(q, cands, ev)
     assert "73 miljoner kronor" in ranked[0].candidate.evidence
     assert len(features(q, ranked[0].candidate, ev)) == len(FEATURES)
+
+
+def test_a_name_the_question_gives_is_not_its_answer():
+    q, cands = _candidates("Vilka yrkade avslag på Maria Nilsson (C):s förslag om en ny skatepark?",
+                           "Förslag från Maria Nilsson (C) om en ny skatepark. Anna Karlsson (M) och Johan Svensson (S) yrkar avslag.")
+    ev = Evidence(lambda s: 2.0, lambda s: "förslag skatepark yrkar avslag", lambda t: True, {})
+    by = {c.evidence: dict(zip(FEATURES, features(q, c, ev))) for c in cands}
+    assert by["Förslag från Maria Nilsson (C) om en ny skatepark."]["type_match"] == 0.0
+    assert by["Anna Karlsson (M) och Johan Svensson (S) yrkar avslag."]["type_match"] == 1.0
 
 
 def test_organisation_named_in_question_must_match_the_document():
