@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
+from index.text import fold
 from ingest.model import Chunk
 
 from . import query as T
@@ -47,6 +48,48 @@ class Candidate:
 
     def states(self, kind: str) -> list[Value]:
         return [v for v in self.values if v.kind == kind]
+
+
+def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
+    """The values of the asked type a candidate states (a count may be stated as an amount or a vote
+    result; a party by a person's party label), less those the question itself gives: "Hur stor vikt
+    fick priset i etapp 4?" is not answered by "etapp 4", nor "Vilka yrkade avslag på Anna Berg (L):s
+    förslag?" by Anna Berg. A question checking a value it states ("Stämmer det att … 5 mnkr?") may be
+    answered by that value."""
+    kind = q.answer_type
+    if kind == T.COUNT:
+        kinds = (T.COUNT, T.AMOUNT, T.VOTE)
+    elif kind == T.PARTY:
+        kinds = (T.PARTY, T.PERSON)
+    else:
+        kinds = (kind,)
+    checked = q.legacy.intent == "consistency"
+    for k in kinds:
+        found = [v for v in c.states(k) if checked or not _given(q.text, v)]
+        if found:
+            return found
+    return []
+
+
+@lru_cache(maxsize=512)
+def _question(text: str) -> tuple[str, frozenset[float]]:
+    numbers = set()
+    for m in re.finditer(r"(?<![\w.,])\d+(?:[ \u00a0]\d{3})*(?:[,.]\d+)?(?![\d])", text):
+        try:
+            numbers.add(float(m.group(0).replace(" ", "").replace("\u00a0", "").replace(",", ".")))
+        except ValueError:
+            pass
+    return fold(text.lower()), frozenset(numbers)
+
+
+def _given(question: str, v: Value) -> bool:
+    """The question states the value: the same number, or the same name from the start of a word
+    (the genitive "Bergs" holds "Berg")."""
+    asked, numbers = _question(question)
+    if v.number is not None:
+        return float(v.number) in numbers
+    name = fold(v.text.lower()).strip("() ")
+    return bool(name) and re.search(rf"(?<!\w){re.escape(name)}", asked) is not None
 
 
 MIN_SENTENCE = 12

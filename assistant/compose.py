@@ -11,7 +11,7 @@ import re
 from ingest.numbers import format_number
 
 from . import query as T
-from .candidates import Candidate, Rendered
+from .candidates import Candidate, Rendered, asked_values
 from .i18n import say
 from .query import AnalyzedQuery
 from .ranker import Scored
@@ -70,8 +70,7 @@ def _asked_value(q: AnalyzedQuery, c: Candidate):
     kind = q.answer_type
     if kind in (T.PASSAGE, T.DECISION):
         return None
-    options = c.states(kind) or ((c.states(T.AMOUNT) or c.states(T.VOTE)) if kind == T.COUNT else []) or \
-        (c.states(T.PERSON) if kind == T.PARTY else [])
+    options = asked_values(q, c)
     if not options:
         return None
     low = c.evidence.lower()

@@ -20,7 +20,7 @@ from index.text import fold, stem, words
 
 from . import query as T
 from .analysis import dates_in
-from .candidates import Candidate
+from .candidates import Candidate, asked_values
 from .query import AnalyzedQuery
 from .words import Vocabulary, compound_parts, vocabulary
 
@@ -214,21 +214,7 @@ def _typed(q: AnalyzedQuery, c: Candidate) -> list:
     kind = q.answer_type
     if kind == T.PASSAGE:
         return [c] if len(c.evidence) >= 40 else []
-    if kind == T.COUNT:  # a vote's result is counted too ("11 ja-röster mot 4 nej-röster")
-        return c.states(T.COUNT) or c.states(T.AMOUNT) or c.states(T.VOTE)
-    if kind == T.PERSON:
-        return _new(q, c.states(T.PERSON))
-    if kind == T.PARTY:
-        return _new(q, c.states(T.PARTY)) or _new(q, c.states(T.PERSON))
-    return c.states(kind)
-
-
-def _new(q: AnalyzedQuery, found: list) -> list:
-    """The names a question itself gives are not its answer: "Vilka yrkade avslag på Anna Berg (L):s
-    förslag?" is not answered by a sentence naming only Anna Berg (L). A name matches from the start of
-    a word, so that the genitive "Bergs" holds "Berg"."""
-    asked = fold(q.text.lower())
-    return [v for v in found if not re.search(rf"(?<![\w]){re.escape(fold(v.text.lower()).strip('()'))}", asked)]
+    return asked_values(q, c)
 
 
 def _nearness(text: str, typed: list, terms: list[str]) -> float:

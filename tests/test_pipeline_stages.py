@@ -161,6 +161,15 @@ def test_a_name_the_question_gives_is_not_its_answer():
     assert by["Anna Karlsson (M) och Johan Svensson (S) yrkar avslag."]["type_match"] == 1.0
 
 
+def test_a_number_the_question_gives_is_not_its_answer_unless_it_is_checked():
+    from assistant.candidates import asked_values
+
+    q, cands = _candidates("Hur många anbud kom in för etapp 4?", "Inför etapp 4 kom 12 anbud in.")
+    assert [v.number for v in asked_values(q, cands[0])] == [12]
+    q, cands = _candidates("Stämmer antalet anbud, 12, med protokollet?", "Inför etapp 4 kom 12 anbud in.")
+    assert q.answer_type == T.COUNT and 12 in [v.number for v in asked_values(q, cands[0])]
+
+
 def test_organisation_named_in_question_must_match_the_document():
     q, cands = _candidates("Vad kostar bokbussen i Simrishamn?", "Bokbussen kostar 4 500 tkr.")
     ev = Evidence(lambda s: 2.0, lambda s: "bokbussen kostar", lambda t: True,
