@@ -61,6 +61,8 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
         kinds = (T.COUNT, T.AMOUNT, T.VOTE)
     elif kind == T.PARTY:
         kinds = (T.PARTY, T.PERSON)
+    elif kind == T.PERSON:  # "vem vann upphandlingen?": a company may be the one asked for
+        kinds = (T.PERSON, T.ORG)
     else:
         kinds = (kind,)
     checked = q.legacy.intent == "consistency"

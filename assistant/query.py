@@ -19,9 +19,9 @@ from .analysis import Query, analyse
 from .words import content_words
 
 # answer types a candidate can state
-AMOUNT, PERCENT, COUNT, DATE, PERSON, PARTY, IDENTIFIER, VOTE, PLACE, DECISION, PASSAGE, DURATION = (
+AMOUNT, PERCENT, COUNT, DATE, PERSON, PARTY, IDENTIFIER, VOTE, PLACE, DECISION, PASSAGE, DURATION, ORG = (
     "amount", "percent", "count", "date", "person", "party", "identifier", "vote", "place", "decision", "passage",
-    "duration")
+    "duration", "organisation")
 NUMERIC_TYPES = {AMOUNT, PERCENT, COUNT}
 
 # a question about a vote; it asks for the result unless it asks for a share or a count of it
@@ -46,6 +46,10 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                       r"senast när|what date|which date|what year)\b", re.I)),
     (PLACE, re.compile(r"^\s*(var|where)\b|\b(vilken lokal|vilken plats|vilken adress|where)\b", re.I)),
     (PARTY, re.compile(r"\b(vilket parti|vilka partier|which part(y|ies))\b", re.I)),
+    # a company or an association asked for by its kind ("vilket bolag", "vilken leverantör")
+    (ORG, re.compile(r"\b(vilket|vilka|vilken) (bolag|företag|förening\w*|leverantör\w*|entreprenör\w*|"
+                     r"anbudsgivare\w*|aktör\w*)\b|\b(which|what) (company|companies|firm|supplier|"
+                     r"contractor|association)\b", re.I)),
     (PERSON, re.compile(r"\b(vilken person|vilka personer|vilka ledamöter|vilken ledamot|vem som|who)\b|"
                         r"^\s*(vem|who)\b|^\s*vilka\b(?=\s+(?:(?:två|tre|fyra|fem)\s+)?(?P<next>\w+))", re.I)),
     (DECISION, re.compile(r"\b(vad (beslutade|beslöt|föreslår|föreslog|föreslås|yrkade|ska)|vilket beslut|"
@@ -143,7 +147,7 @@ NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-z
 class AnalyzedQuery:
     text: str                         # as asked
     lang: str                         # "sv" | "en"
-    answer_type: str                  # amount, percent, count, duration, date, person, party, identifier, vote, place, decision, passage
+    answer_type: str                  # amount, percent, count, duration, date, person, party, organisation, identifier, vote, place, decision, passage
     operation: str | None             # sum | diff | share | growth | None
     terms: tuple[str, ...]            # content words (Swedish), as typed
     names: tuple[str, ...]            # capitalised names in the question ("Maria Nilsson", "Göteborg")

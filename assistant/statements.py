@@ -61,6 +61,11 @@ PARTY = re.compile(r"\((S|M|SD|V|C|KD|L|MP|D|SFP|Sfp|SAP)\)|\b(Socialdemokrat\w*
                    r"Vänsterpartiet|Centerpartiet|Kristdemokrat\w*|Liberal\w*|Miljöpartiet|Demokraterna)\b")
 IDENT = re.compile(r"\b[A-ZÅÄÖ]{2,8}[-/ ]?\d{2,4}[-/]\d{1,6}(?:[-/.]\d+)*\b|\b\d{1,4}/\d{2}\b|§\s*\d{1,4}|"
                    r"\b[A-ZÅÄÖ]{2,8}/\d{1,5}/[\d./]+\b|\(\d{3,6}\)|\b\d{4,6}\b(?=\s+[A-ZÅÄÖ][a-zåäö])")
+# a company or an association by its legal form: "Byggbolaget Norr AB", "JM AB", "Kommuninvest ek. för.",
+# "Stiftelsen Gamla Hem"
+COMPANY = re.compile(r"(?<![\wåäö])((?:[A-ZÅÄÖ][\wåäöé&.-]*\s+){1,4}(?:AB|Ab|HB|KB|Oy|Oyj|ASA|GmbH|Ltd|ek\. ?för\.?)"
+                     r"(?:\s*\(publ\))?|(?:Stiftelsen|Föreningen|Bostadsrättsföreningen)(?:\s+[A-ZÅÄÖ][\wåäöé&-]*){1,3})"
+                     r"(?![\wåäö])")
 PLACE = re.compile(r"\b(sammanträdesplats|mötesplats|plats och tid|plats:|lokal(en)?|sal(en)?|stadshuset|kommunhuset|"
                    r"rådhuset|digitalt|\w+(gatan|vägen|esplanaden|torget|platsen)\s*\d+)\b", re.I)
 DECISION = re.compile(r"\b(beslutar|beslutade|beslöt|föreslår|föreslås|föreslog|yrkar|yrkade|bifall\w*|avslå\w*|"
@@ -252,6 +257,8 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
         add(T.DURATION, m, WRITTEN[amount] if amount in WRITTEN else _number(amount), unit)
     for m in PARTY.finditer(sentence):
         add(T.PARTY, m, None, None)
+    for m in COMPANY.finditer(sentence):
+        add(T.ORG, m, None, None)
     for m in PERSON.finditer(sentence):
         if name_like(m.group(1).split()[-1]) and not re.match(rf"(?:{MONTHS})\b", m.group(1).split()[-1], re.I):
             add(T.PERSON, m, None, None)

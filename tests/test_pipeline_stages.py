@@ -35,6 +35,18 @@ def test_answer_types_follow_the_question_word():
     assert answer_type("Var hölls sammanträdet?") == T.PLACE
     assert answer_type("How much will the council pay in 2028?") == T.AMOUNT
     assert answer_type("Vad handlar ärendet om?") == T.PASSAGE
+    assert answer_type("Vilket bolag fick uppdraget?") == T.ORG
+    assert answer_type("Which company won the tender?") == T.ORG
+
+
+def test_a_company_is_named_by_its_legal_form_and_may_answer_who():
+    found = [(v.kind, v.text) for v in values("Nämnden utser Byggbolaget Norr AB och Stiftelsen Gamla Hem till "
+                                               "parter; Anna Karlsson undertecknar.")]
+    assert (T.ORG, "Byggbolaget Norr AB") in found and (T.ORG, "Stiftelsen Gamla Hem") in found
+    from assistant.candidates import asked_values
+
+    q, cands = _candidates("Vem vann tävlingen?", "Tävlingen vanns av Byggbolaget Norr AB.")
+    assert [v.text for v in asked_values(q, cands[0])] == ["Byggbolaget Norr AB"]
 
 
 def test_vilka_asks_who_before_a_verb_and_what_before_a_noun():
