@@ -91,7 +91,12 @@ def _given(question: str, v: Value) -> bool:
     if v.number is not None:
         return float(v.number) in numbers
     name = fold(v.text.lower()).strip("() ")
-    return bool(name) and re.search(rf"(?<!\w){re.escape(name)}", asked) is not None
+    at = asked.find(name) if name else -1
+    while at >= 0:
+        if at == 0 or not asked[at - 1].isalnum():
+            return True
+        at = asked.find(name, at + 1)
+    return False
 
 
 MIN_SENTENCE = 12
