@@ -52,16 +52,16 @@ class Candidate:
 
 def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     """The values of the asked type a candidate states (a count may be stated as an amount or a vote
-    result; a party by a person's party label), less those the question itself gives: "Hur stor vikt
-    fick priset i etapp 4?" is not answered by "etapp 4", nor "Vilka yrkade avslag på Anna Berg (L):s
-    förslag?" by Anna Berg. A question checking a value it states ("Stämmer det att … 5 mnkr?") may be
+    result; a party by a person's party label), less those the question itself gives: "Hur många platser
+    har förskolan på Tallvägen 3?" is not answered by "3", nor "Vilka talade emot Anna Berg (L):s
+    motion?" by Anna Berg. A question checking a value it states ("Stämmer det att … 5 mnkr?") may be
     answered by that value."""
     kind = q.answer_type
     if kind == T.COUNT:
         kinds = (T.COUNT, T.AMOUNT, T.VOTE)
     elif kind == T.PARTY:
         kinds = (T.PARTY, T.PERSON)
-    elif kind == T.PERSON:  # "vem vann upphandlingen?": a company may be the one asked for
+    elif kind == T.PERSON:  # "vem levererar systemet?": a company may be the one asked for
         kinds = (T.PERSON, T.ORG)
     else:
         kinds = (kind,)

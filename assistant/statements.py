@@ -41,7 +41,7 @@ WRITTEN = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6
 # longest first, so that "femton" is not read as "fem"
 _WORDS = "|".join(sorted(WRITTEN, key=len, reverse=True))
 VOTE_NUM = r"(\d+|" + _WORDS + r")"
-# a count or a share in words: "åtta anbud", "Nio procent"; "en"/"ett" are the articles, not counts
+# a count or a share in words: "elva ansökningar", "Tre procent"; "en"/"ett" are the articles, not counts
 WRITTEN_PERCENT = re.compile(rf"(?<![\wåäö-])({_WORDS})\s+procent(?:enheter)?(?![\wåäö])", re.I)
 WRITTEN_COUNT = re.compile(rf"(?<![\wåäö-])({'|'.join(w for w in sorted(WRITTEN, key=len, reverse=True) if WRITTEN[w] > 1)})"
                            r"\s+([a-zåäö][a-zåäö-]{2,})", re.I)
