@@ -17,7 +17,7 @@ from ingest.model import Chunk
 
 from . import query as T
 from .query import AnalyzedQuery
-from .statements import BULLET, Sentence, Value, has_decision, split_sentences, values
+from .statements import BULLET, NUM, Sentence, Value, has_decision, parse_number, split_sentences, values
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,9 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
 
 @lru_cache(maxsize=512)
 def _question(text: str) -> tuple[str, frozenset[float]]:
-    numbers = set()
-    for m in re.finditer(r"(?<![\w.,])\d+(?:[ \u00a0]\d{3})*(?:[,.]\d+)?(?![\d])", text):
-        try:
-            numbers.add(float(m.group(0).replace(" ", "").replace("\u00a0", "").replace(",", ".")))
-        except ValueError:
-            pass
-    return fold(text.lower()), frozenset(numbers)
+    """The question folded, and the numbers it states, read as a sentence's numbers are read."""
+    numbers = (parse_number(m.group(0)) for m in re.finditer(NUM, text))
+    return fold(text.lower()), frozenset(n for n in numbers if n is not None)
 
 
 def _given(question: str, v: Value) -> bool:

@@ -30,7 +30,7 @@ from ingest.numbers import format_number
 
 from . import query as T
 from .candidates import Candidate, Rendered
-from .compose import Citations, render_sentence
+from .compose import Citations, render_sentence, shown, subtract
 from .i18n import say
 from .query import AnalyzedQuery
 from .schemas import FigureOut, FigureRow
@@ -217,23 +217,18 @@ def _compared(q: AnalyzedQuery, a: Candidate, b: Candidate, va: Value, vb: Value
     (a, va), (b, vb) = sorted([(a, va), (b, vb)], key=lambda p: (p[0].source, p[0].start))
     unit = va.unit
 
-    def shown(n: float) -> str:
-        return format_number(n) + ("%" if unit == "%" else f" {unit}" if unit else "")
-
     def render(cites: Citations) -> Rendered:
         ia = cites.add(a.source, a.title, a.section, a.evidence, a.page, a.start, a.end)
         ib = cites.add(b.source, b.title, b.section, b.evidence, b.page, b.start, b.end)
         quotes = f"”{a.evidence.strip()}” [{ia}] ”{b.evidence.strip()}” [{ib}]"
         if va.number == vb.number:
-            return Rendered(f"{say(q.lang, 'values_agree', value=shown(va.number), a=ia, b=ib)} {quotes}")
-        hi, lo = sorted([va.number, vb.number], reverse=True)
-        diff = round(hi - lo, 6)
-        formula = f"{format_number(hi)} − {format_number(lo)}"
+            return Rendered(f"{say(q.lang, 'values_agree', value=shown(va.number, unit), a=ia, b=ib)} {quotes}")
+        _, diff, formula = subtract([(va, a), (vb, b)])
         rows = [FigureRow(label=_label(a, va), value=va.number, unit=unit, citation=ia),
                 FigureRow(label=_label(b, vb), value=vb.number, unit=unit, citation=ib)]
         fig = FigureOut(label=_label(a, va), value=diff, unit=unit, formula=formula, citations=[ia, ib], rows=rows)
-        text = say(q.lang, "values_differ", first=shown(va.number), second=shown(vb.number), a=ia, b=ib,
-                   diff=shown(diff), formula=formula)
+        text = say(q.lang, "values_differ", first=shown(va.number, unit), second=shown(vb.number, unit), a=ia,
+                   b=ib, diff=shown(diff, unit), formula=formula)
         return Rendered(f"{text} {quotes}", (fig,))
 
     joined = _joined("pair", [a, b], render, cover)
@@ -242,8 +237,8 @@ def _compared(q: AnalyzedQuery, a: Candidate, b: Candidate, va: Value, vb: Value
 
 def _coverage(terms: list[str], statements: list[Candidate]) -> tuple[dict[int, frozenset], dict[str, float]]:
     """Which of the question's words each statement (or its heading) has, and each word's weight:
-    a word few statements have names what is asked ("sekreterare"); one most have is context
-    ("styrelsen", the document's own town in every letterhead)."""
+    a word few statements have names what is asked ("protokollförare"); one most have is context
+    (the body's name, the document's own town in every letterhead)."""
     covers = {id(c): frozenset(t for t in terms if vocabulary(c.evidence + " " + c.context).has(t))
               for c in statements}
     df = {t: sum(1 for c in statements if t in covers[id(c)]) for t in terms}
@@ -325,10 +320,7 @@ def _numbers(c: Candidate) -> list[Value]:
 
 def _computed(q: AnalyzedQuery, op: str, operands: list[tuple[Value, Candidate]]) -> Candidate:
     if op == "diff":
-        (a, ca), (b, cb) = sorted(operands, key=lambda p: -p[0].number)
-        value = round(a.number - b.number, 6)
-        formula = f"{format_number(a.number)} − {format_number(b.number)}"
-        operands = [(a, ca), (b, cb)]
+        operands, value, formula = subtract(operands)
     else:
         value = round(sum(v.number for v, _ in operands), 6)
         formula = " + ".join(format_number(v.number) for v, _ in operands)
@@ -338,14 +330,13 @@ def _computed(q: AnalyzedQuery, op: str, operands: list[tuple[Value, Candidate]]
 
     def render(cites: Citations) -> Rendered:
         ids = {id(c): cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in parts}
-        shown = format_number(value) + (f" {unit}" if unit and unit != "%" else ("%" if unit == "%" else ""))
         refs = "".join(f"[{ids[id(c)]}]" for c in parts)
         rows = [FigureRow(label=_label(c, v), value=v.number, unit=unit, citation=ids[id(c)]) for v, c in operands]
         fig = FigureOut(label=_label(operands[0][1], operands[0][0]), value=value, unit=unit, formula=formula,
                         citations=list(ids.values()), rows=rows)
         key = "difference" if op == "diff" else "sum_of"
         quotes = " ".join(f"”{c.evidence.strip()}” [{ids[id(c)]}]" for c in parts)
-        return Rendered(f"{say(q.lang, key, value=shown, formula=formula)} {refs}. {quotes}", (fig,))
+        return Rendered(f"{say(q.lang, key, value=shown(value, unit), formula=formula)} {refs}. {quotes}", (fig,))
 
     computed = Value(kind, format_number(value), value, unit, 0)
     joined = _joined("arithmetic", parts, render, 0.5)
@@ -401,7 +392,7 @@ def read_tallies(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidat
 
 def _tallied(q: AnalyzedQuery, c: Candidate, stated: str, t: Tally, value: float, formula: str, kind: str,
              unit: str | None, key: str, side: str) -> Candidate:
-    shown = format_number(value)
+    written = format_number(value)
     counts = [("ja", t.yes), ("nej", t.no)] + ([("avstår", t.abstain)] if t.abstain is not None else [])
 
     def render(cites: Citations) -> Rendered:
@@ -409,7 +400,7 @@ def _tallied(q: AnalyzedQuery, c: Candidate, stated: str, t: Tally, value: float
         rows = [FigureRow(label=label, value=float(count), unit=None, citation=n) for label, count in counts]
         fig = FigureOut(label=_label(c, c.states(T.VOTE)[0]) or stated[:80], value=value, unit=unit, formula=formula,
                         citations=[n], rows=rows)
-        return Rendered(f"{say(q.lang, key, value=shown, formula=formula, side=side)} [{n}]: ”{stated}”", (fig,))
+        return Rendered(f"{say(q.lang, key, value=written, formula=formula, side=side)} [{n}]: ”{stated}”", (fig,))
 
     return replace(c, reader="arithmetic", evidence=stated, confidence=0.5, render=render,
-                   values=(Value(kind, shown, value, unit, 0),) + c.values)
+                   values=(Value(kind, written, value, unit, 0),) + c.values)

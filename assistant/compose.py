@@ -123,6 +123,18 @@ def compose(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> tuple[s
     return "\n\n".join(parts), figures, warnings
 
 
+def subtract(operands: list[tuple]) -> tuple[list[tuple], float, str]:
+    """Two stated values, each with what states it: the larger first, their difference, and the
+    formula as shown ("12 540 − 12 450"). The one subtraction of the answers computed from text."""
+    (a, ca), (b, cb) = sorted(operands, key=lambda p: -p[0].number)
+    return [(a, ca), (b, cb)], round(a.number - b.number, 6), f"{format_number(a.number)} − {format_number(b.number)}"
+
+
+def shown(value: float, unit: str | None) -> str:
+    """A figure as an answer writes it: "90 kr", "4,5%", "12"."""
+    return format_number(value) + ("%" if unit == "%" else f" {unit}" if unit else "")
+
+
 def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Rendered | None:
     """A difference asked for and stated by no table: the first two values of the asked kind and the
     same unit, in the lead sentence (in its order) and then the next best sentences, subtracted,
@@ -143,18 +155,15 @@ def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Ren
             break
     if len(picked) < 2:
         return None
-    (a, ca), (b, cb) = sorted(picked, key=lambda p: -p[0].number)
-    value = round(a.number - b.number, 6)
+    [(a, ca), (b, cb)], value, formula = subtract(picked)
     ids = [cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in (ca, cb)]
     unit = a.unit if kind == T.AMOUNT else None
-    formula = f"{format_number(a.number)} − {format_number(b.number)}"
-    shown = format_number(value) + (f" {unit}" if unit else "")
     refs = "".join(f"[{i}]" for i in dict.fromkeys(ids))
     label = _label(ca, a)
     fig = FigureOut(label=label, value=value, unit=unit, formula=formula, citations=list(dict.fromkeys(ids)),
                     rows=[FigureRow(label=_label(ca, a), value=a.number, unit=unit, citation=ids[0]),
                           FigureRow(label=_label(cb, b), value=b.number, unit=unit, citation=ids[1])])
-    return Rendered(f"{say(q.lang, 'difference', value=shown, formula=formula)} {refs}.", (fig,))
+    return Rendered(f"{say(q.lang, 'difference', value=shown(value, unit), formula=formula)} {refs}.", (fig,))
 
 
 def _render(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool) -> Rendered:

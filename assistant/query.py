@@ -107,7 +107,7 @@ def _asked(question: str) -> tuple[str, str]:
         return (AMOUNT if _MONEY_OBJECT.search(question) else COUNT), m.group(0)
     m = WHICH.search(question)
     if m and any(MONEY_NOUN.search(w) for w in m.group(1, 2) if w):
-        return AMOUNT, m.group(0)  # "vilken årshyra", "vilket hyresbelopp", "vilka bidrag": a sum of money
+        return AMOUNT, m.group(0)  # "vilken månadshyra", "vilket hyresbelopp", "vilka bidrag": a sum of money
     return PASSAGE, ""
 
 
@@ -116,9 +116,9 @@ CHECKED = re.compile(r"^\s*(?:stämmer|överensstämmer|does|do|is)\s+(?:the\s+)
 
 
 def _checked_subject(question: str) -> tuple[str, str] | None:
-    """The type of the value a consistency question checks, read from its subject ("summan",
-    "kostnaden" → amount, "andelen" → percent, "antal…" → count); what the value is compared with
-    ("mellan texten och tabellen") is its topic, not what it asks for."""
+    """The type of the value a consistency question checks, read from its subject (a sum or a cost →
+    amount, a share → percent, a number of … → count); what the value is compared with ("i
+    protokollet och i bilagan") is its topic, not what it asks for."""
     m = CHECKED.search(question)
     if not m:
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.lexicon import name_like
-from ingest.numbers import parse_number
+from ingest import numbers
 from index.text import STOPWORDS
 
 from . import query as T
@@ -38,12 +38,12 @@ WRITTEN = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6
            "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15, "sexton": 16, "sjutton": 17,
            "arton": 18, "nitton": 19, "tjugo": 20, "trettio": 30, "fyrtio": 40, "femtio": 50, "sextio": 60,
            "sjuttio": 70, "åttio": 80, "nittio": 90, "hundra": 100}
-# longest first, so that "femton" is not read as "fem"
-_WORDS = "|".join(sorted(WRITTEN, key=len, reverse=True))
+_LONGEST_FIRST = sorted(WRITTEN, key=len, reverse=True)  # so that "femton" is not read as "fem"
+_WORDS = "|".join(_LONGEST_FIRST)
 VOTE_NUM = r"(\d+|" + _WORDS + r")"
-# a count or a share in words: "elva ansökningar", "Tre procent"; "en"/"ett" are the articles, not counts
+# a count or a share in words: "elva förskolor", "Tre procent"; "en"/"ett" are the articles, not counts
 WRITTEN_PERCENT = re.compile(rf"(?<![\wåäö-])({_WORDS})\s+procent(?:enheter)?(?![\wåäö])", re.I)
-WRITTEN_COUNT = re.compile(rf"(?<![\wåäö-])({'|'.join(w for w in sorted(WRITTEN, key=len, reverse=True) if WRITTEN[w] > 1)})"
+WRITTEN_COUNT = re.compile(rf"(?<![\wåäö-])({'|'.join(w for w in _LONGEST_FIRST if WRITTEN[w] > 1)})"
                            r"\s+([a-zåäö][a-zåäö-]{2,})", re.I)
 # a length of time: "10 år", "ett 5-årigt avtal", "tre månader", "inom två veckor"
 DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{_WORDS})[\s-]*"
@@ -186,9 +186,10 @@ def _sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
-def _number(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
+    """A number as printed ("1 234,5", "−3"), or None."""
     try:
-        return parse_number(text.replace("−", "-").replace("–", "-"))
+        return numbers.parse_number(text.replace("−", "-").replace("–", "-"))
     except Exception:  # noqa: BLE001
         return None
 
@@ -243,18 +244,18 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
         if not YEAR_LIKE.match(m.group(0).strip("()")):
             add(T.IDENTIFIER, m, None, None)
     for m in PERCENT.finditer(sentence):
-        add(T.PERCENT, m, _number(m.group(1)), "%")
+        add(T.PERCENT, m, parse_number(m.group(1)), "%")
     for m in WRITTEN_PERCENT.finditer(sentence):
         add(T.PERCENT, m, float(WRITTEN[m.group(1).lower()]), "%")
     for m in MONEY.finditer(sentence):
-        add(T.AMOUNT, m, _number(m.group(1)), _money_unit(m.group(2)))
+        add(T.AMOUNT, m, parse_number(m.group(1)), _money_unit(m.group(2)))
     for m in MONEY_PREFIX.finditer(sentence):
-        add(T.AMOUNT, m, _number(m.group(1)), "euro" if "€" in m.group(0) or "EUR" in m.group(0).upper() else "kr")
+        add(T.AMOUNT, m, parse_number(m.group(1)), "euro" if "€" in m.group(0) or "EUR" in m.group(0).upper() else "kr")
     for m in DURATION.finditer(sentence):
         amount = m.group(1).lower()
         unit = m.group(2).lower()
         unit = "år" if unit.startswith("år") else {"mån": "månader", "vec": "veckor", "dag": "dagar"}.get(unit[:3], "timmar")
-        add(T.DURATION, m, WRITTEN[amount] if amount in WRITTEN else _number(amount), unit)
+        add(T.DURATION, m, WRITTEN[amount] if amount in WRITTEN else parse_number(amount), unit)
     for m in PARTY.finditer(sentence):
         add(T.PARTY, m, None, None)
     for m in COMPANY.finditer(sentence):
@@ -274,7 +275,7 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
             continue
         if raw.lstrip().startswith(("-", "−", "–")) and BULLET.match(sentence[:m.end()]):
             continue  # "- 3,5 tjänster": a list bullet, not a minus sign
-        n = _number(raw)
+        n = parse_number(raw)
         if n is None:
             continue
         if table_unit:

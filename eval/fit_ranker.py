@@ -62,6 +62,16 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
     return rows
 
 
+def _pairwise(X: list, y: list, w: list) -> Ranker:
+    """The order model: a logistic regression on feature differences (right minus wrong), no bias."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False)
+    weights = np.asarray(w)
+    model.fit(np.asarray(X), np.asarray(y), sample_weight=weights * len(weights) / weights.sum())
+    return Ranker(dict(zip(FEATURES, model.coef_[0].tolist())), 0.0)
+
+
 def fit(rows: list[dict]) -> Ranker:
     from sklearn.linear_model import LogisticRegression
 
@@ -79,10 +89,7 @@ def fit(rows: list[dict]) -> Ranker:
                 w.extend([1.0 / (len(pos) * len(neg))] * 2)
     if not X:
         return Ranker.load(Path("/nonexistent"))
-    model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False)
-    weights = np.asarray(w)
-    model.fit(np.asarray(X), np.asarray(y), sample_weight=weights * len(weights) / weights.sum())
-    ranker = Ranker(dict(zip(FEATURES, model.coef_[0].tolist())), 0.0)
+    ranker = _pairwise(X, y, w)
     # stage 1b, the hard negatives: only the top of a ranking is read, so the pairs that matter most
     # are a question's best right candidate against the wrong ones scoring highest so far. They are
     # added to all pairs (not instead of them), and the model is fitted once more.
@@ -98,10 +105,7 @@ def fit(rows: list[dict]) -> Ranker:
             X.extend([d, -d])
             y.extend([1, 0])
             w.extend([1.0 / len(hardest)] * 2)
-    model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False)
-    weights = np.asarray(w)
-    model.fit(np.asarray(X), np.asarray(y), sample_weight=weights * len(weights) / weights.sum())
-    ranker = Ranker(dict(zip(FEATURES, model.coef_[0].tolist())), 0.0)
+    ranker = _pairwise(X, y, w)
     # stage 2: is the best candidate right? (per question; abstention questions are never right)
     AX, ay = [], []
     for r in rows:

@@ -132,9 +132,9 @@ def render_grid(lines: list[PdfLine]) -> list[str]:
 
 
 # -- a table whose column headings are stacked over its numbers --------------------------------
-# "Utfall hittills i år | Budget för helåret | Prognos helår" printed as centred words on
-# several short lines over "Antal ärenden 412 398 420": read line by line the headings
-# interleave ("Utfall Budget hittills för Prognos …"); read by the columns their numbers stand
+# "Besök hittills i år | Samma period i fjol | Bedömning för året" printed as centred words on
+# several short lines over "Antal besök 412 398 420": read line by line the headings
+# interleave ("Besök Samma hittills period Bedömning …"); read by the columns their numbers stand
 # in, each heading is whole again.
 
 NUMBER_CELL = re.compile(r"[−–-]?\(?\d{1,3}(?:[\u00a0\u202f ]\d{3})*(?:[.,]\d+)?\)?(?:\s?%)?")
@@ -143,7 +143,7 @@ MAX_HEADING_WORDS = 6   # per line: a line of running text has more
 
 
 def _numbers_of(line: PdfLine) -> list[tuple[Word, ...]] | None:
-    """The numeric cells that end a row with a text label ("Antal ärenden | 412 | 398"),
+    """The numeric cells that end a row with a text label ("Antal besök | 412 | 398"),
     or None when the line is no such row (at least two numbers)."""
     cells = line.cells()
     k = len(cells)

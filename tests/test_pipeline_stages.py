@@ -388,14 +388,14 @@ def test_a_letterheads_phone_number_and_postcode_are_no_figures():
 
 
 def test_a_consistency_question_asks_for_the_type_of_its_subject():
-    assert analyze("Stämmer summan för stadens del överens mellan texten och tabellen i § 12?"
+    assert analyze("Stämmer summan för kommunens del i protokollet med bilagan i § 12?"
                    ).answer_type == T.AMOUNT
     assert analyze("Stämmer antalet ledamöter i protokollet med närvarolistan?").answer_type == T.COUNT
     assert analyze("Stämmer andelen i texten med tabellen?").answer_type == T.PERCENT
 
 
 def test_which_and_a_money_noun_asks_for_an_amount():
-    assert answer_type("Vilken årshyra betalar föreningen för lokalen?") == T.AMOUNT
+    assert answer_type("Vilken månadshyra betalar klubben för lokalen?") == T.AMOUNT
     assert answer_type("Vilket hyresbelopp gäller från 1 juli?") == T.AMOUNT
     assert answer_type("Vilka bidrag beviljades 2025?") == T.AMOUNT
     assert answer_type("Vilken kommun betalar hyran?") == T.PASSAGE  # "kommun" is governed, not "hyran"
