@@ -57,8 +57,8 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     motion?" by Anna Berg. A question checking a value it states ("Stämmer det att … 5 mnkr?") may be
     answered by that value."""
     kind = q.answer_type
-    if kind == T.COUNT:
-        kinds = (T.COUNT, T.AMOUNT, T.VOTE)
+    if kind == T.COUNT:  # a count of votes is read from the vote's result before any other number near it
+        kinds = (T.VOTE, T.COUNT, T.AMOUNT) if T.ABOUT_VOTE.search(q.text) else (T.COUNT, T.AMOUNT, T.VOTE)
     elif kind == T.PARTY:
         kinds = (T.PARTY, T.PERSON)
     elif kind == T.PERSON:  # "vem levererar systemet?": a company may be the one asked for

@@ -273,6 +273,8 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
                 out.append(_computed(q, "sum", [(v, c) for v in vals]))
         return out[:4]
     seen = set()
+    rel = {id(c): relevance(q, c) for c in pool}
+    found: list[tuple[float, Candidate]] = []
     for i, a in enumerate(pool):
         for b in pool[i:]:
             if a is not b and _overlaps(a, b):
@@ -285,10 +287,11 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
                     if key in seen:
                         continue
                     seen.add(key)
-                    out.append(_computed(q, "diff", [(va, a), (vb, b)]))
-    # the values nearest the question's words first; a bounded number
-    out.sort(key=lambda c: -relevance(q, c))
-    return out[:6]
+                    found.append(((rel[id(a)] + rel[id(b)]) / 2, _computed(q, "diff", [(va, a), (vb, b)])))
+    # the differences of the statements nearest the question's words first (each statement by its
+    # own words: two statements together always cover more of them than one); a bounded number
+    found.sort(key=lambda x: -x[0])
+    return [c for _, c in found[:6]]
 
 
 def _list_values(c: Candidate) -> list[Value]:

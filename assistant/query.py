@@ -28,8 +28,10 @@ NUMERIC_TYPES = {AMOUNT, PERCENT, COUNT}
 ABOUT_VOTE = re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsiffr\w*|hur (gick|utföll) (röstning|omröstning)\w*|"
                         r"how did .* vote|vote\w*)\b", re.I)
 _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
+    # (a percentile is a value of a distribution, not a share: "90:e percentilen")
     (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
-                         r"procent\w*|what (share|percentage|proportion)|how many percent|percent\w*)\b", re.I)),
+                         r"procent(?!il)\w*|what (share|percentage|proportion)|how many percent|"
+                         r"percent(?!il)\w*)\b", re.I)),
     (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(\w*nummer|dnr|"
                             r"paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),

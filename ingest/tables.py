@@ -273,15 +273,23 @@ def parse_number_rows(lines: list[Line], header_lines: list[str]) -> tuple[list[
             if label and pending_label:
                 group, pending_label = " ".join(pending_label), []  # a group heading, not a label
             full_label = " ".join([*pending_label, label]).strip()
-            parsed.append((full_label, nums, pending_start if pending_start is not None else ln.start, ln, group))
+            parsed.append((full_label, nums, pending_start if pending_start is not None else ln.start, ln, group,
+                           tuple(pending_label)))
             pending_label, pending_start = [], None
         else:
             pending_label.append(s)
             pending_start = ln.start if pending_start is None else pending_start
-    columns = _header_columns(header_lines) or choose_columns([p[1] for p in parsed])
+    laid = [_laid_out(p[3].text) for p in parsed]
+    aligned = len(parsed) >= 2 and all(laid) and len({len(x[1]) for x in laid if x}) == 1
+    columns = len(laid[0][1]) if aligned else (_header_columns(header_lines) or choose_columns([p[1] for p in parsed]))
     labels, caption = column_labels(header_lines, columns)
     rows = []
-    for label, nums, start, ln, group in parsed:
+    for (label, nums, start, ln, group, pending), wide in zip(parsed, laid):
+        if aligned:  # the gaps between the columns say where each number ends
+            label = " ".join(x for x in (*pending, wide[0]) if x)
+            rows.append(TableRow(label, wide[2], wide[1], start, ln.end, ln.clean,
+                                 is_total=bool(TOTAL_LABEL.match(label)), group=group))
+            continue
         take, values, uncertain = split_row(nums, columns)
         if take:
             label = (label + " " + " ".join(nums[:take])).strip()
@@ -291,6 +299,23 @@ def parse_number_rows(lines: list[Line], header_lines: list[str]) -> tuple[list[
                              is_total=bool(TOTAL_LABEL.match(label)), uncertain=uncertain, group=group))
     unit = units.pop() if len(units) == 1 else None
     return labels, caption, rows, unit
+
+
+FENCE = re.compile(r"^(```|~~~)")   # a markdown code fence around a table is no header of it
+WIDE_GAP = re.compile(r"\s{2,}|\t")
+
+
+def _laid_out(raw: str) -> tuple[str, list[float], list[str]] | None:
+    """A row of text laid out in columns (as `pdftotext -layout` writes a table: cells apart by two
+    spaces or more): its label and one number per cell ("E      32 850     44 900" is two
+    numbers, not one, three or four). None when the line is not laid out so."""
+    cells = [c for c in WIDE_GAP.split(TAGS.sub("", raw).strip()) if c]
+    if len(cells) < 3:
+        return None
+    values = [parse_number(c.rstrip("%").strip()) for c in cells[1:]]
+    if any(v is None for v in values) or parse_number(cells[0]) is not None:
+        return None
+    return cells[0].strip(), [float(v) for v in values], cells[1:]
 
 
 def _header_columns(header_lines: list[str]) -> int | None:
@@ -399,7 +424,7 @@ def parse_table(block: Block, source: str, table_no: int, section_path: list[str
             while j > 0 and lines[j - 1].clean:
                 j -= 1
             first_row = max(0, j)
-        header = [ln.clean for ln in lines[:first_row]]
+        header = [ln.clean for ln in lines[:first_row] if not FENCE.match(ln.clean)]
         columns, caption, rows, unit = parse_number_rows(lines[first_row:], header)
     if not rows:
         return None

@@ -107,6 +107,16 @@ def test_a_difference_of_two_stated_amounts_is_computed_with_both_cited():
     assert "17 mnkr" in answer
 
 
+def test_a_difference_within_one_statement_comes_before_one_across_two_that_only_add_words():
+    # two statements together always have more of the question's words than one: the statement that
+    # states both values decides, not the union of two unrelated ones
+    q, cands = _read("Med hur mycket sänks färdtjänstavgiften för invånare över 65 år enligt beslutet?",
+                     ("a.md", "Avgifter", "Beslutet innebär att avgiften sänks från 350 kronor till 300 kronor per resa."),
+                     ("a.md", "Avgifter", "Färdtjänsten används av invånare över 65 år och kostar 120 kronor per invånare."))
+    computed = read_arithmetic(q, cands)
+    assert computed[0].values[0].number == 50 and computed[0].evidence.count("…") == 0
+
+
 def test_a_value_stated_twice_with_a_small_difference_is_found_and_the_difference_computed():
     q, cands = _read("Stämmer hyran för lokalen Ekan mellan avtalet och beslutet?",
                      ("a.md", "Avtal", "Hyran för lokalen Ekan är 12 450 kronor per månad.\n\n"

@@ -37,6 +37,9 @@ def test_answer_types_follow_the_question_word():
     assert answer_type("Vad handlar ärendet om?") == T.PASSAGE
     assert answer_type("Vilket bolag fick uppdraget?") == T.ORG
     assert answer_type("Which company won the tender?") == T.ORG
+    # a percentile is a value of a distribution, not a share; percentage points are a share
+    assert answer_type("Vilken månadslön ligger vid 25:e percentilen för undersköterskor?") != T.PERCENT
+    assert answer_type("Med hur många procentenheter ökade andelen elever?") == T.PERCENT
 
 
 def test_a_company_is_named_by_its_legal_form_and_may_answer_who():
@@ -400,3 +403,13 @@ def test_which_and_a_money_noun_asks_for_an_amount():
     assert answer_type("Vilka bidrag beviljades 2025?") == T.AMOUNT
     assert answer_type("Vilken kommun betalar hyran?") == T.PASSAGE  # "kommun" is governed, not "hyran"
     assert answer_type("Vilket beslut fattades om bidraget?") == T.DECISION
+
+
+def test_a_count_of_votes_is_read_from_the_vote_not_from_a_number_beside_it():
+    from assistant.candidates import asked_values
+
+    q, cands = _candidates("Hur många röster fick förslaget om ett nytt ridhus?",
+                           "Ordföranden ställer två förslag mot varandra och finner att fullmäktige med 31 ja-röster "
+                           "mot 18 nej-röster bifaller förslaget om ett nytt ridhus.")
+    assert q.answer_type == T.COUNT
+    assert asked_values(q, cands[0])[0].kind == T.VOTE

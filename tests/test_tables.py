@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ingest.pipeline import parse_document
 from ingest.readers import read_document
@@ -86,3 +87,23 @@ def test_chunks_keep_offsets(docs):
     for doc in docs.values():
         for c in doc.chunks:
             assert doc.text[c.start:c.end] == c.text
+
+
+def _swedish(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1_000, 999_999), st.integers(1_000, 999_999)), min_size=2, max_size=8))
+def test_a_table_laid_out_in_columns_is_read_by_its_gaps(rows):
+    """`pdftotext -layout` writes a table as text with wide gaps between the cells: "A   25 250   30 700"
+    is two numbers (not 25, 250, 30 and 700, nor 25 250 30 and 700) however the digits group."""
+    from ingest.tables import find_blocks, parse_table
+
+    lines = [f"{chr(65 + i)}{' ' * 8}{_swedish(a)}{' ' * 5}{_swedish(b)}" for i, (a, b) in enumerate(rows)]
+    text = "Lönegrupp lägsta lön högsta lön\n\n```\n" + "\n".join(lines) + "\n```\n"
+    blocks = [b for b in find_blocks(text, 0, len(text), False) if b.kind == "table"]
+    table = parse_table(blocks[0], "doc.txt", 1, ["Löner"], None, "")
+    assert [(r.label, r.values) for r in table.rows] == [(chr(65 + i), [float(a), float(b)])
+                                                         for i, (a, b) in enumerate(rows)]
+    assert not any("```" in c for c in table.columns)  # a code fence is no column header
