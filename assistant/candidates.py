@@ -17,7 +17,7 @@ from ingest.model import Chunk
 
 from . import query as T
 from .query import AnalyzedQuery
-from .statements import BULLET, NUM, Sentence, Value, has_decision, parse_number, split_sentences, values
+from .statements import BULLET, MONEY_UNIT, NUM, Sentence, Value, has_decision, parse_number, split_sentences, values
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     kind = q.answer_type
     if kind == T.COUNT:  # a count of votes is read from the vote's result before any other number near it
         kinds = (T.VOTE, T.COUNT, T.AMOUNT) if T.ABOUT_VOTE.search(q.text) else (T.COUNT, T.AMOUNT, T.VOTE)
+        if _COUNTED.search(" ".join(q.asks)) and not _MONEY_ASKED.search(q.text):
+            # "hur många sammanträden" counts things: no sum of money answers it ("hur stort", a
+            # magnitude, may be either)
+            kinds = tuple(k for k in kinds if k != T.AMOUNT)
     elif kind == T.PARTY:
         kinds = (T.PARTY, T.PERSON)
     elif kind == T.PERSON:  # "vem levererar systemet?": a company may be the one asked for
@@ -71,6 +75,10 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
         if found:
             return found
     return []
+
+
+_COUNTED = re.compile(r"\b(många|antal\w*|many|number)\b", re.I)
+_MONEY_ASKED = re.compile(rf"\b{MONEY_UNIT}(?![\wåäö])", re.I)
 
 
 @lru_cache(maxsize=512)

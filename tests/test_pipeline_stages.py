@@ -413,3 +413,16 @@ def test_a_count_of_votes_is_read_from_the_vote_not_from_a_number_beside_it():
                            "mot 18 nej-röster bifaller förslaget om ett nytt ridhus.")
     assert q.answer_type == T.COUNT
     assert asked_values(q, cands[0])[0].kind == T.VOTE
+
+
+def test_a_count_of_things_is_not_answered_by_a_sum_of_money():
+    from assistant.candidates import asked_values
+
+    q, cands = _candidates("Hur många brandstationer har räddningstjänsten?",
+                           "Räddningstjänstens arvoden uppgick till 180 tkr.")
+    assert q.answer_type == T.COUNT and asked_values(q, cands[0]) == []
+    # a magnitude ("hur stort") may be a sum of money, and so may a count of kronor
+    q, cands = _candidates("Hur stort var räddningstjänstens överskott?", "Överskottet uppgick till 180 tkr.")
+    assert [v.number for v in asked_values(q, cands[0])] == [180]
+    q, cands = _candidates("Hur många kronor fick räddningstjänsten?", "Räddningstjänsten fick 180 tkr.")
+    assert [v.number for v in asked_values(q, cands[0])] == [180]
