@@ -31,6 +31,8 @@ BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbu
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
                             r"(?:all|the) (?:two|three|four|five))\b", re.I)
 SUM_ROW = re.compile(r"(summa|totalt?|total)\b", re.I)  # a table row that already names a sum
+# names listed in the question ("Nordmaling, Vindeln och Vännäs"): the rows a sum is over
+LISTED = re.compile(r"\b[A-ZÅÄÖ][\wåäöé-]+(?:\s*,\s*[A-ZÅÄÖ][\wåäöé-]+)*\s+(?:och|samt|and)\s+[A-ZÅÄÖ][\wåäöé-]+")
 ALL_YEARS = re.compile(r"\b(hela perioden|alla år|under perioden|whole period|entire period)\b", re.I)
 
 
@@ -433,6 +435,9 @@ class FigureEngine:
                     by_entity.setdefault(g.entity, g)
             parts = list(by_entity.values())
             what = f"{best.label}{', ' + str(best.year) if best.year else ''}, " + ", ".join(g.entity for g in parts)
+        elif best.kind == "table" and (named := self._listed_rows(q, best)):
+            parts = named
+            what = ", ".join(g.label for g in parts) + (f", {best.year}" if best.year else "")
         elif best.kind == "table":
             group = [g for g in self.facts if g.table_id == best.table_id and g.caption == best.caption
                      and g.column == best.column and not g.is_total]
@@ -450,6 +455,26 @@ class FigureEngine:
         head = what if named else (f"Total for {what}" if q.lang == "en" else f"Summa för {what}")
         sentence = f"{head}: {format_amount(total, unit)} ({formula} = {format_amount(total, unit)}) {cites}."
         return FigureResult([fig], sentence, parts)
+
+    def _listed_rows(self, q: Query, best: Fact) -> list[Fact]:
+        """For a sum over the names a question lists ("Hur mycket bidrog Nordmaling, Vindeln och
+        Vännäs tillsammans?"): the row of each name in the best row's table and column, when every
+        name has exactly one (else none: a sum missing a listed name would be wrong)."""
+        m = LISTED.search(q.text)
+        if not m:
+            return []
+        names = [n.lower() for n in re.split(r"\s*,\s*|\s+(?:och|samt|and)\s+", m.group(0))]
+        column = [g for g in self.facts if g.table_id == best.table_id and g.column == best.column
+                  and g.kind == "table" and not g.is_total and not g.superseded_by]
+        rows = []
+        for name in names:
+            stem = name[:max(4, len(name) - 1)]
+            found = [g for g in column if any(w.startswith(stem) and len(w) - len(name) <= 2
+                                              for w in _words(g.label.lower()))]
+            if len(found) != 1 or found[0] in rows:
+                return []
+            rows.append(found[0])
+        return rows if len(rows) >= 2 else []
 
     def _diff(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         years = sorted(set(q.years))

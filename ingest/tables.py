@@ -8,6 +8,7 @@ differens, parts add up to the total); a row with no consistent split is marked 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass
 
@@ -131,13 +132,7 @@ def split_row(tokens: list[str], columns: int) -> tuple[int, list[float], bool]:
 
     Returns (label tokens taken from the numbers, values, uncertain).
     """
-    candidates = []
-    for cols in (columns, columns - 1):  # a total row may lack the last (percent) column
-        for take in range(0, min(2, len(tokens) - cols) + 1):
-            for values in _groupings(tokens[take:], cols):
-                candidates.append((take, values))
-        if candidates:
-            break
+    candidates = readings(tokens, columns, (columns, columns - 1), first=True)
     if not candidates:
         return 0, [], True
     good = [c for c in candidates if _consistent(c[1])]
@@ -146,6 +141,58 @@ def split_row(tokens: list[str], columns: int) -> tuple[int, list[float], bool]:
         return take, values, len({tuple(g[1]) for g in good}) > 1
     take, values = candidates[0]
     return take, values, len(candidates) > 1
+
+
+def readings(tokens: list[str], columns: int, counts: tuple[int, ...], first: bool = False) -> list[tuple[int, list[float]]]:
+    """The ways to read a row's tokens as `counts` columns (label tokens taken from the numbers,
+    values); with `first`, only those of the first count that has any (a total row may lack the
+    last, percent, column)."""
+    candidates = []
+    for cols in counts:
+        for take in range(0, min(2, len(tokens) - cols) + 1):
+            for values in _groupings(tokens[take:], cols):
+                candidates.append((take, values))
+        if candidates and first:
+            break
+    return candidates
+
+
+def _magnitudes(rows: list[list[float]], columns: int) -> list[float | None]:
+    """Each column's typical size: the median log10 of its values, each weighed by its digits (a
+    number misread in pieces leaves short pieces, so the digits are where the true sizes are)."""
+    out: list[float | None] = []
+    for i in range(columns):
+        logs = sorted((math.log10(abs(r[i])), len(str(int(abs(r[i]))))) for r in rows if i < len(r) and r[i])
+        half, seen, size = sum(w for _, w in logs) / 2, 0, None
+        for size, w in logs:
+            seen += w
+            if seen >= half:
+                break
+        out.append(size)
+    return out
+
+
+MISFIT = 1.0  # a reading this much nearer (in powers of ten) to its columns' sizes replaces the first
+
+
+def _misfit(values: list[float], sizes: list[float | None]) -> float:
+    gaps = [abs(math.log10(abs(v)) - sizes[i]) for i, v in enumerate(values) if v and i < len(sizes)
+            and sizes[i] is not None]
+    return sum(gaps) / len(gaps) if gaps else math.inf
+
+
+def _resized(chosen: tuple[int, list[float]], others: list[tuple[int, list[float]]],
+             sizes: list[float | None]) -> tuple[int, list[float]] | None:
+    """Another reading of a row whose digits group two ways, when its values are clearly the size
+    of their columns' values and the first reading's are not: under columns of millions,
+    "136 730" is 136 730, not 136 and 730, and "174 020 162 000" is 174 020 and 162 000, not 174
+    and 20 162 000. None when the first reading fits as well."""
+    base = _misfit(chosen[1], sizes)
+    same_label = [r for r in others if r[0] == chosen[0]]  # the label stays as first read
+    best = min(same_label, key=lambda r: _misfit(r[1], sizes), default=None)
+    if best is None or best == chosen or not _misfit(best[1], sizes) < base - MISFIT:
+        return None
+    return best
 
 
 def choose_columns(rows: list[list[str]]) -> int:
@@ -283,14 +330,20 @@ def parse_number_rows(lines: list[Line], header_lines: list[str]) -> tuple[list[
     aligned = len(parsed) >= 2 and all(laid) and len({len(x[1]) for x in laid if x}) == 1
     columns = len(laid[0][1]) if aligned else (_header_columns(header_lines) or choose_columns([p[1] for p in parsed]))
     labels, caption = column_labels(header_lines, columns)
+    # every reading of each row with all its columns or one fewer; the rows as first read show how
+    # large each column's values are (a median: a few misread rows do not move it)
+    alternatives = [readings(p[1], columns, (columns, columns - 1)) for p in parsed]
+    sizes = _magnitudes([split_row(p[1], columns)[1] for p in parsed], columns)
     rows = []
-    for (label, nums, start, ln, group, pending), wide in zip(parsed, laid):
+    for (label, nums, start, ln, group, pending), wide, alt in zip(parsed, laid, alternatives):
         if aligned:  # the gaps between the columns say where each number ends
             label = " ".join(x for x in (*pending, wide[0]) if x)
             rows.append(TableRow(label, wide[2], wide[1], start, ln.end, ln.clean,
                                  is_total=bool(TOTAL_LABEL.match(label)), group=group))
             continue
         take, values, uncertain = split_row(nums, columns)
+        if values and (other := _resized((take, values), alt, sizes)) is not None:
+            (take, values), uncertain = other, True
         if take:
             label = (label + " " + " ".join(nums[:take])).strip()
         if not values:

@@ -426,3 +426,23 @@ def test_a_count_of_things_is_not_answered_by_a_sum_of_money():
     assert [v.number for v in asked_values(q, cands[0])] == [180]
     q, cands = _candidates("Hur många kronor fick räddningstjänsten?", "Räddningstjänsten fick 180 tkr.")
     assert [v.number for v in asked_values(q, cands[0])] == [180]
+
+
+def test_a_sum_over_the_names_a_question_lists_adds_those_rows_only():
+    """"A, B och C tillsammans" sums the row of each name in the table, not the whole table; if a
+    listed name has no row, no such sum is made (it would be missing a part)."""
+    from assistant.analysis import analyse
+    from assistant.figures import FigureEngine
+    from ingest.model import Fact
+
+    rows = [("Bidrag från Åsele kommun", 120000.0), ("Bidrag från Lycksele kommun", 340000.0),
+            ("Bidrag från Storumans kommun", 95000.0), ("Bidrag från regionen", 2500000.0)]
+    facts = [Fact("fond.md", "Intäkter", None, label, "2024", 2024, value, "kr", 100 * i, 100 * i + 40,
+                  f"{label} {value:.0f}", table_id="fond.md#t1", caption="Bidrag", fact_id=f"f{i}")
+             for i, (label, value) in enumerate(rows)]
+    engine = FigureEngine(facts, [], {"fond.md": "Fondens årsredovisning 2024"}, None)
+    result = engine.answer(analyse("Hur mycket bidrog Åsele, Lycksele och Storuman tillsammans 2024?"), {})
+    assert result is not None and result.figures[0].value == 555000.0
+    assert [f.fact_id for f in result.facts] == ["f0", "f1", "f2"]
+    result = engine.answer(analyse("Hur mycket bidrog Åsele, Lycksele och Sorsele tillsammans 2024?"), {})
+    assert result is None or result.figures[0].value != 555000.0 - 95000.0

@@ -107,3 +107,22 @@ def test_a_table_laid_out_in_columns_is_read_by_its_gaps(rows):
     assert [(r.label, r.values) for r in table.rows] == [(chr(65 + i), [float(a), float(b)])
                                                          for i, (a, b) in enumerate(rows)]
     assert not any("```" in c for c in table.columns)  # a code fence is no column header
+
+
+def test_digits_that_group_two_ways_are_read_at_the_size_of_their_columns():
+    """In text from a PDF the cells of a row are apart by one space, as are the digit groups of one
+    number: "136 730" in a column of millions is 136 730, not 136 in one column and 730 in the next,
+    and "174 020 162 000" is 174 020 and 162 000, not 174 and 20 162 000."""
+    from ingest.tables import find_blocks, parse_table
+
+    text = ("Belopp i kr 2024 2023\n"
+            "Hyresintäkter 6 214 932 5 300 000\n"
+            "Avgifter från förening A 136 730\n"
+            "Avgifter från staden 2 694 202 2 488 000\n"
+            "Avgifter från förening B 174 020 162 000\n"
+            "Arrendeintäkter 3 107 500 2 650 000\n")
+    table = parse_table(find_blocks(text, 0, len(text), False)[0], "doc.txt", 1, ["Intäkter"], None, "")
+    got = {r.label: r.values for r in table.rows}
+    assert got["Avgifter från förening A"] == [136730.0]
+    assert got["Avgifter från förening B"] == [174020.0, 162000.0]
+    assert got["Hyresintäkter"] == [6214932.0, 5300000.0]
