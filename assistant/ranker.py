@@ -33,10 +33,12 @@ FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "ra
             *(f"reader_{r}" for r in READERS))
 
 
-# what the answerability model sees of the best candidate (and of the runner-up)
+# what the answerability model sees of the best candidate, of the runner-up, of the best candidate
+# of another document, and of the next few candidates
 ANSWER_FEATURES = ("top", "margin", "unknown", "max_missing", "doc_cover", "names_doc", "names_local", "org_agree",
                    "type_match", "year", "year_doc", "numbers_local", "english",
-                   "overlap", "ctx_overlap", "reader_sentence")
+                   "overlap", "ctx_overlap", "reader_sentence", "lead_over_other_docs", "restated")
+RESTATING = 5   # the candidates after the best that may state its value again
 
 
 @dataclass(frozen=True)
@@ -269,15 +271,15 @@ class Ranker:
         """Every candidate scored, best first."""
         return rank_with(self.score, q, candidates, ev)
 
-    def answerable(self, ranked: list[Scored]) -> float:
+    def answerable(self, q: AnalyzedQuery, ranked: list[Scored]) -> float:
         """The probability that the best candidate answers the question."""
         if not ranked:
             return 0.0
-        x = answer_features(ranked)
+        x = answer_features(q, ranked)
         return _sigmoid(self.answer_bias + sum(w * v for w, v in zip(self.answer_weights, x)))
 
-    def abstains(self, ranked: list[Scored]) -> bool:
-        return self.answerable(ranked) < self.threshold
+    def abstains(self, q: AnalyzedQuery, ranked: list[Scored]) -> bool:
+        return self.answerable(q, ranked) < self.threshold
 
 
 def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: list[Candidate],
@@ -287,11 +289,21 @@ def rank_with(score: Callable[[tuple], float], q: AnalyzedQuery, candidates: lis
                   key=lambda s: -s.score)
 
 
-def answer_features(ranked: list[Scored]) -> tuple[float, ...]:
+def answer_features(q: AnalyzedQuery, ranked: list[Scored]) -> tuple[float, ...]:
     top = ranked[0]
     f = dict(zip(FEATURES, top.features))
     margin = min(MARGIN_CAP, top.score - ranked[1].score) if len(ranked) > 1 else MARGIN_CAP
-    return (_sigmoid(top.score / LOGIT_SCALE), margin / MARGIN_CAP, *(f[name] for name in ANSWER_FEATURES[2:]))
+    # the lead over the best candidate of any other document: an answer no document stands out
+    # for (a question about something none of them holds) is found in several, each a little
+    other = next((s for s in ranked[1:] if s.candidate.source != top.candidate.source), None)
+    lead = min(MARGIN_CAP, top.score - other.score) / MARGIN_CAP if other is not None else 1.0
+    # how many of the next candidates state the best one's value again (an answer the evidence
+    # repeats, in a table and in its text, is surer than one a single line states)
+    stated = {v.text for v in asked_values(q, top.candidate)[:1]}
+    restated = (sum(1 for s in ranked[1:1 + RESTATING] if stated & {v.text for v in asked_values(q, s.candidate)})
+                / RESTATING) if stated else 0.0
+    named = dict(f, lead_over_other_docs=lead, restated=restated)
+    return (_sigmoid(top.score / LOGIT_SCALE), margin / MARGIN_CAP, *(named[name] for name in ANSWER_FEATURES[2:]))
 
 
 def _sigmoid(z: float) -> float:

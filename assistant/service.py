@@ -85,7 +85,7 @@ class Assistant:
             return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)), abstained=True,
                                question=question)
         ranked = self.ranker.rank(q, admissible, ev)
-        if self.ranker.abstains(ranked):
+        if self.ranker.abstains(q, ranked):
             if missing:  # the documents that would answer are about another body or municipality
                 return AskResponse(answer=say(q.lang, "abstain_partial", missing=", ".join(missing)),
                                    abstained=True, question=question)
@@ -163,7 +163,7 @@ class Assistant:
 
     def _answerable_alone(self, question: str, filters: Filters | None, levels: frozenset[str] | None = None) -> bool:
         q, _, candidates = self.read(question, filters, levels=levels)
-        return not self.ranker.abstains(self.ranker.rank(q, candidates, self.evidence(levels)))
+        return not self.ranker.abstains(q, self.ranker.rank(q, candidates, self.evidence(levels)))
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, *,
                levels: frozenset[str] | None = None) -> list[tuple[Hit, str]]:

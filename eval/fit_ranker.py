@@ -112,7 +112,7 @@ def fit(rows: list[dict]) -> Ranker:
         ranked = _rank(ranker, r["scored"])
         if not ranked:
             continue
-        AX.append(answer_features(ranked))
+        AX.append(answer_features(r["q"], ranked))
         ay.append(int(not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))))
     if len(set(ay)) == 2:
         second = LogisticRegression(C=C, max_iter=3000)
@@ -132,7 +132,7 @@ def _threshold(ranker: Ranker, rows: list[dict]) -> float:
     tops = []
     for r in rows:
         ranked = _rank(ranker, r["scored"])
-        p = ranker.answerable(ranked)
+        p = ranker.answerable(r["q"], ranked)
         ok = bool(ranked) and not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))
         tops.append((p, bool(r["item"].get("abstain")), ok))
     best, best_t = -1, 0.5
@@ -148,7 +148,7 @@ def evaluate(ranker: Ranker, rows: list[dict]) -> list[dict]:
     for r in rows:
         ranked = _rank(ranker, r["scored"])
         item = r["item"]
-        if not ranked or ranker.abstains(ranked):
+        if not ranked or ranker.abstains(r["q"], ranked):
             resp = {"answer": "", "abstained": True, "figures": [], "citations": []}
         else:
             resp = _response(r["q"], ranked)

@@ -446,3 +446,20 @@ def test_a_sum_over_the_names_a_question_lists_adds_those_rows_only():
     assert [f.fact_id for f in result.facts] == ["f0", "f1", "f2"]
     result = engine.answer(analyse("Hur mycket bidrog Åsele, Lycksele och Sorsele tillsammans 2024?"), {})
     assert result is None or result.figures[0].value != 555000.0 - 95000.0
+
+
+def test_answerability_sees_the_lead_over_other_documents_and_a_value_stated_again():
+    from assistant.ranker import ANSWER_FEATURES, Scored, answer_features
+
+    q, cands = _candidates("Hur många platser har förskolan Ekorren?",
+                           "Förskolan Ekorren har 48 platser. Totalt ryms 48 barn i förskolan Ekorren.")
+    a, b = (next(c for c in cands if c.evidence.startswith(start)) for start in ("Förskolan", "Totalt"))
+    other = replace(b, source="other.txt", values=())
+    x = dict(zip(ANSWER_FEATURES, answer_features(q, [Scored(a, (0.0,) * len(FEATURES), 9.0),
+                                                      Scored(b, (0.0,) * len(FEATURES), 8.0),
+                                                      Scored(other, (0.0,) * len(FEATURES), 5.0)])))
+    assert x["restated"] == 1 / 5          # the next candidate states 48 again
+    assert x["lead_over_other_docs"] == 4 / 8   # 9 against the other document's best, 5
+    x = dict(zip(ANSWER_FEATURES, answer_features(q, [Scored(a, (0.0,) * len(FEATURES), 9.0),
+                                                      Scored(other, (0.0,) * len(FEATURES), 8.5)])))
+    assert x["restated"] == 0.0 and x["lead_over_other_docs"] == 0.5 / 8
