@@ -127,6 +127,11 @@ MONTHS = {m: i + 1 for i, m in enumerate(["januari", "februari", "mars", "april"
                                            "september", "oktober", "november", "december"])}
 SV_DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b", re.I)
 ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+# a day listed before another that carries the year ("den 6 maj och den 9 september 2024")
+_DAY = r"\d{1,2}\s+(?:" + "|".join(MONTHS) + r")"
+_AND = r"\s*(?:,|och|samt|eller|respektive|and|or)\s*(?:den\s+)?"
+SV_DATE_LISTED = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")(?=(?:" + _AND + _DAY + r")*" + _AND + _DAY
+                            + r"\s+((?:19|20)\d\d)\b)", re.I)
 
 
 DOT_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b")
@@ -147,9 +152,12 @@ def years_in(text: str) -> frozenset[int]:
 
 
 def dates_in(text: str) -> list[str]:
-    """ISO dates written as `2026-05-19`, `19 maj 2026` or `19.5.2026`."""
+    """ISO dates written as `2026-05-19`, `19 maj 2026` or `19.5.2026`, and a day listed before one
+    with the year (`6 maj och 9 september 2024`)."""
     out = ["-".join(m.groups()) for m in ISO_DATE.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}" for m in SV_DATE.finditer(text)]
+    out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
+            for m in SV_DATE_LISTED.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{int(m.group(2)):02d}-{int(m.group(1)):02d}" for m in DOT_DATE.finditer(text)
             if 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(1)) <= 31]
     return list(dict.fromkeys(out))

@@ -130,7 +130,10 @@ class Corpus:
             vocab = ev.doc_vocabulary(d["source"])
             return sum(vocab.has(t) for t in terms)
 
-        return sorted(stating, key=lambda d: (ranks.get(d["source"], 99), -cover(d)))[:limit]
+        # a question naming a meeting's day asks about that meeting's protocol, retrieved or not
+        days = set(q.dates)
+        return sorted(stating, key=lambda d: ((d.get("metadata") or {}).get("date") not in days,
+                                              ranks.get(d["source"], 99), -cover(d)))[:limit]
 
     def _families(self, source: str) -> frozenset[str]:
         from .roles import read_document_roles

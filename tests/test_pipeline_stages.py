@@ -360,6 +360,10 @@ def test_a_question_naming_a_day_is_answered_from_documents_naming_it():
 
     assert dates_in("Sammanträde 8.4.2026 och 2026-05-19, beslut den 3 juni 2026") == \
         ["2026-05-19", "2026-06-03", "2026-04-08"]
+    # a day listed before one that carries the year shares it; a day alone in another sentence does not
+    assert set(dates_in("sammanträdena den 2 mars, den 4 april och den 7 oktober 2025")) == \
+        {"2025-03-02", "2025-04-04", "2025-10-07"}
+    assert dates_in("Mötet 2 mars. Den 7 oktober 2025 beslutade nämnden.") == ["2025-10-07"]
     texts = {"doc.txt": "Protokoll 2026-04-08. Maria Nilsson (C) reserverar sig.", "other.txt": "Protokoll 2026-05-19."}
     ev = Evidence(lambda s: 2.0, lambda s: texts.get(s, ""), lambda s: True)
     q = analyze("Vem sa nej den 8 april 2026?")
@@ -463,3 +467,21 @@ def test_answerability_sees_the_lead_over_other_documents_and_a_value_stated_aga
     x = dict(zip(ANSWER_FEATURES, answer_features(q, [Scored(a, (0.0,) * len(FEATURES), 9.0),
                                                       Scored(other, (0.0,) * len(FEATURES), 8.5)])))
     assert x["restated"] == 0.0 and x["lead_over_other_docs"] == 0.5 / 8
+
+
+def test_a_question_naming_meeting_days_reads_the_roles_of_those_meetings_first():
+    """Of many protocols stating a role, those of the days the question names are read, retrieved
+    or not ("Vilka justerade protokollen den 2 mars och den 7 oktober 2025?")."""
+    from assistant.corpus import Corpus
+
+    docs = [{"source": f"p{i}.md", "title": f"Protokoll {i}", "metadata": {"date": f"2025-0{i}-1{i}"}}
+            for i in range(1, 8)] + [{"source": "march.md", "title": "Protokoll", "metadata": {"date": "2025-03-02"}},
+                                     {"source": "october.md", "title": "Protokoll", "metadata": {"date": "2025-10-07"}}]
+    texts = {d["source"]: "Justerare Anna Berg (C)\n" for d in docs}
+    corpus = Corpus(0, None, docs, texts, {}, {}, {}, None)
+    vocab = Vocabulary("")
+    corpus.view = lambda visible: (frozenset(), type("Ev", (), {"doc_vocabulary": lambda self, s: vocab})())
+    q = analyze("Vilka justerade protokollen den 2 mars och den 7 oktober 2025?")
+    ranks = {f"p{i}.md": i for i in range(1, 8)}  # the other protocols were retrieved, these two not
+    chosen = [d["source"] for d in corpus.documents_stating(["justerare"], q, ranks, 3, None)]
+    assert chosen[:2] == ["march.md", "october.md"] or chosen[:2] == ["october.md", "march.md"]
