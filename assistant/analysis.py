@@ -127,7 +127,7 @@ MONTHS = {m: i + 1 for i, m in enumerate(["januari", "februari", "mars", "april"
                                            "september", "oktober", "november", "december"])}
 SV_DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b", re.I)
 ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
-# a day listed before another that carries the year ("den 6 maj och den 9 september 2024")
+# a day listed before another that carries the year ("den 2 mars och den 7 oktober 2025")
 _DAY = r"\d{1,2}\s+(?:" + "|".join(MONTHS) + r")"
 _AND = r"\s*(?:,|och|samt|eller|respektive|and|or)\s*(?:den\s+)?"
 SV_DATE_LISTED = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")(?=(?:" + _AND + _DAY + r")*" + _AND + _DAY

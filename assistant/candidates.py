@@ -60,7 +60,7 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     if kind == T.COUNT:  # a count of votes is read from the vote's result before any other number near it
         kinds = (T.VOTE, T.COUNT, T.AMOUNT) if T.ABOUT_VOTE.search(q.text) else (T.COUNT, T.AMOUNT, T.VOTE)
         if _COUNTED.search(" ".join(q.asks)) and not _MONEY_ASKED.search(q.text):
-            # "hur många sammanträden" counts things: no sum of money answers it ("hur stort", a
+            # "hur många brandstationer" counts things: no sum of money answers it ("hur stort", a
             # magnitude, may be either)
             kinds = tuple(k for k in kinds if k != T.AMOUNT)
     elif kind == T.PARTY:

@@ -2,7 +2,7 @@
 
 Some questions are answered by no single sentence: they ask two things ("Vem var ordförande
 och vem var sekreterare?"), compare two documents or meetings ("… i kallelsen respektive i
-protokollet", "den 6 maj och den 9 september"), ask whether two statements agree ("Stämmer
+protokollet", "den 2 mars och den 7 oktober"), ask whether two statements agree ("Stämmer
 perioden … med perioden i beslutsgången?"), or ask for a figure computed from two stated
 values ("Hur mycket högre är … än …?"). These readers propose such answers as candidates of
 their own, so the one ranker weighs them against single statements:
@@ -30,7 +30,7 @@ from ingest.numbers import format_number
 
 from . import query as T
 from .candidates import Candidate, Rendered
-from .compose import Citations, render_sentence, shown, subtract
+from .compose import Citations, figure_label, render_sentence, shown, subtract
 from .i18n import say
 from .query import AnalyzedQuery
 from .schemas import FigureOut, FigureRow
@@ -61,7 +61,7 @@ def asks_two(q: AnalyzedQuery) -> bool:
     if TWO_PARTS.search(q.text) or q.legacy.intent == "consistency":
         return True
     if len(set(q.dates) | {m.group(0) for m in DATE.finditer(q.text)}) >= 2:
-        return True  # two meetings ("den 6 maj och den 9 september 2024")
+        return True  # two meetings ("den 2 mars och den 7 oktober 2025")
     return len(set(YEAR.findall(q.text))) >= 2 and not re.search(r"\d{4}\s*[-–]\s*\d{4}", q.text)
 
 
@@ -224,9 +224,10 @@ def _compared(q: AnalyzedQuery, a: Candidate, b: Candidate, va: Value, vb: Value
         if va.number == vb.number:
             return Rendered(f"{say(q.lang, 'values_agree', value=shown(va.number, unit), a=ia, b=ib)} {quotes}")
         _, diff, formula = subtract([(va, a), (vb, b)])
-        rows = [FigureRow(label=_label(a, va), value=va.number, unit=unit, citation=ia),
-                FigureRow(label=_label(b, vb), value=vb.number, unit=unit, citation=ib)]
-        fig = FigureOut(label=_label(a, va), value=diff, unit=unit, formula=formula, citations=[ia, ib], rows=rows)
+        rows = [FigureRow(label=figure_label(a, va), value=va.number, unit=unit, citation=ia),
+                FigureRow(label=figure_label(b, vb), value=vb.number, unit=unit, citation=ib)]
+        fig = FigureOut(label=figure_label(a, va), value=diff, unit=unit, formula=formula, citations=[ia, ib],
+                        rows=rows)
         text = say(q.lang, "values_differ", first=shown(va.number, unit), second=shown(vb.number, unit), a=ia,
                    b=ib, diff=shown(diff, unit), formula=formula)
         return Rendered(f"{text} {quotes}", (fig,))
@@ -334,8 +335,9 @@ def _computed(q: AnalyzedQuery, op: str, operands: list[tuple[Value, Candidate]]
     def render(cites: Citations) -> Rendered:
         ids = {id(c): cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in parts}
         refs = "".join(f"[{ids[id(c)]}]" for c in parts)
-        rows = [FigureRow(label=_label(c, v), value=v.number, unit=unit, citation=ids[id(c)]) for v, c in operands]
-        fig = FigureOut(label=_label(operands[0][1], operands[0][0]), value=value, unit=unit, formula=formula,
+        rows = [FigureRow(label=figure_label(c, v), value=v.number, unit=unit, citation=ids[id(c)])
+                for v, c in operands]
+        fig = FigureOut(label=figure_label(operands[0][1], operands[0][0]), value=value, unit=unit, formula=formula,
                         citations=list(ids.values()), rows=rows)
         key = "difference" if op == "diff" else "sum_of"
         quotes = " ".join(f"”{c.evidence.strip()}” [{ids[id(c)]}]" for c in parts)
@@ -344,11 +346,6 @@ def _computed(q: AnalyzedQuery, op: str, operands: list[tuple[Value, Candidate]]
     computed = Value(kind, format_number(value), value, unit, 0)
     joined = _joined("arithmetic", parts, render, 0.5)
     return replace(joined, values=(computed,) + joined.values)
-
-
-def _label(c: Candidate, v: Value) -> str:
-    head = c.evidence[:v.start].strip()[-80:]
-    return re.sub(r"\s+", " ", head).strip(" ,:;|") or c.evidence[:80]
 
 
 # the grammar of a question asking for a number computed from a vote's counts
@@ -401,7 +398,7 @@ def _tallied(q: AnalyzedQuery, c: Candidate, stated: str, t: Tally, value: float
     def render(cites: Citations) -> Rendered:
         n = cites.add(c.source, c.title, c.section, stated, c.page, c.start, c.start + len(stated))
         rows = [FigureRow(label=label, value=float(count), unit=None, citation=n) for label, count in counts]
-        fig = FigureOut(label=_label(c, c.states(T.VOTE)[0]) or stated[:80], value=value, unit=unit, formula=formula,
+        fig = FigureOut(label=figure_label(c, c.states(T.VOTE)[0]), value=value, unit=unit, formula=formula,
                         citations=[n], rows=rows)
         return Rendered(f"{say(q.lang, key, value=written, formula=formula, side=side)} [{n}]: ”{stated}”", (fig,))
 

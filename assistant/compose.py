@@ -57,7 +57,7 @@ def render_sentence(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool
         text = f"{clean(value.text)} [{n}]: ”{quote}”"
         if value.number is not None and value.kind in T.NUMERIC_TYPES:
             unit = value.unit if value.kind == T.AMOUNT else ("%" if value.kind == T.PERCENT else None)
-            label = _label(c, value)
+            label = figure_label(c, value)
             figures = (FigureOut(label=label, value=value.number, unit=unit, formula=None, citations=[n],
                                  rows=[FigureRow(label=label, value=value.number, unit=unit, citation=n)]),)
     else:
@@ -80,8 +80,9 @@ def _asked_value(q: AnalyzedQuery, c: Candidate):
     return min(options, key=lambda v: min(abs(v.start - s) for s in spots))
 
 
-def _label(c: Candidate, value) -> str:
-    """A figure from a sentence is labelled by the words before it (the clause it belongs to)."""
+def figure_label(c: Candidate, value) -> str:
+    """A figure from a sentence is labelled by the words before it (the clause it belongs to), cut
+    at a word."""
     head = clean(c.evidence[:value.start])[-90:]
     head = re.sub(r"^\S*\s", "", head) if len(head) >= 90 else head
     return (head or clean(c.evidence)[:90]).strip(" ,:;")
@@ -159,10 +160,10 @@ def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Ren
     ids = [cites.add(c.source, c.title, c.section, c.evidence, c.page, c.start, c.end) for c in (ca, cb)]
     unit = a.unit if kind == T.AMOUNT else None
     refs = "".join(f"[{i}]" for i in dict.fromkeys(ids))
-    label = _label(ca, a)
+    label = figure_label(ca, a)
     fig = FigureOut(label=label, value=value, unit=unit, formula=formula, citations=list(dict.fromkeys(ids)),
-                    rows=[FigureRow(label=_label(ca, a), value=a.number, unit=unit, citation=ids[0]),
-                          FigureRow(label=_label(cb, b), value=b.number, unit=unit, citation=ids[1])])
+                    rows=[FigureRow(label=figure_label(ca, a), value=a.number, unit=unit, citation=ids[0]),
+                          FigureRow(label=figure_label(cb, b), value=b.number, unit=unit, citation=ids[1])])
     return Rendered(f"{say(q.lang, 'difference', value=shown(value, unit), formula=formula)} {refs}.", (fig,))
 
 

@@ -31,8 +31,9 @@ BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbu
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
                             r"(?:all|the) (?:two|three|four|five))\b", re.I)
 SUM_ROW = re.compile(r"(summa|totalt?|total)\b", re.I)  # a table row that already names a sum
-# names listed in the question ("Nordmaling, Vindeln och Vännäs"): the rows a sum is over
-LISTED = re.compile(r"\b[A-ZÅÄÖ][\wåäöé-]+(?:\s*,\s*[A-ZÅÄÖ][\wåäöé-]+)*\s+(?:och|samt|and)\s+[A-ZÅÄÖ][\wåäöé-]+")
+# names listed in the question ("Åsele, Lycksele och Storuman"): the rows a sum is over
+LISTED = re.compile(r"\b[A-ZÅÄÖ][\wåäöé-]+(?:\s*,\s*[A-ZÅÄÖ][\wåäöé-]+)*"
+                    r"\s+(?:och|samt|and)\s+[A-ZÅÄÖ][\wåäöé-]+")
 ALL_YEARS = re.compile(r"\b(hela perioden|alla år|under perioden|whole period|entire period)\b", re.I)
 
 
@@ -457,8 +458,8 @@ class FigureEngine:
         return FigureResult([fig], sentence, parts)
 
     def _listed_rows(self, q: Query, best: Fact) -> list[Fact]:
-        """For a sum over the names a question lists ("Hur mycket bidrog Nordmaling, Vindeln och
-        Vännäs tillsammans?"): the row of each name in the best row's table and column, when every
+        """For a sum over the names a question lists ("Hur mycket bidrog Åsele, Lycksele och Storuman
+        tillsammans?"): the row of each name in the best row's table and column, when every
         name has exactly one (else none: a sum missing a listed name would be wrong)."""
         m = LISTED.search(q.text)
         if not m:

@@ -28,7 +28,7 @@ NUMERIC_TYPES = {AMOUNT, PERCENT, COUNT}
 ABOUT_VOTE = re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsiffr\w*|hur (gick|utföll) (röstning|omröstning)\w*|"
                         r"how did .* vote|vote\w*)\b", re.I)
 _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
-    # (a percentile is a value of a distribution, not a share: "90:e percentilen")
+    # (a percentile is a value of a distribution, not a share: "25:e percentilen")
     (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
                          r"procent(?!il)\w*|what (share|percentage|proportion)|how many percent|"
                          r"percent(?!il)\w*)\b", re.I)),

@@ -143,7 +143,8 @@ def split_row(tokens: list[str], columns: int) -> tuple[int, list[float], bool]:
     return take, values, len(candidates) > 1
 
 
-def readings(tokens: list[str], columns: int, counts: tuple[int, ...], first: bool = False) -> list[tuple[int, list[float]]]:
+def readings(tokens: list[str], columns: int, counts: tuple[int, ...],
+             first: bool = False) -> list[tuple[int, list[float]]]:
     """The ways to read a row's tokens as `counts` columns (label tokens taken from the numbers,
     values); with `first`, only those of the first count that has any (a total row may lack the
     last, percent, column)."""
@@ -185,8 +186,8 @@ def _resized(chosen: tuple[int, list[float]], others: list[tuple[int, list[float
              sizes: list[float | None]) -> tuple[int, list[float]] | None:
     """Another reading of a row whose digits group two ways, when its values are clearly the size
     of their columns' values and the first reading's are not: under columns of millions,
-    "136 730" is 136 730, not 136 and 730, and "174 020 162 000" is 174 020 and 162 000, not 174
-    and 20 162 000. None when the first reading fits as well."""
+    "245 310" is 245 310, not 245 and 310, and "183 040 171 000" is 183 040 and 171 000, not 183
+    and 40 171 000. None when the first reading fits as well."""
     base = _misfit(chosen[1], sizes)
     same_label = [r for r in others if r[0] == chosen[0]]  # the label stays as first read
     best = min(same_label, key=lambda r: _misfit(r[1], sizes), default=None)
@@ -360,7 +361,7 @@ WIDE_GAP = re.compile(r"\s{2,}|\t")
 
 def _laid_out(raw: str) -> tuple[str, list[float], list[str]] | None:
     """A row of text laid out in columns (as `pdftotext -layout` writes a table: cells apart by two
-    spaces or more): its label and one number per cell ("E      32 850     44 900" is two
+    spaces or more): its label and one number per cell ("B      18 400     22 750" is two
     numbers, not one, three or four). None when the line is not laid out so."""
     cells = [c for c in WIDE_GAP.split(TAGS.sub("", raw).strip()) if c]
     if len(cells) < 3:

@@ -110,7 +110,7 @@ def test_a_difference_of_two_stated_amounts_is_computed_with_both_cited():
 def test_a_difference_within_one_statement_comes_before_one_across_two_that_only_add_words():
     # two statements together always have more of the question's words than one: the statement that
     # states both values decides, not the union of two unrelated ones
-    q, cands = _read("Med hur mycket sänks färdtjänstavgiften för invånare över 65 år enligt beslutet?",
+    q, cands = _read("Hur stor är sänkningen av färdtjänstavgiften för invånare över 65 år enligt beslutet?",
                      ("a.md", "Avgifter", "Beslutet innebär att avgiften sänks från 350 kronor till 300 kronor per resa."),
                      ("a.md", "Avgifter", "Färdtjänsten används av invånare över 65 år och kostar 120 kronor per invånare."))
     computed = read_arithmetic(q, cands)

@@ -111,18 +111,18 @@ def test_a_table_laid_out_in_columns_is_read_by_its_gaps(rows):
 
 def test_digits_that_group_two_ways_are_read_at_the_size_of_their_columns():
     """In text from a PDF the cells of a row are apart by one space, as are the digit groups of one
-    number: "136 730" in a column of millions is 136 730, not 136 in one column and 730 in the next,
-    and "174 020 162 000" is 174 020 and 162 000, not 174 and 20 162 000."""
+    number: "245 310" in a column of millions is 245 310, not 245 in one column and 310 in the next,
+    and "183 040 171 000" is 183 040 and 171 000, not 183 and 40 171 000."""
     from ingest.tables import find_blocks, parse_table
 
     text = ("Belopp i kr 2024 2023\n"
-            "Hyresintäkter 6 214 932 5 300 000\n"
-            "Avgifter från förening A 136 730\n"
-            "Avgifter från staden 2 694 202 2 488 000\n"
-            "Avgifter från förening B 174 020 162 000\n"
-            "Arrendeintäkter 3 107 500 2 650 000\n")
+            "Hyresintäkter 7 315 840 6 200 000\n"
+            "Avgifter från förening A 245 310\n"
+            "Avgifter från staden 1 894 120 1 730 000\n"
+            "Avgifter från förening B 183 040 171 000\n"
+            "Arrendeintäkter 4 208 600 3 950 000\n")
     table = parse_table(find_blocks(text, 0, len(text), False)[0], "doc.txt", 1, ["Intäkter"], None, "")
     got = {r.label: r.values for r in table.rows}
-    assert got["Avgifter från förening A"] == [136730.0]
-    assert got["Avgifter från förening B"] == [174020.0, 162000.0]
-    assert got["Hyresintäkter"] == [6214932.0, 5300000.0]
+    assert got["Avgifter från förening A"] == [245310.0]
+    assert got["Avgifter från förening B"] == [183040.0, 171000.0]
+    assert got["Hyresintäkter"] == [7315840.0, 6200000.0]
