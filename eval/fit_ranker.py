@@ -50,7 +50,11 @@ def collect(assistant, questions: list[dict]) -> list[dict]:
         q, hits, candidates = assistant.read(item["question"])
         candidates, _ = assistant.admit(q, candidates)  # the same gates as `ask`
         ev = assistant.evidence()
-        scored = [Scored(s.candidate, s.features, 0.0) for s in assistant.ranker.rank(q, candidates, ev)]
+        # in an order of their own, not the shipped model's: ties in the fit and in the rankings it
+        # scores are then broken the same way whatever `assistant/ranker.json` holds
+        scored = sorted((Scored(s.candidate, s.features, 0.0) for s in assistant.ranker.rank(q, candidates, ev)),
+                        key=lambda s: (s.candidate.source, s.candidate.start, s.candidate.end, s.candidate.reader,
+                                       s.candidate.evidence))
         labels = []
         for s in scored:
             if item.get("abstain"):
