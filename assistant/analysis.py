@@ -153,7 +153,7 @@ def years_in(text: str) -> frozenset[int]:
 
 def dates_in(text: str) -> list[str]:
     """ISO dates written as `2026-05-19`, `19 maj 2026` or `19.5.2026`, and a day listed before one
-    with the year (`6 maj och 9 september 2024`)."""
+    with the year (`2 mars och 7 oktober 2025`)."""
     out = ["-".join(m.groups()) for m in ISO_DATE.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}" for m in SV_DATE.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
