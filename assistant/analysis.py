@@ -155,9 +155,8 @@ def dates_in(text: str) -> list[str]:
     """ISO dates written as `2026-05-19`, `19 maj 2026` or `19.5.2026`, and a day listed before one
     with the year (`2 mars och 7 oktober 2025`)."""
     out = ["-".join(m.groups()) for m in ISO_DATE.finditer(text)]
-    out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}" for m in SV_DATE.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
-            for m in SV_DATE_LISTED.finditer(text)]
+            for written in (SV_DATE, SV_DATE_LISTED) for m in written.finditer(text)]
     out += [f"{int(m.group(3)):04d}-{int(m.group(2)):02d}-{int(m.group(1)):02d}" for m in DOT_DATE.finditer(text)
             if 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(1)) <= 31]
     return list(dict.fromkeys(out))

@@ -23,6 +23,7 @@ from ingest.numbers import MONEY_UNITS, format_amount, format_number, to_unit
 
 from .analysis import Query
 from .i18n import say
+from .words import vocabulary
 
 GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "far", "fran", "enlig"}
 COST_ROW = re.compile(r"kostnad|utgift|expense|cost", re.I)   # a row that states a cost …
@@ -468,10 +469,8 @@ class FigureEngine:
         column = [g for g in self.facts if g.table_id == best.table_id and g.column == best.column
                   and g.kind == "table" and not g.is_total and not g.superseded_by]
         rows = []
-        for name in names:
-            stem = name[:max(4, len(name) - 1)]
-            found = [g for g in column if any(w.startswith(stem) and len(w) - len(name) <= 2
-                                              for w in _words(g.label.lower()))]
+        for name in names:  # the name in any inflection ("Storuman" in "Storumans kommun")
+            found = [g for g in column if vocabulary(g.label).has(name) == 1.0]
             if len(found) != 1 or found[0] in rows:
                 return []
             rows.append(found[0])

@@ -27,11 +27,12 @@ NUMERIC_TYPES = {AMOUNT, PERCENT, COUNT}
 # a question about a vote; it asks for the result unless it asks for a share or a count of it
 ABOUT_VOTE = re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsiffr\w*|hur (gick|utföll) (röstning|omröstning)\w*|"
                         r"how did .* vote|vote\w*)\b", re.I)
+# the percent word in its inflections and compounds ("procenten", "procentenheter", "procentuellt",
+# "procentsatsen", "procentandelen"), not every word that begins like it (a percentile is a value, no share)
+PERCENT_WORD = r"procent(?:en|enhet\w*|uell\w*|sats\w*|andel\w*)?|percent(?:ages?)?"
 _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
-    # (a percentile is a value of a distribution, not a share: "25:e percentilen")
-    (PERCENT, re.compile(r"\b(hur (stor|hög) (andel|procent\w*)|hur många procent|vilken andel|hur stor del|"
-                         r"procent(?!il)\w*|what (share|percentage|proportion)|how many percent|"
-                         r"percent(?!il)\w*)\b", re.I)),
+    (PERCENT, re.compile(rf"\b(hur (stor|hög) (andel|{PERCENT_WORD})|hur många procent|vilken andel|hur stor del|"
+                         rf"{PERCENT_WORD}|what (share|proportion)|how many percent)\b", re.I)),
     (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(\w*nummer|dnr|"
                             r"paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),
@@ -127,7 +128,7 @@ def _checked_subject(question: str) -> tuple[str, str] | None:
     word = m.group(1)
     if _MONEY_OBJECT.fullmatch(word) or re.fullmatch(r"summ\w*|total\w*|sum", word, re.I):
         return AMOUNT, m.group(0)
-    if re.fullmatch(r"andel\w*|procent\w*|share|percentage", word, re.I):
+    if re.fullmatch(rf"andel\w*|{PERCENT_WORD}|share", word, re.I):
         return PERCENT, m.group(0)
     if re.fullmatch(r"antal\w*|number", word, re.I):
         return COUNT, m.group(0)

@@ -331,19 +331,21 @@ def parse_number_rows(lines: list[Line], header_lines: list[str]) -> tuple[list[
     aligned = len(parsed) >= 2 and all(laid) and len({len(x[1]) for x in laid if x}) == 1
     columns = len(laid[0][1]) if aligned else (_header_columns(header_lines) or choose_columns([p[1] for p in parsed]))
     labels, caption = column_labels(header_lines, columns)
-    # every reading of each row with all its columns or one fewer; the rows as first read show how
-    # large each column's values are (a median: a few misread rows do not move it)
-    alternatives = [readings(p[1], columns, (columns, columns - 1)) for p in parsed]
-    sizes = _magnitudes([split_row(p[1], columns)[1] for p in parsed], columns)
+    unit = units.pop() if len(units) == 1 else None
     rows = []
-    for (label, nums, start, ln, group, pending), wide, alt in zip(parsed, laid, alternatives):
-        if aligned:  # the gaps between the columns say where each number ends
-            label = " ".join(x for x in (*pending, wide[0]) if x)
-            rows.append(TableRow(label, wide[2], wide[1], start, ln.end, ln.clean,
+    if aligned:  # the gaps between the columns say where each number ends
+        for (_, _, start, ln, group, pending), (cell, values, cells) in zip(parsed, laid):
+            label = " ".join(x for x in (*pending, cell) if x)
+            rows.append(TableRow(label, cells, values, start, ln.end, ln.clean,
                                  is_total=bool(TOTAL_LABEL.match(label)), group=group))
-            continue
-        take, values, uncertain = split_row(nums, columns)
-        if values and (other := _resized((take, values), alt, sizes)) is not None:
+        return labels, caption, rows, unit
+    # the rows as first read show how large each column's values are (a median: a few misread rows
+    # do not move it); a row is then read again, with all its columns or one fewer, if that fits them
+    first = [split_row(p[1], columns) for p in parsed]
+    sizes = _magnitudes([values for _, values, _ in first], columns)
+    for (label, nums, start, ln, group, _), (take, values, uncertain) in zip(parsed, first):
+        if values and (other := _resized((take, values), readings(nums, columns, (columns, columns - 1)),
+                                         sizes)) is not None:
             (take, values), uncertain = other, True
         if take:
             label = (label + " " + " ".join(nums[:take])).strip()
@@ -351,7 +353,6 @@ def parse_number_rows(lines: list[Line], header_lines: list[str]) -> tuple[list[
             continue
         rows.append(TableRow(label, nums[take:], list(values), start, ln.end, ln.clean,
                              is_total=bool(TOTAL_LABEL.match(label)), uncertain=uncertain, group=group))
-    unit = units.pop() if len(units) == 1 else None
     return labels, caption, rows, unit
 
 
