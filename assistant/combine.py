@@ -34,8 +34,8 @@ from .compose import Citations, figure_label, render_sentence, shown, subtract
 from .i18n import say
 from .query import AnalyzedQuery
 from .schemas import FigureOut, FigureRow
-from .statements import DATE, Tally, Value, tally
-from .words import vocabulary
+from .statements import DATE, Tally, Value, noun_after, tally
+from .words import keys, vocabulary
 
 POOL = 8          # best candidates that computed figures are read from
 PER_DOCUMENT = 3  # … and the best of each other document among the passages read
@@ -269,11 +269,12 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
     out: list[Candidate] = []
     if op == "sum":
         for c in pool:
-            vals = _list_values(c)
+            vals = _list_values(c) or _named_values(q, c)
             if vals:
                 out.append(_computed(q, "sum", [(v, c) for v in vals]))
         return out[:4]
     seen = set()
+    terms = [t for t in q.terms if not t.isdigit()]
     rel = {id(c): relevance(q, c) for c in pool}
     found: list[tuple[float, Candidate]] = []
     for i, a in enumerate(pool):
@@ -284,15 +285,25 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
                 for vb in _numbers(b):
                     if (a is b and va.start >= vb.start) or va.unit != vb.unit or va.number == vb.number:
                         continue
+                    na, nb = _counted(a, va), _counted(b, vb)
+                    if na and nb and not (keys(na) & keys(nb)):
+                        continue  # counts of two things ("1,2 platser/lägenhet", "1,6 platser/småhus")
                     key = (a.source, a.start, va.start, b.source, b.start, vb.start)
                     if key in seen:
                         continue
                     seen.add(key)
-                    found.append(((rel[id(a)] + rel[id(b)]) / 2, _computed(q, "diff", [(va, a), (vb, b)])))
-    # the differences of the statements nearest the question's words first (each statement by its
-    # own words: two statements together always cover more of them than one); a bounded number
-    found.sort(key=lambda x: -x[0])
-    return [c for _, c in found[:6]]
+                    named = bool(na) and any(vocabulary(na).has(t) for t in terms)
+                    found.append((named, (rel[id(a)] + rel[id(b)]) / 2, _computed(q, "diff", [(va, a), (vb, b)])))
+    # counts of the thing the question names first ("… för småhus": two counts of places per
+    # house), then the differences of the statements nearest the question's words (each statement
+    # by its own words: two statements together always cover more of them than one); a bounded number
+    found.sort(key=lambda x: (-x[0], -x[1]))
+    return [c for _, _, c in found[:6]]
+
+
+def _counted(c: Candidate, v: Value) -> str:
+    """What a count counts, as printed after it ("1,6 platser/småhus"); '' for any other value."""
+    return noun_after(c.evidence, v) if v.kind == T.COUNT else ""
 
 
 def _list_values(c: Candidate) -> list[Value]:
@@ -315,6 +326,32 @@ def _list_values(c: Candidate) -> list[Value]:
             return []
         found.append(inside[0])
     return found if len({v.unit for v in found}) == 1 else []
+
+
+LABEL_WORDS = 4   # the words before a value that say what it is of ("engångsdriftmedel om 1 605 000 kronor")
+
+
+def _named_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
+    """The values of the asked kind and one unit that a statement names by a word of the question
+    ("investeringsmedel om 2,8 mnkr samt engångsdriftmedel om 1,6 mnkr år 2027 och 0,9 mnkr år 2028"
+    asked "hur mycket engångsdriftmedel sammanlagt"): each value is known by the few words before it
+    (after the value before it), and the question's words that tell the values apart (named before
+    some, not all) pick them. Two or more picked make a sum of like things."""
+    nums = [v for v in _numbers(c) if v.kind == q.answer_type or q.answer_type not in T.NUMERIC_TYPES]
+    if len(nums) < 2:
+        return []
+    terms = [t for t in q.terms if not t.isdigit()]
+    labels, end = [], 0
+    for v in _numbers(c):
+        before = c.evidence[end:v.start].split()[-LABEL_WORDS:]
+        if v in nums:
+            labels.append((v, vocabulary(" ".join(before))))
+        end = v.start + len(v.text)
+    named = {t: {id(v) for v, words in labels if words.has(t) > 0} for t in terms}
+    telling = [t for t, which in named.items() if 0 < len(which) < len(labels)]
+    picked = {i for t in telling for i in named[t]}
+    found = [v for v, _ in labels if id(v) in picked]
+    return found if len(found) >= 2 and len({v.unit for v in found}) == 1 else []
 
 
 def _numbers(c: Candidate) -> list[Value]:

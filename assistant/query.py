@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 import simplemma
+from wordfreq import zipf_frequency
 
 from ingest.lexicon import name_like
 
@@ -45,8 +46,9 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                         r"skuld\w*|ram\w*|belopp\w*|anslag\w*|underskott\w*|överskott\w*|investering\w*|hyr\w*)|"
                         r"hur stora|hur höga?|vilket resultat|vilken \w*prognos|till vilket belopp|"
                         r"how much|what amount|what (was|is) the (cost|budget|result))\b", re.I)),
-    (DATE, re.compile(r"^\s*(när|on what date|when)\b|\b(vilket datum|vilken dag|vilken tidpunkt|vilket år|"
-                      r"senast när|what date|which date|what year)\b", re.I)),
+    (DATE, re.compile(r"^\s*(när|on what date|when)\b|\b(vilket datum|vilka datum|vilken dag|vilka dagar|"
+                      r"vilken tidpunkt|vilket år|senast när|what date|which date|what dates|which dates|"
+                      r"what year)\b", re.I)),
     (PLACE, re.compile(r"^\s*(var|where)\b|\b(vilken lokal|vilken plats|vilken adress|where)\b", re.I)),
     (PARTY, re.compile(r"\b(vilket parti|vilka partier|which part(y|ies))\b", re.I)),
     # a company or an association asked for by its kind ("vilket bolag", "vilken leverantör")
@@ -143,6 +145,7 @@ ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommuns?|stads?|S
 # a municipality's own body in the genitive: "Eslövs kommunstyrelse", "Lunds valnämnd"
 OWN_BODY = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+(?:kommun|stads|region)?(?:styrelse|fullmäktige)(?:n|ns|s)?\b|"
                       r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+[a-zåäö-]*nämnd(?:en|ens|s)?\b")
+EVERYDAY_EN = 4.0   # Zipf frequency in English above which a capitalised word is a common word
 NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")
 
 
@@ -180,11 +183,14 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
         kind, asking = subject
     elif kind == PASSAGE and q.operation:  # "totalt", "skillnaden": a computed number
         kind = PERCENT if q.operation in ("share", "growth") else (AMOUNT if _MONEY_OBJECT.search(swedish) else COUNT)
-    names = []
-    for i, m in enumerate(NAME.finditer(text)):
+    names, lang = [], q.lang
+    for m in NAME.finditer(text):
         before = text[:m.start()].rstrip()
         if m.start() == 0 or before.endswith((".", "?", "!", ":", "\"", "”")):
             continue  # the first word of a sentence is capitalised anyway
+        parts = re.split(r"[ -]", m.group(1))
+        if lang == "en" and all(zipf_frequency(part.lower(), "en") >= EVERYDAY_EN for part in parts):
+            continue  # "the Family Committee": an English title of a body in capitals, not a name
         names.append(m.group(1))
     bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
                                  if m.group(1).lower() not in GENERIC_BODIES))

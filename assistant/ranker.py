@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from index.text import fold, stem, words
+from index.text import STOPWORDS, fold, stem, words
 
 from . import query as T
 from .analysis import dates_in
 from .candidates import Candidate, asked_values
 from .query import AnalyzedQuery
+from .statements import noun_after
 from .words import Vocabulary, compound_parts, vocabulary
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
@@ -30,6 +31,7 @@ READERS = ("sentence", "figure", "structure", "check", "pair", "arithmetic", "ro
 FEATURES = ("overlap", "ctx_overlap", "doc_cover", "max_missing", "unknown", "rank", "dense", "bm25",
             "type_match", "type_near",
             "names_doc", "names_local", "org_agree", "year", "year_doc", "numbers_local", "english", "confidence", "length", "match_x_type",
+            "counts_asked",
             *(f"reader_{r}" for r in READERS))
 
 
@@ -150,6 +152,7 @@ class _Asked:
     organisations: frozenset[str]
     years: tuple[str, ...]
     numbers: tuple[re.Pattern, ...]
+    counted: str             # what a count question counts ("hur många anbud" → "anbud"), or ""
 
     @staticmethod
     def of(q: AnalyzedQuery, ev: Evidence) -> "_Asked":
@@ -165,7 +168,8 @@ class _Asked:
         return _Asked(tuple(terms), weights, sum(weights) or 1.0, unknown,
                       tuple(tuple(_name_parts(n)) for n in q.names), frozenset(ev.named_organisations(q)),
                       tuple(str(y) for y in q.years),
-                      tuple(re.compile(r"(?<![\d])" + re.escape(n) + r"(?![\d])") for n in numbers))
+                      tuple(re.compile(r"(?<![\d])" + re.escape(n) + r"(?![\d])") for n in numbers),
+                      _counted_noun(q))
 
 
 def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, asked: _Asked | None = None) -> tuple[float, ...]:
@@ -202,10 +206,30 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, asked: _Asked | None 
     reader = [1.0 if c.reader == r else 0.0 for r in READERS]
     dense = 1.0 / (1 + c.dense_rank / 5) if c.dense_rank is not None else 0.0
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
+    # a count of what the question counts: "åtta anbud" for "hur många anbud", not a page number
+    counts_asked = 1.0 if a.counted and any(_counts(c.evidence, v, a.counted) for v in typed) else 0.0
     return (overlap, ctx_overlap, doc_cover, max_missing, a.unknown, 1.0 / (1 + c.rank), dense, bm25,
             type_match, type_near,
             names_doc, names_local, org_agree, year, year_doc, numbers_local, 1.0 if q.lang == "en" else 0.0,
-            c.confidence, length, overlap * type_match, *reader)
+            c.confidence, length, overlap * type_match, counts_asked, *reader)
+
+
+COUNTED = re.compile(r"\b(?:hur många|antal(?:et)?|how many|number of)\s+(?:av\s+|of\s+)?(?:de\s+|the\s+)?"
+                     r"([a-zåäöé]{3,})", re.I)
+
+
+def _counted_noun(q: AnalyzedQuery) -> str:
+    """The noun a count question counts ("hur många anbud kom in" → "anbud")."""
+    if q.answer_type != T.COUNT:
+        return ""
+    m = COUNTED.search(q.text)
+    return m.group(1).lower() if m and m.group(1).lower() not in STOPWORDS else ""
+
+
+def _counts(text: str, v, noun: str) -> bool:
+    """Whether a value printed in `text` is followed by the noun (in any inflection or compound)."""
+    after = noun_after(text, v) if hasattr(v, "start") else ""
+    return bool(after) and vocabulary(after).has(noun) > 0
 
 
 def _name_parts(name: str) -> list[str]:
@@ -273,9 +297,10 @@ class Ranker:
 
     def answerable(self, q: AnalyzedQuery, ranked: list[Scored]) -> float:
         """The probability that the best candidate answers the question."""
-        if not ranked:
-            return 0.0
-        x = answer_features(q, ranked)
+        return self.answerability(answer_features(q, ranked)) if ranked else 0.0
+
+    def answerability(self, x: tuple[float, ...]) -> float:
+        """The answerability model on a ranking's `answer_features`."""
         return _sigmoid(self.answer_bias + sum(w * v for w, v in zip(self.answer_weights, x)))
 
     def abstains(self, q: AnalyzedQuery, ranked: list[Scored]) -> bool:

@@ -49,6 +49,10 @@ WRITTEN_COUNT = re.compile(rf"(?<![\wåäö-])({'|'.join(w for w in _LONGEST_FIR
 DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{_WORDS})[\s-]*"
                       r"(år|års|årig[a-z]*|månad(?:er|ers)?|veck(?:a|or|ors)|dag(?:ar|ars)?|timm(?:e|ar))(?![\wåäö])",
                       re.I)
+# a span of clock time is a length of time: "kl. 13.00–13.20", "09:30 - 12:00"
+TIME_SPAN = re.compile(r"(?<![\d.,:])([01]?\d|2[0-3])[.:]([0-5]\d)\s*[-–—]\s*([01]?\d|2[0-3])[.:]([0-5]\d)"
+                       r"(?![\d.,:]?\d)"
+                       rf"(?!\s*(?:%|procent|{MONEY_UNIT})(?![\wåäö]))", re.I)
 VOTE = re.compile(rf"\b{VOTE_NUM}\s+(?:ja|ja-röster|jaröster)\b.{{0,40}}?\b{VOTE_NUM}\s+(?:nej|nej-röst\w*|nejröst\w*)|"
                   rf"\b{VOTE_NUM}\s+(?:ja|ja-röster)\s+mot\s+{VOTE_NUM}\b|"
                   rf"\b{VOTE_NUM}\s+röster\s+mot\s+{VOTE_NUM}\b|\b{VOTE_NUM}\s+(?:st(?:ycken)?\s+)?avst(?:od|år)\b", re.I)
@@ -240,6 +244,10 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
         add(T.VOTE, m, None, None)
     for m in DATE.finditer(sentence):
         add(T.DATE, m, None, None)
+    for m in TIME_SPAN.finditer(sentence):
+        h1, m1, h2, m2 = (int(g) for g in m.group(1, 2, 3, 4))
+        if (h2, m2) > (h1, m1):
+            add(T.DURATION, m, float(60 * (h2 - h1) + m2 - m1), "minuter")
     for m in IDENT.finditer(sentence):
         if not YEAR_LIKE.match(m.group(0).strip("()")):
             add(T.IDENTIFIER, m, None, None)
@@ -287,6 +295,19 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
             add(T.COUNT, m, float(WRITTEN[m.group(1).lower()]), None, m.span(1))
     out.sort(key=lambda v: v.start)
     return tuple(out)
+
+
+def noun_after(text: str, v: Value) -> str:
+    """The word printed right after a value in `text`, when it names what the value counts
+    ("åtta anbud" → "anbud", "1,6 platser/småhus" → "platser/småhus"); '' when the value is not
+    printed there (a figure read from a table) or a function word follows ("från 29 till 72")."""
+    if v.start < 0 or text[v.start:v.start + len(v.text)] != v.text:
+        return ""
+    after = text[v.start + len(v.text):].split(maxsplit=1)
+    word = after[0].strip(".,;:()”\"").lower() if after else ""
+    if word in STOPWORDS or not re.fullmatch(r"[a-zåäöé]{3,}(?:/[a-zåäöé]+)?", word):
+        return ""
+    return word
 
 
 def has_decision(sentence: str) -> bool:

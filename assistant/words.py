@@ -49,19 +49,25 @@ def is_word(part: str) -> bool:
 
 @lru_cache(maxsize=50_000)
 def compound_parts(word: str) -> tuple[str, ...]:
-    """Head and tail of a two-part compound (`driftkostnad` → `drift`, `kostnad`), with the
-    linking `s` (`verksamhetsplan`), folded; () when the word is no such compound."""
+    """Head and tail of a compound (`driftkostnad` → `drift`, `kostnad`), with the linking `s`
+    (`verksamhetsplan`), folded; the head may be a compound itself (`engångsdriftsmedel` →
+    `engångsdrift`, `medel`); () when the word is no such compound."""
     w = word.lower()
     best: tuple[str, str] | None = None
     for i in range(MIN_PART, len(w) - MIN_PART + 1):
         head, tail = w[:i], w[i:]
         heads = [head] + ([head[:-1]] if head.endswith("s") and len(head) > MIN_PART else [])
         tail_form = tail if is_word(tail) else (lemma(tail) if is_word(simplemma.lemmatize(tail, lang="sv")) else None)
-        if tail_form is None:
-            continue
-        for h in heads:
-            if is_word(h) and (best is None or len(tail_form) > len(best[1])):  # the longest tail: the head word
-                best = (h, tail_form)
+        if tail_form is None or (best is not None and len(tail_form) <= len(best[1])):
+            continue  # the longest tail: the head word
+        h = next((h for h in heads if is_word(h)), None)
+        if h is None and len(tail) > MIN_PART:
+            # the head may be a compound itself ("engångsdrift|s|medel"), read without its linking s;
+            # only of longer parts, as a four-letter tail is often a suffix ("-ning", "-ande")
+            h = next((h for h in reversed(heads) if len(compound_parts(h)[1:2] and compound_parts(h)[1]) > MIN_PART),
+                     None)
+        if h is not None:
+            best = (h, tail_form)
     return (fold(best[0]), fold(best[1])) if best else ()
 
 

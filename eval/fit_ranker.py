@@ -33,6 +33,7 @@ from eval.runner import check
 
 C = 1.0  # inverse regularisation strength of the logistic regression
 HARD_NEGATIVES = 5  # per question, the wrong candidates scoring highest after the first fit, paired again
+ANSWER_FOLDS = 5    # document groups the answerability model's rankings are cross-fitted over
 
 
 def _response(q, ranked):
@@ -76,9 +77,8 @@ def _pairwise(X: list, y: list, w: list) -> Ranker:
     return Ranker(dict(zip(FEATURES, model.coef_[0].tolist())), 0.0)
 
 
-def fit(rows: list[dict]) -> Ranker:
-    from sklearn.linear_model import LogisticRegression
-
+def _order(rows: list[dict]) -> Ranker:
+    """The candidate model: which candidate of a question is the answer."""
     # stage 1, pairwise: within a question, a right candidate should score above a wrong one
     # every question weighs the same, however many candidates its readers proposed
     X, y, w = [], [], []
@@ -109,21 +109,45 @@ def fit(rows: list[dict]) -> Ranker:
             X.extend([d, -d])
             y.extend([1, 0])
             w.extend([1.0 / len(hardest)] * 2)
-    ranker = _pairwise(X, y, w)
-    # stage 2: is the best candidate right? (per question; abstention questions are never right)
-    AX, ay = [], []
+    return _pairwise(X, y, w)
+
+
+def _held_out_orders(rows: list[dict], folds: int) -> dict[int, Ranker]:
+    """For each row, a candidate model fitted without its document's questions (`folds` groups of
+    documents): the rankings the answerability model learns from are then as good as the ones it
+    will meet on new documents, not the better ones of questions the candidate model was fitted on."""
+    by = groups(rows)
+    names = sorted(by)
+    parts = [[r for n in names[k::folds] for r in by[n]] for k in range(min(folds, len(names)))]
+    models: dict[int, Ranker] = {}
+    for k, part in enumerate(parts):
+        model = _order([r for j, p in enumerate(parts) if j != k for r in p])
+        models.update({id(r): model for r in part})
+    return models
+
+
+def fit(rows: list[dict], folds: int = ANSWER_FOLDS) -> Ranker:
+    from sklearn.linear_model import LogisticRegression
+
+    ranker = _order(rows)
+    # stage 2: is the best candidate right? (per question; abstention questions are never right),
+    # learnt from rankings of candidate models that did not see the question's document
+    held = _held_out_orders(rows, folds) if folds > 1 else {}
+    AX, ay, tops = [], [], []
     for r in rows:
-        ranked = _rank(ranker, r["scored"])
+        ranked = _rank(held.get(id(r), ranker), r["scored"])
         if not ranked:
             continue
+        ok = not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))
         AX.append(answer_features(r["q"], ranked))
-        ay.append(int(not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))))
+        ay.append(int(ok))
+        tops.append((bool(r["item"].get("abstain")), ok))
     if len(set(ay)) == 2:
         second = LogisticRegression(C=C, max_iter=3000)
         second.fit(np.asarray(AX), np.asarray(ay))
         ranker.answer_weights = second.coef_[0].tolist()
         ranker.answer_bias = float(second.intercept_[0])
-    ranker.threshold = _threshold(ranker, rows)
+    ranker.threshold = _threshold(ranker, AX, tops)
     return ranker
 
 
@@ -131,17 +155,13 @@ def _rank(ranker: Ranker, scored: list[Scored]) -> list[Scored]:
     return sorted((Scored(s.candidate, s.features, ranker.score(s.features)) for s in scored), key=lambda s: -s.score)
 
 
-def _threshold(ranker: Ranker, rows: list[dict]) -> float:
-    """The answerability below which abstaining is right more often than answering (on these rows)."""
-    tops = []
-    for r in rows:
-        ranked = _rank(ranker, r["scored"])
-        p = ranker.answerable(r["q"], ranked)
-        ok = bool(ranked) and not r["item"].get("abstain") and not check(r["item"], _response(r["q"], ranked))
-        tops.append((p, bool(r["item"].get("abstain")), ok))
+def _threshold(ranker: Ranker, features: list[tuple], tops: list[tuple[bool, bool]]) -> float:
+    """The answerability below which abstaining is right more often than answering (on these rows:
+    each row's answerability features and whether it should abstain, whether its best is right)."""
+    scored = [(ranker.answerability(x), a, ok) for x, (a, ok) in zip(features, tops)]
     best, best_t = -1, 0.5
-    for t in sorted({round(x[0], 4) for x in tops} | {0.0, 1.01}):
-        correct = sum((a and p < t) or (ok and p >= t) for p, a, ok in tops)
+    for t in sorted({round(x[0], 4) for x in scored} | {0.0, 1.01}):
+        correct = sum((a and p < t) or (ok and p >= t) for p, a, ok in scored)
         if correct > best or (correct == best and abs(t - 0.5) < abs(best_t - 0.5)):
             best, best_t = correct, t
     return best_t

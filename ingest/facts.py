@@ -106,6 +106,8 @@ def _masked(text: str) -> str:
 
 
 FROM_TO = re.compile(r"\s+(till|–|-)\s+")
+# a year at most two words before an amount ("2024 5,2 %", "2023 var det 5,6 %")
+YEAR_BEFORE = re.compile(r"\b((?:19|20)\d\d)(?:\s+[a-zåäö]+){0,2}\s*$")
 YEAR_AFTER = re.compile(r"\s*\((?:år\s+)?((?:19|20)\d\d)\)")
 LIST_ITEM = re.compile(r"\n(?=\s*(?:\d{1,2}\.|[-•*])\s)")
 
@@ -135,7 +137,8 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
             if unit is None:
                 if COUNT_NOUNS.match(masked[amount.end:]):
                     unit = "st"
-                elif k + 1 < len(amounts) and FROM_TO.fullmatch(masked[amount.end:amounts[k + 1].start]):
+                elif (k + 1 < len(amounts) and FROM_TO.fullmatch(masked[amount.end:amounts[k + 1].start])
+                      and not YEAR.fullmatch(amount.text.strip())):  # "under 2024 till 3,9 %": a year
                     # "öka från 1 905 till 2 293 medarbetare": the first number has the second's unit
                     nxt = amounts[k + 1]
                     unit = nxt.unit or ("st" if COUNT_NOUNS.match(masked[nxt.end:]) else None)
@@ -148,6 +151,8 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
             if amount.unit:  # "2 026 tkr" is no year
                 in_clause.discard(int(amount.value))
             year = in_clause.pop() if len(in_clause) == 1 else None
+            if len(in_clause) > 1 and (just := YEAR_BEFORE.search(masked[:amount.start])):
+                year = int(just.group(1))  # "2023 var det 5,6 % … och 2024 5,2 %": each its own year
             after = YEAR_AFTER.match(masked, amount.end)  # "1,98 mkr (2022) och 2,6 mkr (2023)"
             if after:
                 year = int(after.group(1))

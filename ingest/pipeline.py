@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from .metadata import extract_metadata
 from .checks import check_table, cross_check_prose
@@ -66,7 +67,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
         section_name = " > ".join(sec.path)
         blocks = find_blocks(text, sec.start, sec.end, delimited_only=False)
         block_tables: dict[int, Table] = {}
-        for b in blocks:
+        for b in _paragraphs(blocks, text):
             if b.kind == "table":
                 before = text[max(sec.heading_start, b.start - 600):b.start]
                 t = parse_table(b, raw.source, len(tables) + 1, sec.path, sec.entity, before)
@@ -94,6 +95,31 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
             c.meta["ocr"] = True
     return ParsedDocument(raw.source, title, raw.fmt, text, sections, chunks, tables, facts, discrepancies, structure,
                           report)
+
+
+# a paragraph that ends a sentence, or a line of a list that ends in its value ("Resor 3 100 €")
+SENTENCE_ENDS = re.compile(r"(?:[.!?:;\d%€]|\b(?:kr|kronor|tkr|mnkr|mkr|euro))\s*$", re.I)
+CONTINUES = re.compile(r"\s*[a-zåäöé]")         # … and one that starts in the middle of one
+# a line that ends in a word no sentence ends in (a preposition, an article, a conjunction) goes on
+# even when the next begins with a number ("… en nettokostnadsavvikelse på" / "0,4% vilket …")
+OPEN_WORD = re.compile(r"\b(?:på|till|av|med|för|om|i|vid|från|under|över|mot|per|inom|och|eller|samt|"
+                       r"en|ett|den|det|de|som|att|än)\s*$", re.I)
+
+
+def _paragraphs(blocks: list[Block], text: str) -> list[Block]:
+    """The blocks with a paragraph that a blank line cuts mid-sentence joined again (PDF text often
+    has one between every two lines: "… Jämförelsegruppen hade en" / "nettokostnadsavvikelse på
+    7,9%"), so that a stated amount is read in its whole sentence. Passages keep their blocks."""
+    out: list[Block] = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.kind == b.kind == "text" and not SENTENCE_ENDS.search(prev.text)
+                and (CONTINUES.match(b.text) or (OPEN_WORD.search(prev.text) and b.text.lstrip()[:1].isdigit()))
+                and not text[prev.end:b.start].count("\n") > 3):
+            out[-1] = Block("text", prev.start, b.end, text[prev.start:b.end])
+        else:
+            out.append(b)
+    return out
 
 
 def _section_chunks(raw: RawDocument, title: str, sec: Section, blocks: list[Block],

@@ -155,6 +155,36 @@ def test_a_total_of_a_stated_list_is_summed():
     assert figures[0].formula == "0,4 + 1,1 + 2"
 
 
+def test_a_sum_over_the_values_a_statement_names_by_the_questions_words():
+    # made up: a statement that names three amounts for two purposes; the question names one purpose
+    text = ("Nämnden föreslår att bygget finansieras med lånemedel om 4 000 000 kronor år 2029 samt "
+            "underhållsmedel om 700 000 kronor år 2029 och med underhållsmedel 300 000 kronor år 2030.")
+    q, cands = _read("Hur mycket underhållsmedel föreslås sammanlagt för bygget?", ("c.md", "Förslag", text))
+    sums = read_arithmetic(q, cands)
+    assert sums and sums[0].values[0].number == 1_000_000
+    _, figures, _ = compose(q, [Scored(sums[0], (), 1.0)], Citations())
+    assert figures[0].formula == "700 000 + 300 000"
+    # both purposes named: all three amounts
+    q, cands = _read("Hur stor är den sammanlagda kostnaden (lånemedel och underhållsmedel) för bygget?",
+                     ("c.md", "Förslag", text))
+    assert read_arithmetic(q, cands)[0].values[0].number == 5_000_000
+    # nothing in the question tells the amounts apart: no sum of unlike things
+    q, cands = _read("Hur mycket kostar bygget sammanlagt?", ("c.md", "Förslag", text))
+    assert not read_arithmetic(q, cands)
+
+
+def test_a_difference_of_counts_is_of_counts_of_one_thing():
+    q, cands = _read("Med hur mycket sänks antalet cykelplatser per radhus enligt avtalet?",
+                     ("d.md", "Avtal", "Avtalet sänker kravet till 1,5 cykelplatser/lägenhet och 2,0 "
+                                       "cykelplatser/radhus."),
+                     ("d.md", "Avtal", "Tidigare gällde 2,5 cykelplatser/lägenhet och 3,0 cykelplatser/radhus."))
+    found = read_arithmetic(q, cands)
+    assert found and found[0].values[0].number == 1.0
+    assert "3,0" in found[0].evidence and "2,0" in found[0].evidence
+    # never a difference of the places per flat and per house
+    assert all(c.values[0].number not in (0.5, 1.5) for c in found)
+
+
 def test_protocol_roles_are_read_in_their_usual_layouts():
     from assistant.roles import asked_roles, read_document_roles
 

@@ -21,6 +21,11 @@ def test_inflected_forms_and_compounds_match():
     assert 0 < text.has("budgettabell") < 1.0   # a compound of words in the text
     assert text.has("kris") == 0.0              # no match inside an unrelated word
     assert compound_parts("verksamhetsplan") == ("verksamhet", "plan")
+    # a compound of three words is split once, its head being a compound itself, so that two spellings
+    # of it ("-drift-" and "-drifts-") and a question's shorter compound match it
+    assert compound_parts("engångsdriftsmedel") == compound_parts("engångsdriftmedel") == ("engangsdrift", "medel")
+    assert 0 < Vocabulary("med engångsdriftsmedel").has("engångsdriftmedel") < 1.0
+    assert compound_parts("förflyttningen") == ()   # a four-letter suffix ("-ning") is no word of a compound
     assert lemma("Umeås") != ""
 
 
@@ -83,6 +88,32 @@ def test_typed_values():
     assert [v.number for v in bullet] == [3.5]       # a list bullet is no minus sign
     assert [v.kind for v in values("Maria Nilsson (C) reserverar sig.")][:2] == [T.PERSON, T.PARTY]
     assert not [v for v in values("Sammanträdesplats Stadshuset, Topeliusesplanaden 7") if v.kind == T.PERSON]
+
+
+def test_a_span_of_clock_time_is_a_length_of_time():
+    spans = [(v.kind, v.text, v.number) for v in values("Plats och tid: Rådhuset, klockan 09.30–11.15")]
+    assert (T.DURATION, "09.30–11.15", 105.0) in spans
+    assert [v.kind for v in values("Sammanträdet hölls 14:00 - 16:30 i salen.")].count(T.DURATION) == 1
+    # a price range is no time, and an end before its start is no span
+    assert T.DURATION not in [v.kind for v in values("Biljetten kostar 12.50-14.20 kr.")]
+    assert T.DURATION not in [v.kind for v in values("Poängen var 15.30–12.10 i båda omgångarna.")]
+
+
+def test_an_english_title_in_capitals_is_no_name():
+    # a body's name translated into English is capitalised, but its words are common English words
+    q = analyze("What is the 2027 budget of the Cultural Affairs Committee in Lidköping?")
+    assert q.names == ("Lidköping",)
+    assert "Cultural Affairs Committee" in analyze("Vad säger Cultural Affairs Committee i Lidköping?").names
+
+
+def test_a_count_of_what_the_question_counts_is_seen_by_the_ranker():
+    from assistant.ranker import _counted_noun, _counts
+    q = analyze("Hur många ansökningar kom in till stipendiet?")
+    assert _counted_noun(q) == "ansökningar"
+    stated = "Det kom in elva ansökningar, se bilaga 14."
+    counts = {v.text: _counts(stated, v, "ansökningar") for v in values(stated)}
+    assert counts == {"elva": True, "14": False}
+    assert _counted_noun(analyze("Hur mycket kostade stipendiet?")) == ""
 
 
 def test_counts_and_shares_written_in_words_are_typed():

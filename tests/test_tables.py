@@ -83,6 +83,20 @@ def test_prose_amounts(docs):
     assert (1126, "tkr") in text and (3.98, "mnkr") in text and (3.95, "%") in text and (2404, "st") in text
 
 
+def test_a_stated_amount_is_read_in_its_whole_sentence_across_blank_lines():
+    # PDF text with a blank line between its lines: the sentence goes on after the blank line when the
+    # line before ends mid-sentence and the next begins in lower case; a list of values does not
+    text = ("Kommunens resultat\n\nFör kulturnämnden uppgår avvikelsen under 2025 till 2,1% vilket motsvarar 3 mnkr. "
+            "Jämförelsegruppen hade en \n\navvikelse på 4,2% under 2025.\n\nResor och hyror betalas med 1 200,00 €\n\n"
+            "städning med 300,00 €\n")
+    from ingest.readers import RawDocument
+    doc = parse_document(RawDocument("k.txt", "/tmp/k.txt", "txt", text))
+    by_value = {f.value: f for f in doc.facts if f.kind == "text"}
+    assert by_value[4.2].label.startswith("Jämförelsegruppen hade en") and "Jämförelsegruppen" in by_value[4.2].quote
+    assert by_value[300].label == "städning med 300,00 €"   # a list line's value keeps its own label
+    assert 2025 not in by_value   # "under 2025 till 2,1%": a year, not a share
+
+
 def test_chunks_keep_offsets(docs):
     for doc in docs.values():
         for c in doc.chunks:
