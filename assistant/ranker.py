@@ -137,7 +137,9 @@ class Evidence:
 
 
 
-LOGIT_SCALE = 4.0    # the best candidate's logit, squashed, is a feature of the answerability model
+SCORE_SCALE = 10.0   # the best candidate's score, scaled, is a feature of the answerability model (the
+                     # order model has no intercept: scores of best candidates lie around 20–35, where a
+                     # squashed logit is 1.0 for all of them and tells nothing)
 MARGIN_CAP = 8.0     # … and so is its lead over the runner-up, capped
 
 
@@ -328,7 +330,7 @@ def answer_features(q: AnalyzedQuery, ranked: list[Scored]) -> tuple[float, ...]
     restated = (sum(1 for s in ranked[1:1 + RESTATING] if stated & {v.text for v in asked_values(q, s.candidate)})
                 / RESTATING) if stated else 0.0
     named = dict(f, lead_over_other_docs=lead, restated=restated)
-    return (_sigmoid(top.score / LOGIT_SCALE), margin / MARGIN_CAP, *(named[name] for name in ANSWER_FEATURES[2:]))
+    return (top.score / SCORE_SCALE, margin / MARGIN_CAP, *(named[name] for name in ANSWER_FEATURES[2:]))
 
 
 def _sigmoid(z: float) -> float:
