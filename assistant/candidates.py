@@ -71,7 +71,7 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
         kinds = (kind,)
     checked = q.legacy.intent == "consistency"
     for k in kinds:
-        found = [v for v in c.states(k) if checked or not _given(q.text, v)]
+        found = [v for v in c.states(k) if checked or not given(q.text, v)]
         if found:
             return found
     return []
@@ -88,7 +88,7 @@ def _question(text: str) -> tuple[str, frozenset[float]]:
     return fold(text.lower()), frozenset(n for n in numbers if n is not None)
 
 
-def _given(question: str, v: Value) -> bool:
+def given(question: str, v: Value) -> bool:
     """The question states the value: the same number, or the same name from the start of a word
     (the genitive "Bergs" holds "Berg")."""
     asked, numbers = _question(question)

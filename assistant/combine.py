@@ -29,7 +29,7 @@ from dataclasses import replace
 from ingest.numbers import format_number
 
 from . import query as T
-from .candidates import Candidate, Rendered
+from .candidates import Candidate, Rendered, given
 from .compose import Citations, figure_label, render_sentence, shown, subtract
 from .i18n import say
 from .query import AnalyzedQuery
@@ -281,8 +281,8 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
         for b in pool[i:]:
             if a is not b and _overlaps(a, b):
                 continue
-            for va in _numbers(a):
-                for vb in _numbers(b):
+            for va in _operands(q, a):
+                for vb in _operands(q, b):
                     if (a is b and va.start >= vb.start) or va.unit != vb.unit or va.number == vb.number:
                         continue
                     na, nb = _counted(a, va), _counted(b, vb)
@@ -352,6 +352,12 @@ def _named_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     picked = {i for t in telling for i in named[t]}
     found = [v for v, _ in labels if id(v) in picked]
     return found if len(found) >= 2 and len({v.unit for v in found}) == 1 else []
+
+
+def _operands(q: AnalyzedQuery, c: Candidate) -> list[Value]:
+    """The numbers of a statement that a difference may be taken of: not those the question itself
+    gives, which name what is compared ("nivå 5 än i nivå 3", "10:e och 90:e percentilen")."""
+    return [v for v in _numbers(c) if not given(q.text, v)]
 
 
 def _numbers(c: Candidate) -> list[Value]:

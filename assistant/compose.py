@@ -11,7 +11,7 @@ import re
 from ingest.numbers import format_number
 
 from . import query as T
-from .candidates import Candidate, Rendered, asked_values
+from .candidates import Candidate, Rendered, asked_values, given
 from .i18n import say
 from .query import AnalyzedQuery
 from .ranker import Scored
@@ -147,8 +147,9 @@ def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Ren
         if s is not ranked[0] and s.score < floor:
             break
         for v in s.candidate.states(kind):
-            if v.number is None or (picked and (v.unit != picked[0][0].unit or v.number == picked[0][0].number)):
-                continue
+            if v.number is None or given(q.text, v) or (picked and (v.unit != picked[0][0].unit
+                                                                     or v.number == picked[0][0].number)):
+                continue  # (a number the question gives names what is compared: "nivå 5 än i nivå 3")
             picked.append((v, s.candidate))
             if len(picked) == 2:
                 break

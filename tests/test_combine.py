@@ -185,6 +185,15 @@ def test_a_difference_of_counts_is_of_counts_of_one_thing():
     assert all(c.values[0].number not in (0.5, 1.5) for c in found)
 
 
+def test_numbers_the_question_gives_are_no_operands_of_a_difference():
+    # made up: "zon 4" and "zon 2" name what is compared; their numbers are not subtracted
+    q, cands = _read("Hur många procentenheter högre är taxan i zon 4 än i zon 2?",
+                     ("e.md", "Taxor", "Taxan är 18 % i zon 2 och 27 % i zon 4."))
+    found = read_arithmetic(q, cands)
+    assert found and found[0].values[0].number == 9
+    assert all(c.values[0].number != 2 for c in found)
+
+
 def test_protocol_roles_are_read_in_their_usual_layouts():
     from assistant.roles import asked_roles, read_document_roles
 
