@@ -287,14 +287,15 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
                         continue
                     na, nb = _counted(a, va), _counted(b, vb)
                     if na and nb and not (keys(na) & keys(nb)):
-                        continue  # counts of two things ("1,2 platser/lägenhet", "1,6 platser/småhus")
+                        # counts of two things ("1,5 cykelplatser/lägenhet", "2,0 cykelplatser/radhus")
+                        continue
                     key = (a.source, a.start, va.start, b.source, b.start, vb.start)
                     if key in seen:
                         continue
                     seen.add(key)
                     named = bool(na) and any(vocabulary(na).has(t) for t in terms)
                     found.append((named, (rel[id(a)] + rel[id(b)]) / 2, _computed(q, "diff", [(va, a), (vb, b)])))
-    # counts of the thing the question names first ("… för småhus": two counts of places per
+    # counts of the thing the question names first ("… per radhus": two counts of places per
     # house), then the differences of the statements nearest the question's words (each statement
     # by its own words: two statements together always cover more of them than one); a bounded number
     found.sort(key=lambda x: (-x[0], -x[1]))
@@ -302,7 +303,7 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
 
 
 def _counted(c: Candidate, v: Value) -> str:
-    """What a count counts, as printed after it ("1,6 platser/småhus"); '' for any other value."""
+    """What a count counts, as printed after it ("2,0 cykelplatser/radhus"); '' for any other value."""
     return noun_after(c.evidence, v) if v.kind == T.COUNT else ""
 
 
@@ -328,13 +329,13 @@ def _list_values(c: Candidate) -> list[Value]:
     return found if len({v.unit for v in found}) == 1 else []
 
 
-LABEL_WORDS = 4   # the words before a value that say what it is of ("engångsdriftmedel om 1 605 000 kronor")
+LABEL_WORDS = 4   # the words before a value that say what it is of ("underhållsmedel om 700 000 kronor")
 
 
 def _named_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     """The values of the asked kind and one unit that a statement names by a word of the question
-    ("investeringsmedel om 2,8 mnkr samt engångsdriftmedel om 1,6 mnkr år 2027 och 0,9 mnkr år 2028"
-    asked "hur mycket engångsdriftmedel sammanlagt"): each value is known by the few words before it
+    ("lånemedel om 4 mnkr samt underhållsmedel om 0,7 mnkr år 2029 och underhållsmedel 0,3 mnkr år 2030"
+    asked "hur mycket underhållsmedel sammanlagt"): each value is known by the few words before it
     (after the value before it), and the question's words that tell the values apart (named before
     some, not all) pick them. Two or more picked make a sum of like things."""
     nums = [v for v in _numbers(c) if v.kind == q.answer_type or q.answer_type not in T.NUMERIC_TYPES]
@@ -356,7 +357,7 @@ def _named_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
 
 def _operands(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     """The numbers of a statement that a difference may be taken of: not those the question itself
-    gives, which name what is compared ("nivå 5 än i nivå 3", "10:e och 90:e percentilen")."""
+    gives, which name what is compared ("zon 4 än i zon 2", "mellan steg 1 och steg 3")."""
     return [v for v in _numbers(c) if not given(q.text, v)]
 
 

@@ -149,7 +149,7 @@ def _difference(q: AnalyzedQuery, ranked: list[Scored], cites: Citations) -> Ren
         for v in s.candidate.states(kind):
             if v.number is None or given(q.text, v) or (picked and (v.unit != picked[0][0].unit
                                                                      or v.number == picked[0][0].number)):
-                continue  # (a number the question gives names what is compared: "nivå 5 än i nivå 3")
+                continue  # (a number the question gives names what is compared: "zon 4 än i zon 2")
             picked.append((v, s.candidate))
             if len(picked) == 2:
                 break

@@ -190,7 +190,7 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
             continue  # the first word of a sentence is capitalised anyway
         parts = re.split(r"[ -]", m.group(1))
         if lang == "en" and all(zipf_frequency(part.lower(), "en") >= EVERYDAY_EN for part in parts):
-            continue  # "the Family Committee": an English title of a body in capitals, not a name
+            continue  # "the Cultural Affairs Committee": an English title of a body in capitals, not a name
         names.append(m.group(1))
     bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)
                                  if m.group(1).lower() not in GENERIC_BODIES))

@@ -208,7 +208,7 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, asked: _Asked | None 
     reader = [1.0 if c.reader == r else 0.0 for r in READERS]
     dense = 1.0 / (1 + c.dense_rank / 5) if c.dense_rank is not None else 0.0
     bm25 = 1.0 / (1 + c.bm25_rank / 5) if c.bm25_rank is not None else 0.0
-    # a count of what the question counts: "åtta anbud" for "hur många anbud", not a page number
+    # a count of what the question counts: "elva remissvar" for "hur många remissvar", not a page number
     counts_asked = 1.0 if a.counted and any(_counts(c.evidence, v, a.counted) for v in typed) else 0.0
     return (overlap, ctx_overlap, doc_cover, max_missing, a.unknown, 1.0 / (1 + c.rank), dense, bm25,
             type_match, type_near,

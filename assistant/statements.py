@@ -49,7 +49,7 @@ WRITTEN_COUNT = re.compile(rf"(?<![\wåäö-])({'|'.join(w for w in _LONGEST_FIR
 DURATION = re.compile(rf"(?<![\w,.])(\d+(?:[,.]\d+)?|{_WORDS})[\s-]*"
                       r"(år|års|årig[a-z]*|månad(?:er|ers)?|veck(?:a|or|ors)|dag(?:ar|ars)?|timm(?:e|ar))(?![\wåäö])",
                       re.I)
-# a span of clock time is a length of time: "kl. 13.00–13.20", "09:30 - 12:00"
+# a span of clock time is a length of time: "kl. 09.30–11.15", "14:00 - 16:30"
 TIME_SPAN = re.compile(r"(?<![\d.,:])([01]?\d|2[0-3])[.:]([0-5]\d)\s*[-–—]\s*([01]?\d|2[0-3])[.:]([0-5]\d)"
                        r"(?![\d.,:]?\d)"
                        rf"(?!\s*(?:%|procent|{MONEY_UNIT})(?![\wåäö]))", re.I)
@@ -299,7 +299,7 @@ def _values(sentence: str, table_unit: str | None) -> tuple[Value, ...]:
 
 def noun_after(text: str, v: Value) -> str:
     """The word printed right after a value in `text`, when it names what the value counts
-    ("åtta anbud" → "anbud", "1,6 platser/småhus" → "platser/småhus"); '' when the value is not
+    ("elva remissvar" → "remissvar", "2,0 cykelplatser/radhus" → "cykelplatser/radhus"); '' when the value is not
     printed there (a figure read from a table) or a function word follows ("från 29 till 72")."""
     if v.start < 0 or text[v.start:v.start + len(v.text)] != v.text:
         return ""

@@ -50,8 +50,8 @@ def is_word(part: str) -> bool:
 @lru_cache(maxsize=50_000)
 def compound_parts(word: str) -> tuple[str, ...]:
     """Head and tail of a compound (`driftkostnad` → `drift`, `kostnad`), with the linking `s`
-    (`verksamhetsplan`), folded; the head may be a compound itself (`engångsdriftsmedel` →
-    `engångsdrift`, `medel`); () when the word is no such compound."""
+    (`verksamhetsplan`), folded; the head may be a compound itself (`kvällsskiftsersättning` →
+    `kvällsskift`, `ersättning`); () when the word is no such compound."""
     w = word.lower()
     best: tuple[str, str] | None = None
     for i in range(MIN_PART, len(w) - MIN_PART + 1):
@@ -62,7 +62,7 @@ def compound_parts(word: str) -> tuple[str, ...]:
             continue  # the longest tail: the head word
         h = next((h for h in heads if is_word(h)), None)
         if h is None and len(tail) > MIN_PART:
-            # the head may be a compound itself ("engångsdrift|s|medel"), read without its linking s;
+            # the head may be a compound itself ("kvällsskift|s|ersättning"), read without its linking s;
             # only of longer parts, as a four-letter tail is often a suffix ("-ning", "-ande")
             h = next((h for h in reversed(heads) if len(compound_parts(h)[1:2] and compound_parts(h)[1]) > MIN_PART),
                      None)

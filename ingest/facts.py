@@ -106,7 +106,7 @@ def _masked(text: str) -> str:
 
 
 FROM_TO = re.compile(r"\s+(till|–|-)\s+")
-# a year at most two words before an amount ("2024 5,2 %", "2023 var det 5,6 %")
+# a year at most two words before an amount ("2022 2,8 %", "2021 var det 3,1 %")
 YEAR_BEFORE = re.compile(r"\b((?:19|20)\d\d)(?:\s+[a-zåäö]+){0,2}\s*$")
 YEAR_AFTER = re.compile(r"\s*\((?:år\s+)?((?:19|20)\d\d)\)")
 LIST_ITEM = re.compile(r"\n(?=\s*(?:\d{1,2}\.|[-•*])\s)")
@@ -152,7 +152,7 @@ def text_facts(block: Block, source: str, section: str, entity: str | None) -> l
                 in_clause.discard(int(amount.value))
             year = in_clause.pop() if len(in_clause) == 1 else None
             if len(in_clause) > 1 and (just := YEAR_BEFORE.search(masked[:amount.start])):
-                year = int(just.group(1))  # "2023 var det 5,6 % … och 2024 5,2 %": each its own year
+                year = int(just.group(1))  # "2021 var det 3,1 % … och 2022 2,8 %": each its own year
             after = YEAR_AFTER.match(masked, amount.end)  # "1,98 mkr (2022) och 2,6 mkr (2023)"
             if after:
                 year = int(after.group(1))

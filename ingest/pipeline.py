@@ -97,19 +97,19 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
                           report)
 
 
-# a paragraph that ends a sentence, or a line of a list that ends in its value ("Resor 3 100 €")
+# a paragraph that ends a sentence, or a line of a list that ends in its value ("Hyra 1 200 €")
 SENTENCE_ENDS = re.compile(r"(?:[.!?:;\d%€]|\b(?:kr|kronor|tkr|mnkr|mkr|euro))\s*$", re.I)
 CONTINUES = re.compile(r"\s*[a-zåäöé]")         # … and one that starts in the middle of one
 # a line that ends in a word no sentence ends in (a preposition, an article, a conjunction) goes on
-# even when the next begins with a number ("… en nettokostnadsavvikelse på" / "0,4% vilket …")
+# even when the next begins with a number ("… en avvikelse på" / "2,1% vilket …")
 OPEN_WORD = re.compile(r"\b(?:på|till|av|med|för|om|i|vid|från|under|över|mot|per|inom|och|eller|samt|"
                        r"en|ett|den|det|de|som|att|än)\s*$", re.I)
 
 
 def _paragraphs(blocks: list[Block], text: str) -> list[Block]:
     """The blocks with a paragraph that a blank line cuts mid-sentence joined again (PDF text often
-    has one between every two lines: "… Jämförelsegruppen hade en" / "nettokostnadsavvikelse på
-    7,9%"), so that a stated amount is read in its whole sentence. Passages keep their blocks."""
+    has one between every two lines: "… Grannkommunen hade en" / "avvikelse på
+    4,2%"), so that a stated amount is read in its whole sentence. Passages keep their blocks."""
     out: list[Block] = []
     for b in blocks:
         prev = out[-1] if out else None

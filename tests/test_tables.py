@@ -85,14 +85,19 @@ def test_prose_amounts(docs):
 
 def test_a_stated_amount_is_read_in_its_whole_sentence_across_blank_lines():
     # PDF text with a blank line between its lines: the sentence goes on after the blank line when the
-    # line before ends mid-sentence and the next begins in lower case; a list of values does not
-    text = ("Kommunens resultat\n\nFör kulturnämnden uppgår avvikelsen under 2025 till 2,1% vilket motsvarar 3 mnkr. "
-            "Jämförelsegruppen hade en \n\navvikelse på 4,2% under 2025.\n\nResor och hyror betalas med 1 200,00 €\n\n"
-            "städning med 300,00 €\n")
+    # line before ends mid-sentence and the next begins in lower case, or with a number after a
+    # preposition; a list of values does not
     from ingest.readers import RawDocument
+    text = ("Kommunens resultat\n\nFör kulturnämnden uppgår avvikelsen under 2025 till 2,1% vilket "
+            "motsvarar 3 mnkr. Grannkommunen hade en \n\navvikelse på 4,2% under 2025.\n\n"
+            "För fritidsnämnden uppvisas en avvikelse på\n\n1,7% vilket motsvarar 2 mnkr.\n\n"
+            "2021 var det 3,1 % som slutade och \n\n2022 2,8 %.\n\n"
+            "Resor och hyror betalas med 1 200,00 €\n\nstädning med 300,00 €\n")
     doc = parse_document(RawDocument("k.txt", "/tmp/k.txt", "txt", text))
     by_value = {f.value: f for f in doc.facts if f.kind == "text"}
-    assert by_value[4.2].label.startswith("Jämförelsegruppen hade en") and "Jämförelsegruppen" in by_value[4.2].quote
+    assert by_value[4.2].label.startswith("Grannkommunen hade en") and "Grannkommunen" in by_value[4.2].quote
+    assert "fritidsnämnden" in by_value[1.7].label
+    assert (by_value[3.1].year, by_value[2.8].year) == (2021, 2022)   # each its own year
     assert by_value[300].label == "städning med 300,00 €"   # a list line's value keeps its own label
     assert 2025 not in by_value   # "under 2025 till 2,1%": a year, not a share
 
