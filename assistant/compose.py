@@ -54,7 +54,7 @@ def render_sentence(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool
     value = _asked_value(q, c) if lead else None
     figures: tuple = ()
     if value is not None and value.text.strip() and value.text.strip() != quote:
-        text = f"{clean(value.text)} [{n}]: ”{quote}”"
+        text = f"{_shown_value(q, value)} [{n}]: ”{quote}”"
         if value.number is not None and value.kind in T.NUMERIC_TYPES:
             unit = value.unit if value.kind == T.AMOUNT else ("%" if value.kind == T.PERCENT else None)
             label = figure_label(c, value)
@@ -63,6 +63,20 @@ def render_sentence(q: AnalyzedQuery, c: Candidate, cites: Citations, lead: bool
     else:
         text = f"{quote} [{n}]"
     return Rendered(text=text, figures=figures)
+
+
+def _shown_value(q: AnalyzedQuery, value) -> str:
+    """A value as the answer leads with it; a span of clock time as its length ("20 minuter
+    (09.30–09.50)", "1 timme 45 minuter (…)")."""
+    shown_text = clean(value.text)
+    if value.kind != T.DURATION or value.unit != "minuter" or value.number is None:
+        return shown_text
+    hours, minutes = divmod(int(value.number), 60)
+    en = q.lang == "en"
+    words = {(True, "h"): ("hour", "hours"), (True, "m"): ("minute", "minutes"),
+             (False, "h"): ("timme", "timmar"), (False, "m"): ("minut", "minuter")}
+    parts = [f"{n} {words[(en, unit)][n != 1]}" for n, unit in ((hours, "h"), (minutes, "m")) if n]
+    return f"{' '.join(parts)} ({shown_text})"
 
 
 def _asked_value(q: AnalyzedQuery, c: Candidate):

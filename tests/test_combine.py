@@ -194,6 +194,14 @@ def test_numbers_the_question_gives_are_no_operands_of_a_difference():
     assert all(c.values[0].number != 2 for c in found)
 
 
+def test_how_long_is_answered_by_the_length_of_a_span_of_clock_time():
+    q, cands = _read("Hur länge varade mötet med byalaget?",
+                     ("f.md", "Protokoll", "Mötet med byalaget hölls klockan 09.30–11.15 i Bygdegården."))
+    best = next(c for c in cands if c.states(T.DURATION))
+    answer, _, _ = compose(q, [Scored(best, (), 1.0)], Citations())
+    assert answer.startswith("1 timme 45 minuter (09.30–11.15) [1]")
+
+
 def test_protocol_roles_are_read_in_their_usual_layouts():
     from assistant.roles import asked_roles, read_document_roles
 
