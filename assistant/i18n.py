@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "roll_call": ("Voteringslistan räknad: {ja} ja, {nej} nej, {avstar} avstår ({n} namn)",
                   "The roll call counted: {ja} yes, {nej} no, {avstar} abstaining ({n} names)"),
     "member_vote": ("{member} röstade {choice}", "{member} voted {choice}"),
+    "members_voting": ("{choice} ({n}): {members}", "{choice} ({n}): {members}"),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

@@ -5,9 +5,10 @@ Ek (M): Avstår" one member per line, or as a table with one column per choice (
 Lind (S) | X |  |  |" under "| Ledamot | Ja-röst | Nej-röst | Avstår |"). `named_votes`
 reads either into `NamedVote`s, `roll_calls` groups them (a member votes once in each), and
 `read_named_votes` proposes, for a question about a vote,
-the named member's own vote ("Hur röstade Per Lind?") and the roll call counted ("11 ja,
-4 nej, 0 avstår"), which the ranker weighs against the stated result (and the pair reader can
-set beside it when the question asks whether they agree).
+the named member's own vote ("Hur röstade Per Lind?"), the members who voted one way ("Vilka
+röstade nej?") and the roll call counted ("11 ja, 4 nej, 0 avstår"), which the ranker weighs
+against the stated result (and the pair reader can set beside it when the question asks whether
+they agree).
 """
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ MEMBER = r"([A-ZÅÄÖ][\wåäöéü.-]+(?:[ \t]+[A-ZÅÄÖ][\wåäöéü.-]+)+[
 # one member per line: anchored at the line's start (a scan from every capital letter of a
 # long document took a fifth of a second)
 LIST_LINE = re.compile(r"^[ \t]*" + MEMBER + r"[ \t]*:[ \t]*((?i:ja|nej|avstår|avstod))\b", re.M)
+# who voted one way: "vilka röstade nej", "vem röstade ja", "vilka avstod", "who voted no", "who abstained"
+CHOICE_ASKED = re.compile(r"\b(?:röstade|rösta|voted|vote)\s+(?:för\s+|for\s+)?(ja|nej|yes|no)\b|"
+                          r"\b(avstod|avstår|abstained)\b", re.I)
+VOTED = ({"ja": "Röstade ja", "nej": "Röstade nej", "avstår": "Avstod"},
+         {"ja": "Voted yes", "nej": "Voted no", "avstår": "Abstained"})
+WHO = re.compile(r"^\s*(?:vilka|vem|who)\b", re.I)
+CHOICES_ASKED = {"ja": "ja", "yes": "ja", "nej": "nej", "no": "nej", "avstod": "avstår", "avstår": "avstår",
+                 "abstained": "avstår"}
 MARK = re.compile(r"^\s*[xX✓✔]\s*$")
 MIN_ROLL = 3   # a roll call names at least this many members
 GAP_LINES = 3  # lines that may stand between two members of one roll call (a page header)
@@ -108,6 +117,8 @@ def read_named_votes(q: AnalyzedQuery, candidates: list[Candidate], texts: dict[
     if not T.ABOUT_VOTE.search(q.text) and q.legacy.intent != "consistency":
         return []
     persons = [n for n in q.names if len(n.split()) >= 2]  # "Hur röstade Per Lind?": his vote, not the count
+    asked = CHOICE_ASKED.search(q.text) if WHO.search(q.text) else None
+    choice = CHOICES_ASKED[(asked.group(1) or asked.group(2)).lower()] if asked else None   # "vilka röstade nej?"
     passages: dict[tuple[str, str], Candidate] = {}  # each passage read once (many sentences share one)
     for c in candidates:
         if c.reader == "sentence" and c.passage:
@@ -127,6 +138,14 @@ def read_named_votes(q: AnalyzedQuery, candidates: list[Candidate], texts: dict[
             counts = {k: sum(v.choice == k for v in call) for k in ("ja", "nej", "avstår")}
             counted = say(q.lang, "roll_call", ja=counts["ja"], nej=counts["nej"], avstar=counts["avstår"],
                           n=len(call))
+            if choice:  # "Vilka röstade nej?": the members of that choice, in the roll call's order
+                members = [v for v in call if v.choice == choice]
+                if members:
+                    said = say(q.lang, "members_voting", choice=VOTED[q.lang == "en"][choice], n=len(members),
+                               members=", ".join(v.member for v in members))
+                    out.append(_candidate(c, said, clean(doc[call[0].start:call[-1].end]), call[0].start,
+                                          call[-1].end, (Value(T.VOTE, said, None, None, 0),
+                                                         *(Value(T.PERSON, v.member, None, None, 0) for v in members))))
             if not persons:
                 out.append(_candidate(c, counted, clean(doc[call[0].start:call[-1].end]), call[0].start, call[-1].end,
                                       (Value(T.VOTE, counted, None, None, 0),

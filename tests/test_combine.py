@@ -316,3 +316,10 @@ def test_a_named_members_vote_and_the_roll_call_counted_are_candidates():
     assert counted.evidence.startswith("Voteringslistan räknad: 2 ja, 1 nej, 1 avstår (4 namn)")
     q, cands = _read("Hur röstade Fredrik Hansson (C) i omröstningen?", ("p.pdf", "§ 64", text))
     assert read_named_votes(q, cands, {"p.pdf": text}) == []   # not in the roll call: nothing to say about him
+    # who voted one way: the members of that choice, cited at the roll call
+    q, cands = _read("Vilka ledamöter röstade ja i omröstningen?", ("p.pdf", "§ 64", text))
+    found = read_named_votes(q, cands, {"p.pdf": text})
+    assert found[0].evidence.startswith("Röstade ja (2): Emma Öman (V), Pia Rönnesjö (S)")
+    assert [v.text for v in found[0].states(T.PERSON)] == ["Emma Öman (V)", "Pia Rönnesjö (S)"]
+    q, cands = _read("Who abstained in the vote?", ("p.pdf", "§ 64", text))
+    assert read_named_votes(q, cands, {"p.pdf": text})[0].evidence.startswith("Abstained (1): Åsa Hartzell (M)")
