@@ -12,7 +12,6 @@ import threading
 from collections.abc import Set
 
 from rapidfuzz import process
-from wordfreq import zipf_frequency
 
 from index.text import stem, tokens
 
@@ -20,9 +19,8 @@ from .analysis import dates_in, years_in
 from .candidates import Candidate
 from .query import AnalyzedQuery
 from .ranker import Evidence
-from .words import compound_parts, lemma
+from .words import compound_parts, everyday, lemma
 
-EVERYDAY = 4.0  # Zipf frequency in Swedish above which a word is too common to name a topic
 
 
 def admit(q: AnalyzedQuery, candidates: list[Candidate], vocab: Set[str], ev: Evidence,
@@ -115,7 +113,7 @@ def unknown_words(q: AnalyzedQuery, vocab: Set[str]) -> list[str]:
     for term in q.terms:
         if term.lower() in q.asks:
             continue  # the word that names what kind of answer is wanted ("ärendenummer") is not its topic
-        if len(term) < 6 or any(ch.isdigit() for ch in term) or zipf_frequency(term.lower(), "sv") >= EVERYDAY:
+        if len(term) < 6 or any(ch.isdigit() for ch in term) or everyday(term):
             continue  # an everyday word ("betalar", "beslutade") says how, not what, is asked
         forms = {tokens(term)[0] if tokens(term) else term, stem(lemma(term))}
         parts = compound_parts(term)

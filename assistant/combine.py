@@ -79,7 +79,7 @@ def operation(q: AnalyzedQuery) -> str | None:
 def relevance(q: AnalyzedQuery, c: Candidate, weight: dict[str, float] | None = None) -> float:
     """A cheap first look: the share of the question's words the statement (or its heading) has,
     each word by its `weight` (default 1), and the passage's retrieval rank."""
-    terms = [t for t in q.terms if not t.isdigit()]
+    terms = list(q.word_terms)
     if not terms:
         return 1.0 / (1 + c.rank)
     local, ctx = vocabulary(c.evidence), vocabulary(c.context)
@@ -139,7 +139,7 @@ def read_pairs(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]
     document (the same question about two meetings or two documents)."""
     if not asks_two(q) or len(candidates) < 2:
         return []
-    terms = [t for t in q.terms if not t.isdigit()]
+    terms = list(q.word_terms)
     singles = [c for c in candidates if c.reader not in ("pair", "arithmetic")]
     covers, weight = _coverage(terms, singles)
     rel = {id(c): relevance(q, c, weight) for c in singles}
@@ -187,7 +187,7 @@ def read_agreement(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candid
     kind = q.answer_type
     if q.legacy.intent != "consistency" or kind not in T.NUMERIC_TYPES:
         return []
-    terms = [t for t in q.terms if not t.isdigit()]
+    terms = list(q.word_terms)
     singles = [c for c in candidates if c.reader in ("sentence", "figure") and c.states(kind)]
     if len(singles) < 2:
         return []
@@ -274,9 +274,9 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
                 out.append(_computed(q, "sum", [(v, c) for v in vals]))
         return out[:4]
     seen = set()
-    terms = [t for t in q.terms if not t.isdigit()]
+    terms = list(q.word_terms)
     rel = {id(c): relevance(q, c) for c in pool}
-    found: list[tuple[float, Candidate]] = []
+    found: list[tuple[bool, float, Candidate]] = []
     for i, a in enumerate(pool):
         for b in pool[i:]:
             if a is not b and _overlaps(a, b):
@@ -338,17 +338,14 @@ def _named_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
     asked "hur mycket underhållsmedel sammanlagt"): each value is known by the few words before it
     (after the value before it), and the question's words that tell the values apart (named before
     some, not all) pick them. Two or more picked make a sum of like things."""
-    nums = [v for v in _numbers(c) if v.kind == q.answer_type or q.answer_type not in T.NUMERIC_TYPES]
-    if len(nums) < 2:
-        return []
-    terms = [t for t in q.terms if not t.isdigit()]
     labels, end = [], 0
     for v in _numbers(c):
-        before = c.evidence[end:v.start].split()[-LABEL_WORDS:]
-        if v in nums:
-            labels.append((v, vocabulary(" ".join(before))))
+        labels.append((v, vocabulary(" ".join(c.evidence[end:v.start].split()[-LABEL_WORDS:]))))
         end = v.start + len(v.text)
-    named = {t: {id(v) for v, words in labels if words.has(t) > 0} for t in terms}
+    labels = [(v, words) for v, words in labels if v.kind == q.answer_type or q.answer_type not in T.NUMERIC_TYPES]
+    if len(labels) < 2:
+        return []
+    named = {t: {id(v) for v, words in labels if words.has(t) > 0} for t in q.word_terms}
     telling = [t for t, which in named.items() if 0 < len(which) < len(labels)]
     picked = {i for t in telling for i in named[t]}
     found = [v for v, _ in labels if id(v) in picked]

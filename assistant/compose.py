@@ -72,10 +72,8 @@ def _shown_value(q: AnalyzedQuery, value) -> str:
     if value.kind != T.DURATION or value.unit != "minuter" or value.number is None:
         return shown_text
     hours, minutes = divmod(int(value.number), 60)
-    en = q.lang == "en"
-    words = {(True, "h"): ("hour", "hours"), (True, "m"): ("minute", "minutes"),
-             (False, "h"): ("timme", "timmar"), (False, "m"): ("minut", "minuter")}
-    parts = [f"{n} {words[(en, unit)][n != 1]}" for n, unit in ((hours, "h"), (minutes, "m")) if n]
+    parts = [f"{n} {say(q.lang, unit if n == 1 else unit + 's')}" for n, unit in ((hours, "hour"), (minutes, "minute"))
+             if n]
     return f"{' '.join(parts)} ({shown_text})"
 
 

@@ -124,7 +124,7 @@ class Corpus:
         if len(stating) <= limit:
             return sorted(stating, key=lambda d: ranks.get(d["source"], 99))
         ev = self.view(None)[1]
-        terms = [t for t in q.terms if not t.isdigit()]
+        terms = list(q.word_terms)
 
         def cover(d: dict) -> float:
             vocab = ev.doc_vocabulary(d["source"])

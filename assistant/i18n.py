@@ -31,6 +31,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "The roll call counted: {ja} yes, {nej} no, {avstar} abstaining ({n} names)"),
     "member_vote": ("{member} röstade {choice}", "{member} voted {choice}"),
     "members_voting": ("{choice} ({n}): {members}", "{choice} ({n}): {members}"),
+    "voted_ja": ("Röstade ja", "Voted yes"),
+    "voted_nej": ("Röstade nej", "Voted no"),
+    "voted_avstår": ("Avstod", "Abstained"),
+    "hour": ("timme", "hour"),
+    "hours": ("timmar", "hours"),
+    "minute": ("minut", "minute"),
+    "minutes": ("minuter", "minutes"),
     "note": ("Obs!", "Note:"),
     "corrected": ("Det ursprungliga beslutet angav ”{quote}” [{ref}]; det rättades genom ”{by}”, och svaret ovan "
                   "följer rättelsen och avtalets budget.",

@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass
 
 import simplemma
-from wordfreq import zipf_frequency
 
 from ingest.lexicon import name_like
 
 from .analysis import Query, analyse
-from .words import content_words
+from .words import content_words, everyday
 
 # answer types a candidate can state
 AMOUNT, PERCENT, COUNT, DATE, PERSON, PARTY, IDENTIFIER, VOTE, PLACE, DECISION, PASSAGE, DURATION, ORG = (
@@ -31,6 +30,8 @@ ABOUT_VOTE = re.compile(r"\b(omröstning\w*|votering\w*|röstade|röster|röstsi
 # the percent word in its inflections and compounds ("procenten", "procentenheter", "procentuellt",
 # "procentsatsen", "procentandelen"), not every word that begins like it (a percentile is a value, no share)
 PERCENT_WORD = r"procent(?:en|enhet\w*|uell\w*|sats\w*|andel\w*)?|percent(?:ages?)?"
+# the words asking for a count ("hur många anbud", "antalet deltagare")
+COUNT_WORDS = r"hur många|antal(?:et)?|how many|number of"
 _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     (PERCENT, re.compile(rf"\b(hur (stor|hög) (andel|{PERCENT_WORD})|hur många procent|vilken andel|hur stor del|"
                          rf"{PERCENT_WORD}|what (share|proportion)|how many percent)\b", re.I)),
@@ -39,7 +40,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),
     (DURATION, re.compile(r"\b(hur länge|hur lång tid|hur många (år|månader|veckor|dagar|timmar)|how long|"
                           r"how many (years|months|weeks|days|hours))\b", re.I)),
-    (COUNT, re.compile(r"\b(hur många|antal(et)?|how many|number of)\b", re.I)),
+    (COUNT, re.compile(rf"\b({COUNT_WORDS})\b", re.I)),
     (VOTE, ABOUT_VOTE),
     (AMOUNT, re.compile(r"\b(hur mycket|vilket belopp|vilka belopp|vad kostar|vad kostade|hur stor (är|var|blir|blev) "
                         r"(\w+ )?(kostnad\w*|budget\w*|summa\w*|insats\w*|intäkt\w*|resultat\w*|bidrag\w*|"
@@ -145,7 +146,6 @@ ORGANISATION = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+)\s+(?:kommuns?|stads?|S
 # a municipality's own body in the genitive: "Eslövs kommunstyrelse", "Lunds valnämnd"
 OWN_BODY = re.compile(r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+(?:kommun|stads|region)?(?:styrelse|fullmäktige)(?:n|ns|s)?\b|"
                       r"\b([A-ZÅÄÖ][a-zåäöé]+?)s\s+[a-zåäö-]*nämnd(?:en|ens|s)?\b")
-EVERYDAY_EN = 4.0   # Zipf frequency in English above which a capitalised word is a common word
 NAME = re.compile(r"(?<![\w-])([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*)")
 
 
@@ -169,6 +169,11 @@ class AnalyzedQuery:
     def numeric(self) -> bool:
         return self.answer_type in NUMERIC_TYPES
 
+    @property
+    def word_terms(self) -> tuple[str, ...]:
+        """The content words without the numbers ("2026", "3") among them."""
+        return tuple(t for t in self.terms if not t.isdigit())
+
 
 GENERIC_BODIES = {"nämnd", "nämnden", "nämndens", "nämnder", "nämnderna", "nämndernas", "styrelse", "styrelsen", "styrelsens",
                   "utskott", "utskottet", "utskottets", "fullmäktige", "direktionen"}
@@ -189,7 +194,7 @@ def analyze(question: str, legacy: Query | None = None) -> AnalyzedQuery:
         if m.start() == 0 or before.endswith((".", "?", "!", ":", "\"", "”")):
             continue  # the first word of a sentence is capitalised anyway
         parts = re.split(r"[ -]", m.group(1))
-        if lang == "en" and all(zipf_frequency(part.lower(), "en") >= EVERYDAY_EN for part in parts):
+        if lang == "en" and all(everyday(part, "en") for part in parts):
             continue  # "the Cultural Affairs Committee": an English title of a body in capitals, not a name
         names.append(m.group(1))
     bodies = tuple(dict.fromkeys(m.group(1) for m in BODY.finditer(swedish)

@@ -22,7 +22,7 @@ from . import query as T
 from .analysis import dates_in
 from .candidates import Candidate, asked_values
 from .query import AnalyzedQuery
-from .statements import noun_after
+from .statements import Value, noun_after
 from .words import Vocabulary, compound_parts, vocabulary
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
@@ -158,7 +158,7 @@ class _Asked:
 
     @staticmethod
     def of(q: AnalyzedQuery, ev: Evidence) -> "_Asked":
-        terms = [t for t in q.terms if not t.isdigit()]
+        terms = list(q.word_terms)
         if q.lang == "en":  # English words the index has never seen cannot be judged by their letters
             known = [t for t in terms if ev.known(t)]
             unknown = 0.0 if known else 1.0
@@ -216,8 +216,7 @@ def features(q: AnalyzedQuery, c: Candidate, ev: Evidence, asked: _Asked | None 
             c.confidence, length, overlap * type_match, counts_asked, *reader)
 
 
-COUNTED = re.compile(r"\b(?:hur många|antal(?:et)?|how many|number of)\s+(?:av\s+|of\s+)?(?:de\s+|the\s+)?"
-                     r"([a-zåäöé]{3,})", re.I)
+COUNTED = re.compile(rf"\b(?:{T.COUNT_WORDS})\s+(?:av\s+|of\s+)?(?:de\s+|the\s+)?([a-zåäöé]{{3,}})", re.I)
 
 
 def _counted_noun(q: AnalyzedQuery) -> str:
@@ -228,9 +227,9 @@ def _counted_noun(q: AnalyzedQuery) -> str:
     return m.group(1).lower() if m and m.group(1).lower() not in STOPWORDS else ""
 
 
-def _counts(text: str, v, noun: str) -> bool:
+def _counts(text: str, v: Value, noun: str) -> bool:
     """Whether a value printed in `text` is followed by the noun (in any inflection or compound)."""
-    after = noun_after(text, v) if hasattr(v, "start") else ""
+    after = noun_after(text, v)
     return bool(after) and vocabulary(after).has(noun) > 0
 
 

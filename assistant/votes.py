@@ -31,11 +31,8 @@ LIST_LINE = re.compile(r"^[ \t]*" + MEMBER + r"[ \t]*:[ \t]*((?i:ja|nej|avstår|
 # who voted one way: "vilka röstade nej", "vem röstade ja", "vilka avstod", "who voted no", "who abstained"
 CHOICE_ASKED = re.compile(r"\b(?:röstade|rösta|voted|vote)\s+(?:för\s+|for\s+)?(ja|nej|yes|no)\b|"
                           r"\b(avstod|avstår|abstained)\b", re.I)
-VOTED = ({"ja": "Röstade ja", "nej": "Röstade nej", "avstår": "Avstod"},
-         {"ja": "Voted yes", "nej": "Voted no", "avstår": "Abstained"})
 WHO = re.compile(r"^\s*(?:vilka|vem|who)\b", re.I)
-CHOICES_ASKED = {"ja": "ja", "yes": "ja", "nej": "nej", "no": "nej", "avstod": "avstår", "avstår": "avstår",
-                 "abstained": "avstår"}
+CHOICES_ASKED = {**CHOICES, "yes": "ja", "no": "nej", "abstained": "avstår"}
 MARK = re.compile(r"^\s*[xX✓✔]\s*$")
 MIN_ROLL = 3   # a roll call names at least this many members
 GAP_LINES = 3  # lines that may stand between two members of one roll call (a page header)
@@ -141,7 +138,7 @@ def read_named_votes(q: AnalyzedQuery, candidates: list[Candidate], texts: dict[
             if choice:  # "Vilka röstade nej?": the members of that choice, in the roll call's order
                 members = [v for v in call if v.choice == choice]
                 if members:
-                    said = say(q.lang, "members_voting", choice=VOTED[q.lang == "en"][choice], n=len(members),
+                    said = say(q.lang, "members_voting", choice=say(q.lang, f"voted_{choice}"), n=len(members),
                                members=", ".join(v.member for v in members))
                     out.append(_candidate(c, said, clean(doc[call[0].start:call[-1].end]), call[0].start,
                                           call[-1].end, (Value(T.VOTE, said, None, None, 0),

@@ -21,6 +21,7 @@ from index.text import STOPWORDS, fold, stem, words
 
 MIN_PART = 4          # shortest compound part that may carry meaning on its own
 COMMON_PART = 2.5     # a part must be at least this common in Swedish (Zipf scale) to count
+EVERYDAY = 4.0        # Zipf frequency above which a word is an everyday word of its language
 
 
 @lru_cache(maxsize=50_000)
@@ -47,6 +48,11 @@ def is_word(part: str) -> bool:
     return len(part) >= MIN_PART and zipf_frequency(part, "sv") >= COMMON_PART
 
 
+def everyday(word: str, lang: str = "sv") -> bool:
+    """A word too common in its language to name a topic ("betalar"; in English "committee")."""
+    return zipf_frequency(word.lower(), lang) >= EVERYDAY
+
+
 @lru_cache(maxsize=50_000)
 def compound_parts(word: str) -> tuple[str, ...]:
     """Head and tail of a compound (`driftkostnad` → `drift`, `kostnad`), with the linking `s`
@@ -64,11 +70,16 @@ def compound_parts(word: str) -> tuple[str, ...]:
         if h is None and len(tail) > MIN_PART:
             # the head may be a compound itself ("kvällsskift|s|ersättning"), read without its linking s;
             # only of longer parts, as a four-letter tail is often a suffix ("-ning", "-ande")
-            h = next((h for h in reversed(heads) if len(compound_parts(h)[1:2] and compound_parts(h)[1]) > MIN_PART),
-                     None)
+            h = next((h for h in reversed(heads) if len(_tail(h)) > MIN_PART), None)
         if h is not None:
             best = (h, tail_form)
     return (fold(best[0]), fold(best[1])) if best else ()
+
+
+def _tail(word: str) -> str:
+    """The last part of a compound, or "" when the word is none."""
+    parts = compound_parts(word)
+    return parts[1] if parts else ""
 
 
 def content_words(text: str) -> list[str]:

@@ -32,8 +32,8 @@ NUMBER_PATTERN = (
     r"(?<![\w,.])[" + MINUS + r"]?\s?(?:\d{1,3}(?:" + _SP + r"\d{3})+|\d+)(?:,\d+|\.\d+(?!\.\d))?(?![\d])"
 )
 NUMBER_RE = re.compile(NUMBER_PATTERN)
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS if u != ":-"), key=len, reverse=True))
-AMOUNT_RE = re.compile(NUMBER_PATTERN + r"(?:\s?(" + _UNIT_ALT + r")(?![\wåäö]))?", re.IGNORECASE)
+UNIT_ALTERNATIVES = "|".join(sorted((re.escape(u) for u in UNITS if u != ":-"), key=len, reverse=True))
+AMOUNT_RE = re.compile(NUMBER_PATTERN + r"(?:\s?(" + UNIT_ALTERNATIVES + r")(?![\wåäö]))?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from .checks import check_table, cross_check_prose
 from .meeting import extract_structure
 from .facts import table_facts, text_facts
 from .model import Block, Chunk, ParsedDocument, Section, Table
+from .numbers import UNIT_ALTERNATIVES
 from .readers import RawDocument
 from .structure import document_title, split_sections
 from .tables import find_blocks, parse_table
@@ -98,7 +99,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
 
 
 # a paragraph that ends a sentence, or a line of a list that ends in its value ("Hyra 1 200 €")
-SENTENCE_ENDS = re.compile(r"(?:[.!?:;\d%€]|\b(?:kr|kronor|tkr|mnkr|mkr|euro))\s*$", re.I)
+SENTENCE_ENDS = re.compile(rf"(?:[.!?:;\d%€]|\b(?:{UNIT_ALTERNATIVES}))\s*$", re.I)
 CONTINUES = re.compile(r"\s*[a-zåäöé]")         # … and one that starts in the middle of one
 # a line that ends in a word no sentence ends in (a preposition, an article, a conjunction) goes on
 # even when the next begins with a number ("… en avvikelse på" / "2,1% vilket …")
@@ -115,7 +116,7 @@ def _paragraphs(blocks: list[Block], text: str) -> list[Block]:
         prev = out[-1] if out else None
         if (prev is not None and prev.kind == b.kind == "text" and not SENTENCE_ENDS.search(prev.text)
                 and (CONTINUES.match(b.text) or (OPEN_WORD.search(prev.text) and b.text.lstrip()[:1].isdigit()))
-                and not text[prev.end:b.start].count("\n") > 3):
+                and text[prev.end:b.start].count("\n") <= 3):
             out[-1] = Block("text", prev.start, b.end, text[prev.start:b.end])
         else:
             out.append(b)
