@@ -63,6 +63,9 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
             # "hur många brandstationer" counts things: no sum of money answers it ("hur stort", a
             # magnitude, may be either)
             kinds = tuple(k for k in kinds if k != T.AMOUNT)
+        if _MAGNITUDE.fullmatch(" ".join(q.asks)):
+            # "hur stor vikt fick …", no unit named: a size, which a share may state ("55 procent")
+            kinds = (kinds[0], T.PERCENT, *kinds[1:])
     elif kind == T.PARTY:
         kinds = (T.PARTY, T.PERSON)
     elif kind == T.PERSON:  # "vem levererar systemet?": a company may be the one asked for
@@ -78,6 +81,7 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
 
 
 _COUNTED = re.compile(r"\b(många|antal\w*|many|number)\b", re.I)
+_MAGNITUDE = re.compile(r"hur stort?", re.I)
 _MONEY_ASKED = re.compile(rf"\b{MONEY_UNIT}(?![\wåäö])", re.I)
 
 

@@ -84,7 +84,7 @@ class EngineReaders:
     def figures(self, q: AnalyzedQuery, hits: list[Hit], sources: set[str] | None,
                       ranks: dict[str, int]) -> list[Candidate]:
         lq = q.legacy
-        if not lq.wants_amount:
+        if not (lq.wants_amount or q.numeric):  # the older analysis' amount words, or a number asked for
             return []
         result = self._figures(lq, hits, sources)
         if result is None or not result.facts:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 from .lexicon import name_like
 
+LETTERHEAD = 1500     # the top of the first page, where the letterhead stands
 HEAD = 6000          # the front matter where letterhead, body and date are printed
 MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december"]
@@ -109,7 +110,7 @@ def extract_metadata(text: str, source: str, title: str = "", fields: dict[str, 
     orgs = Counter()
     for m in _named_orgs(head):  # in the order named: of equal counts, the one named first leads
         if name := _org_name(m):
-            orgs[name] += 2 if m.start() < 1500 else 1  # the letterhead counts more
+            orgs[name] += 2 if m.start() < LETTERHEAD else 1  # the letterhead counts more
     for m in _named_orgs(text[HEAD:HEAD * 8]):
         if name := _org_name(m):
             orgs[name] += 0.25
@@ -126,7 +127,11 @@ def extract_metadata(text: str, source: str, title: str = "", fields: dict[str, 
     bodies = Counter()
     for b in BODY.findall(head):
         bodies[b[0].upper() + b[1:]] += 0.3 if b.lower() in GENERIC_BODY else 1.0
-    body = bodies.most_common(1)[0][0] if bodies else None
+    # the body the letterhead names is the document's, however often its text names another (a text
+    # made from a PDF no longer repeats its header on every page)
+    letterhead = [b for b in BODY.findall(head[:LETTERHEAD]) if b.lower() not in GENERIC_BODY]
+    body = (letterhead[0][0].upper() + letterhead[0][1:]) if letterhead else \
+        (bodies.most_common(1)[0][0] if bodies else None)
     abbrev = BODY_ABBREV.search(stem) or BODY_ABBREV.search(title)
     if abbrev:
         body = abbrev.group(1)
@@ -134,7 +139,7 @@ def extract_metadata(text: str, source: str, title: str = "", fields: dict[str, 
     date = _date(declared_date) or _date(stem) or _date(title) or _date(head)
     year = int(date[:4]) if date else _year(stem) or _year(title)
     declared_kind = next((fields[k] for k in KIND_KEYS if fields.get(k)), "").lower()
-    front = f"{stem} {title} {head[:1500]}".lower().replace("_", " ")
+    front = f"{stem} {title} {head[:LETTERHEAD]}".lower().replace("_", " ")
     kind = next((k for k, pattern in KINDS if re.search(pattern, declared_kind)), None) \
         or next((k for k, pattern in KINDS if re.search(pattern, front)), None)
     return DocumentMetadata(organisation=organisations[0] if organisations else None, body=body, date=date,

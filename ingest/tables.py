@@ -220,6 +220,9 @@ def _merge_header_fragments(parts: list[str]) -> list[str]:
     return merged
 
 
+DATES_ONLY = re.compile(r"(?:(?:19|20)\d\d(?:-\d\d-\d\d)?\s*)+")
+
+
 def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str]:
     """Column labels from the lines above a column-less table; returns (labels, caption)."""
     paragraphs, current = [], []
@@ -234,8 +237,12 @@ def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str
     if columns == 1:
         return [""], " ".join(paragraphs)
     for i in range(len(paragraphs) - 1, -1, -1):
-        # one line: "Budget 2016 Utfall 2016 Differens", "Kvinnor Män Totalt %"
-        parts = _merge_header_fragments(re.split(r"\s+(?=[A-ZÅÄÖ%])", paragraphs[i]))
+        # one line: "Budget 2016 Utfall 2016 Differens", "Kvinnor Män Totalt %"; a balance sheet's
+        # "2016-12-31 2015-12-31" or "2016 2015" has one column per date or year
+        if DATES_ONLY.fullmatch(paragraphs[i]):
+            parts = paragraphs[i].split()
+        else:
+            parts = _merge_header_fragments(re.split(r"\s+(?=[A-ZÅÄÖ%])", paragraphs[i]))
         rest = paragraphs[:i]
         if len(parts) == columns:
             return parts, " ".join(rest)
@@ -243,6 +250,11 @@ def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str
             return parts[:-1], " ".join(rest)  # "… Differens Insatser": a group label follows
         if len(parts) == columns + 1:
             return parts[1:], " ".join([*rest, parts[0]])
+        # the row labels' heading, then a label per column that starts with a number ("BAS-intervall
+        # 10 percentil 90 percentil", "Zon 1 km 5 km")
+        first, *numbered = re.split(r"\s+(?=\d)", paragraphs[i])
+        if len(numbered) == columns and not first[:1].isdigit() and not DATES_ONLY.fullmatch(paragraphs[i]):
+            return numbered, " ".join([*rest, first])
     merged = _merge_header_fragments(paragraphs)
     if len(merged) >= columns + 1:
         return merged[-columns:], " ".join(merged[:-columns])
@@ -470,7 +482,9 @@ def parse_table(block: Block, source: str, table_no: int, section_path: list[str
         columns, captions, rows = parse_delimited(lines)
         caption = " ".join(captions)
     else:
-        first_row = next(i for i, ln in enumerate(lines) if ln.clean and is_number_row(ln.clean))
+        # a line of years alone ("2016 2015") heads the columns of the rows below it
+        numeric = [i for i, ln in enumerate(lines) if ln.clean and is_number_row(ln.clean)]
+        first_row = next((i for i in numeric if not DATES_ONLY.fullmatch(lines[i].clean.strip())), numeric[0])
         if not numeric_tail(lines[first_row].clean)[0]:
             # values without a label: the line(s) just above are the row's label, not header
             j = first_row - 1

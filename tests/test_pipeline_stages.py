@@ -1,5 +1,6 @@
 """Unit tests for the answering pipeline's stages: word matching, answer types, sentences and
 their typed values, document metadata, and the ranker's features."""
+import re
 from dataclasses import replace
 
 from hypothesis import given, strategies as st
@@ -517,3 +518,28 @@ def test_a_question_naming_meeting_days_reads_the_roles_of_those_meetings_first(
     ranks = {f"p{i}.md": i for i in range(1, 8)}  # the other protocols were retrieved, these two not
     chosen = [d["source"] for d in corpus.documents_stating(["justerare"], q, ranks, 3, None)]
     assert chosen[:2] == ["march.md", "october.md"] or chosen[:2] == ["october.md", "march.md"]
+
+
+def test_a_size_asked_without_a_unit_may_be_a_share_and_a_compound_may_name_money():
+    from assistant.candidates import asked_values
+
+    q, cands = _candidates("Hur stor vikt fick kvaliteten i utvärderingen av anbuden?",
+                           "Kvaliteten har getts en vikt om 70 procent och priset 30 procent.")
+    assert q.answer_type == T.COUNT and [v.number for v in asked_values(q, cands[0])][:1] == [70]
+    # a compound that ends in a money word asks for an amount; one with a money word inside does not
+    assert answer_type("Hur stort driftbidrag fick föreningen 2031?") == T.AMOUNT
+    assert answer_type("Hur stora likvida medel hade förbundet vid årets slut?") == T.AMOUNT
+    assert answer_type("Hur stor var nettokostnadsavvikelsen 2031?") == T.COUNT
+
+
+def test_the_digits_that_open_a_code_are_no_number():
+    from assistant.statements import NUM
+
+    text = "Transaktionsidentitet: 692FB8F3F989E2B02A1B och 5 000 kr, 10kr"
+    assert [m.group(0) for m in re.finditer(NUM, text)] == ["5 000", "10"]
+
+
+def test_the_body_the_letterhead_names_is_the_documents_however_often_another_is_named():
+    text = ("LUNDBY KOMMUN SAMMANTRÄDESPROTOKOLL\nMiljönämnden\nDatum\n2031-04-11\n\n" + "x " * 800 +
+            "Byggnadsnämnden har yttrat sig. Byggnadsnämnden beslutade 2030. Samråd med byggnadsnämnden.")
+    assert extract_metadata(text, "protokoll.md").body == "Miljönämnden"

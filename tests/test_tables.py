@@ -145,3 +145,32 @@ def test_digits_that_group_two_ways_are_read_at_the_size_of_their_columns():
     assert got["Avgifter från förening A"] == [245310.0]
     assert got["Avgifter från förening B"] == [183040.0, 171000.0]
     assert got["Hyresintäkter"] == [7315840.0, 6200000.0]
+
+
+def test_a_balance_sheet_note_takes_its_dates_as_columns():
+    """A note of annual accounts heads its two columns with closing dates ("2016-12-31 2015-12-31") or
+    years on a line of their own, under the note's title: the dates are the columns, and each value
+    gets its year, not the words of the title."""
+    from ingest.tables import find_blocks, parse_table
+
+    for header, years in [("2024-12-31 2023-12-31", [2024, 2023]), ("2024 2023", [2024, 2023])]:
+        text = (f"Not 4. Erhållna bidrag\n\n{header}\n\nBidrag från regionen\n\n5 120 400 4 980 000\n"
+                "Bidrag från staden\n\n\n2 310 750 2 200 000\nSumma\n\n7 431 150 7 180 000\n")
+        blocks = [b for b in find_blocks(text, 0, len(text), False) if b.kind == "table"]
+        table = parse_table(blocks[0], "doc.txt", 1, ["Noter"], None, "")
+        assert table.columns == header.split()
+        assert table.years == years
+        assert {r.label: r.values for r in table.rows}["Bidrag från staden"] == [2310750.0, 2200000.0]
+
+
+def test_column_labels_that_start_with_a_number_follow_the_row_labels_heading():
+    """"BAS-intervall 10 percentil 90 percentil": the row labels' heading, then one label per column,
+    each opening with a number. The numbers name the columns; they are no values."""
+    from ingest.tables import find_blocks, parse_table
+
+    text = ("Lönegrupp 10 percentil 90 percentil\n\n```\nA            21 150     27 300\n\n"
+            "B            22 400     29 850\nC            24 000     31 600\n```\n")
+    blocks = [b for b in find_blocks(text, 0, len(text), False) if b.kind == "table"]
+    table = parse_table(blocks[0], "doc.txt", 1, ["Löner"], None, "")
+    assert table.columns == ["10 percentil", "90 percentil"]
+    assert {r.label: r.values for r in table.rows}["B"] == [22400.0, 29850.0]
