@@ -64,7 +64,7 @@ def asked_values(q: AnalyzedQuery, c: Candidate) -> list[Value]:
             # magnitude, may be either)
             kinds = tuple(k for k in kinds if k != T.AMOUNT)
         if _MAGNITUDE.fullmatch(" ".join(q.asks)):
-            # "hur stor vikt fick …", no unit named: a size, which a share may state ("55 procent")
+            # "hur stor var uppslutningen", no unit named: a size, which a share may state ("64 procent")
             kinds = (kinds[0], T.PERCENT, *kinds[1:])
     elif kind == T.PARTY:
         kinds = (T.PARTY, T.PERSON)

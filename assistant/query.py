@@ -65,17 +65,19 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
 # the Swedish nouns of a sum of money ("hyr" for hyra, hyran, hyres-)
 MONEY_WORDS = ("kostnad", "budget", "belopp", "bidrag", "intäkt", "anslag", "investering", "hyr", "lön", "skuld",
                "insats", "medel")
-_MONEY_ENDINGS = r"(?:en|et|er|erna|ernas|na|s|a|or|orna|ar|arna|ens|ets)?"
+# a money word as the head of a noun, inflected ("hyran", "bidragen", "skulden")
+_MONEY_HEAD = (r"(?:" + "|".join(MONEY_WORDS).replace("hyr", "hyr[a-zåäö]*") + r")"
+               r"(?:en|et|er|erna|ernas|na|s|a|or|orna|ar|arna|ens|ets)?")
 # a word that names a sum of money: a money word and what follows it ("bidraget", "kostnaderna"), or a
-# compound it ends ("driftbidrag", "reparationsskulden"; not "nettokostnadsavvikelse", a deviation)
-_MONEY_OBJECT = re.compile(r"\b(?:(?:" + "|".join(MONEY_WORDS) + r")\w*|\w+(?:" + "|".join(MONEY_WORDS) + r")"
-                           + _MONEY_ENDINGS + r"|resultat\w*|prognos\w*|cost|budget|amount)\b", re.I)
+# compound it ends ("verksamhetsbidrag", "hyresskulden"; not "personalkostnadsökning", a change)
+_MONEY_OBJECT = re.compile(r"\b(?:(?:" + "|".join(MONEY_WORDS) + r")\w*|\w+" + _MONEY_HEAD +
+                           r"|resultat\w*|prognos\w*|cost|amount)\b", re.I)
 
 
 # "vilken/vilket/vilka" and the (one or two) words it governs; a noun whose compound ends in a
 # money word asks for an amount
 WHICH = re.compile(r"\b(?:vilken|vilket|vilka)\s+(\w+)(?:\s+(\w+))?", re.I)
-MONEY_NOUN = re.compile(r"(?:" + "|".join(MONEY_WORDS).replace("hyr", "hyr[a-zåäö]*") + r")" + _MONEY_ENDINGS + "$", re.I)
+MONEY_NOUN = re.compile(_MONEY_HEAD + "$", re.I)
 
 
 def _verb(word: str) -> bool:

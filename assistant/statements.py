@@ -27,10 +27,11 @@ ABBREVIATIONS = re.compile(r"(?:^|[\s(])(?:t\.ex|bl\.a|d\.v\.s|dvs|m\.m|m\.fl|o\
 BULLET = re.compile(r"^\s*(?:[^\w\s(\"”'§]\s*(?=\w)|\d{1,2}[.)]\s+|[a-z][.)]\s+|att\s)")
 TABLE_LINE = re.compile(r"\t|\s\|\s|\S {3,}\S")
 
-# a number as printed: never the digits that begin a code of letters and digits ("692FB8F3…", a
+# a number as printed: never the digits that begin a code of letters and digits ("9F3A61BC…", a
 # signature's transaction id)
-NUM = (r"(?<![\w.,])[-−–]?\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[,.]\d+)?(?![\d])(?![A-Za-z]+\d)|"
-       r"(?<![\w.,])[-−–]?\d+(?:[,.]\d+)?(?![\d])(?![A-Za-z]+\d)")
+_NUM_END = r"(?![\d])(?![A-Za-z]+\d)"
+NUM = (rf"(?<![\w.,])[-−–]?\d{{1,3}}(?:[ \u00a0\u202f\u2009]\d{{3}})+(?:[,.]\d+)?{_NUM_END}|"
+       rf"(?<![\w.,])[-−–]?\d+(?:[,.]\d+)?{_NUM_END}")
 MONEY_UNIT = (r"(miljarder kronor|miljoner kronor|miljoner euro|miljarder euro|tusen kronor|tusen euro|mdkr|mnkr|mkr|"
               r"msek|tkr|kronor|kr|sek|euro|eur|€|m€|milj\.? ?(?:kr|euro|€)?|miljoner|miljarder)")
 MONEY = re.compile(rf"({NUM})\s*{MONEY_UNIT}(?![\wåäö])", re.I)

@@ -125,13 +125,13 @@ def extract_metadata(text: str, source: str, title: str = "", fields: dict[str, 
                 orgs[org] += 3  # the file name names it
     organisations = tuple(o for o, _ in orgs.most_common(5))
     bodies = Counter()
-    for b in BODY.findall(head):
-        bodies[b[0].upper() + b[1:]] += 0.3 if b.lower() in GENERIC_BODY else 1.0
-    # the body the letterhead names is the document's, however often its text names another (a text
-    # made from a PDF no longer repeats its header on every page)
-    letterhead = [b for b in BODY.findall(head[:LETTERHEAD]) if b.lower() not in GENERIC_BODY]
-    body = (letterhead[0][0].upper() + letterhead[0][1:]) if letterhead else \
-        (bodies.most_common(1)[0][0] if bodies else None)
+    letterhead = None   # the body the letterhead names is the document's, however often its text names another
+    for m in BODY.finditer(head):
+        b, generic = m.group(1)[0].upper() + m.group(1)[1:], m.group(1).lower() in GENERIC_BODY
+        bodies[b] += 0.3 if generic else 1.0
+        if letterhead is None and not generic and m.end() <= LETTERHEAD:
+            letterhead = b
+    body = letterhead or (bodies.most_common(1)[0][0] if bodies else None)
     abbrev = BODY_ABBREV.search(stem) or BODY_ABBREV.search(title)
     if abbrev:
         body = abbrev.group(1)

@@ -238,7 +238,7 @@ def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str
         return [""], " ".join(paragraphs)
     for i in range(len(paragraphs) - 1, -1, -1):
         # one line: "Budget 2016 Utfall 2016 Differens", "Kvinnor Män Totalt %"; a balance sheet's
-        # "2016-12-31 2015-12-31" or "2016 2015" has one column per date or year
+        # "2031-12-31 2030-12-31" or "2031 2030" has one column per date or year
         if DATES_ONLY.fullmatch(paragraphs[i]):
             parts = paragraphs[i].split()
         else:
@@ -250,10 +250,10 @@ def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str
             return parts[:-1], " ".join(rest)  # "… Differens Insatser": a group label follows
         if len(parts) == columns + 1:
             return parts[1:], " ".join([*rest, parts[0]])
-        # the row labels' heading, then a label per column that starts with a number ("BAS-intervall
+        # the row labels' heading, then a label per column that starts with a number ("Lönegrupp
         # 10 percentil 90 percentil", "Zon 1 km 5 km")
         first, *numbered = re.split(r"\s+(?=\d)", paragraphs[i])
-        if len(numbered) == columns and not first[:1].isdigit() and not DATES_ONLY.fullmatch(paragraphs[i]):
+        if len(numbered) == columns and not first[:1].isdigit():
             return numbered, " ".join([*rest, first])
     merged = _merge_header_fragments(paragraphs)
     if len(merged) >= columns + 1:
@@ -482,7 +482,7 @@ def parse_table(block: Block, source: str, table_no: int, section_path: list[str
         columns, captions, rows = parse_delimited(lines)
         caption = " ".join(captions)
     else:
-        # a line of years alone ("2016 2015") heads the columns of the rows below it
+        # a line of years alone ("2031 2030") heads the columns of the rows below it
         numeric = [i for i, ln in enumerate(lines) if ln.clean and is_number_row(ln.clean)]
         first_row = next((i for i in numeric if not DATES_ONLY.fullmatch(lines[i].clean.strip())), numeric[0])
         if not numeric_tail(lines[first_row].clean)[0]:

@@ -148,7 +148,7 @@ def test_digits_that_group_two_ways_are_read_at_the_size_of_their_columns():
 
 
 def test_a_balance_sheet_note_takes_its_dates_as_columns():
-    """A note of annual accounts heads its two columns with closing dates ("2016-12-31 2015-12-31") or
+    """A note of annual accounts heads its two columns with closing dates ("2031-12-31 2030-12-31") or
     years on a line of their own, under the note's title: the dates are the columns, and each value
     gets its year, not the words of the title."""
     from ingest.tables import find_blocks, parse_table
@@ -164,7 +164,7 @@ def test_a_balance_sheet_note_takes_its_dates_as_columns():
 
 
 def test_column_labels_that_start_with_a_number_follow_the_row_labels_heading():
-    """"BAS-intervall 10 percentil 90 percentil": the row labels' heading, then one label per column,
+    """"Lönegrupp 10 percentil 90 percentil": the row labels' heading, then one label per column,
     each opening with a number. The numbers name the columns; they are no values."""
     from ingest.tables import find_blocks, parse_table
 
