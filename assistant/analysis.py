@@ -49,6 +49,8 @@ SUM_WORDS = re.compile(r"\b(totalt?|sammanlag\w*|sammantaget|summan|tillsammans|
                        r"samtliga|i alla|de tre|sum|in total|altogether|combined)\b", re.I)
 DIFF_WORDS = re.compile(r"\b(öka|minska|ökar|ökade|ökning|minskar|minskade|minskning|skillnad\w*|förändr\w*|jämfört|"
                         r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)
+# one amount taken from another: "minus", "efter avdrag för", "om man drar av/bort/ifrån"
+SUBTRACT_WORDS = re.compile(r"\b(minus|avdrag\w*|dra[rg]? (?:av|ifrån|bort)|subtract\w*|deduct\w*)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(andel|hur stor del|procent|share|percentage|proportion)\b", re.I)
 AMOUNT_WORDS = re.compile(r"\b(hur mycket|hur stor|hur många|hur hög\w*|belopp|kostar|kostnad|budget\w*|uppgår|"
                           r"summa|värd\w*|bidr\w*|finansier\w*|insats|betala\w*|how much|how many|"
@@ -182,8 +184,9 @@ def analyse(question: str) -> Query:
         q.operation = "growth"  # "med hur många procent ökar …"
     elif SHARE_WORDS.search(search):
         q.operation = "share"
-    elif DIFF_WORDS.search(search) and (len(set(years)) >= 2 or re.search(r"\böka\b|ökar|ökade|\bminska\b|skillnad|differens|förändr|jämför|"
-                                                                           r"increase|difference", search, re.I)):
+    elif SUBTRACT_WORDS.search(search) or DIFF_WORDS.search(search) and (
+            len(set(years)) >= 2 or re.search(r"\böka\b|ökar|ökade|\bminska\b|skillnad|differens|förändr|jämför|"
+                                              r"increase|difference", search, re.I)):
         q.operation = "diff"
     elif SUM_WORDS.search(search):
         q.operation = "sum"

@@ -140,6 +140,7 @@ def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10, also: list[int
         hit = hits[rank]
         chunk: Chunk = hit.chunk
         unit = _table_unit(chunk)
+        header = _column_labels(chunk.text)
         head = _heading(chunk)
         if head and (chunk.source, chunk.section) not in headings:
             headings.add((chunk.source, chunk.section))
@@ -154,11 +155,15 @@ def read_sentences(q: AnalyzedQuery, hits: list, limit: int = 10, also: list[int
             seen.add((chunk.source, s.start))
             if len(text) > MAX_SENTENCE:  # cut at a word, and say so (never "att ingå i e")
                 text = text[:MAX_SENTENCE].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
-            vals = values(text, unit if "\t" in text else None)
+            row = "\t" in text
+            vals = values(text, unit if row else None)
             if has_decision(text):
                 vals.append(Value(T.DECISION, text, None, None, 0))
+            where = " > ".join(x for x in (chunk.title, chunk.section) if x)
+            if row and header and not _cells(text).startswith(header):  # a row is read under its column labels
+                where += " | " + header
             out.append(Candidate(reader="sentence", source=chunk.source, start=s.start, end=s.end, evidence=text,
-                                 context=" > ".join(x for x in (chunk.title, chunk.section) if x), rank=rank,
+                                 context=where, rank=rank,
                                  dense_rank=hit.dense_rank, bm25_rank=hit.bm25_rank, passage=chunk.text,
                                  values=tuple(vals), page=chunk.page, section=chunk.section, title=chunk.title))
     return out
@@ -215,6 +220,23 @@ def _with_lists(sentences: list[Sentence]) -> list[Sentence]:
             elif after is not None:
                 out.append(Sentence(s.start, after.end, f"{text} | {after.text.strip()}"))
     return out
+
+
+def _column_labels(text: str) -> str:
+    """A passage's first table line when it labels columns (words or years rather than amounts),
+    its cells apart by two spaces: "Belopp i tkr  Kvartal Budget  Helår Utfall", "Not  2031  2030"."""
+    line = next((x for x in text.splitlines() if "\t" in x), "")
+    cells = _cells(line).split("  ") if line.strip() else []
+    amounts = sum(1 for c in cells if NUMERIC_CELL.fullmatch(c) and not YEAR_CELL.fullmatch(c))
+    return "  ".join(cells) if cells and amounts * 2 < len(cells) else ""
+
+
+def _cells(line: str) -> str:
+    return "  ".join(c.strip() for c in line.split("\t") if c.strip())
+
+
+NUMERIC_CELL = re.compile(r"[-−–+]?\d[\d\s.,]*%?")
+YEAR_CELL = re.compile(r"(?:19|20)\d\d")
 
 
 def _table_unit(chunk: Chunk) -> str | None:

@@ -38,7 +38,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     (IDENTIFIER, re.compile(r"\b(vilket|vilka|what|which) (\w+ )?(\w*nummer|dnr|"
                             r"paragraf\w*|organisationsnummer|org\.?nr|case number|reference number|"
                             r"number)\b|\b(ärendenummer|diarienummer)\b", re.I)),
-    (DURATION, re.compile(r"\b(hur länge|hur lång tid|hur många (år|månader|veckor|dagar|timmar)|how long|"
+    (DURATION, re.compile(r"\b(hur länge|hur lång tid|hur lång \w*period\w*|hur många (år|månader|veckor|dagar|timmar)|"
+                          r"how long|"
                           r"how many (years|months|weeks|days|hours))\b", re.I)),
     (COUNT, re.compile(rf"\b({COUNT_WORDS})\b", re.I)),
     (VOTE, ABOUT_VOTE),
@@ -78,6 +79,9 @@ _MONEY_OBJECT = re.compile(r"\b(?:(?:" + "|".join(MONEY_WORDS) + r")\w*|\w+" + _
 # money word asks for an amount
 WHICH = re.compile(r"\b(?:vilken|vilket|vilka)\s+(\w+)(?:\s+(\w+))?", re.I)
 MONEY_NOUN = re.compile(_MONEY_HEAD + "$", re.I)
+# the time something lasts ("hyrestiden", "leveranstid"): a compound joined by s, as "sluttid" and
+# "öppettid" are points of time ("vilken period" is answered by dates, "hur lång period" by a duration)
+TIME_NOUN = re.compile(r"\w+stid(?:en|er|erna)?", re.I)
 
 
 def _verb(word: str) -> bool:
@@ -108,6 +112,8 @@ def _asked(question: str) -> tuple[str, str]:
         m = pattern.search(question)
         if m and kind == PERSON and m.group("next") and not _verb(m.group("next")):
             continue  # "vilka skolor", "vilka broar": a noun says what is asked, not "who"
+        if m and kind == DECISION and (noun := _which_noun(question)):
+            return noun  # "vilken hyrestid föreslogs i yrkandet": the noun asks, the proposal is the topic
         if m:
             if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
                 return AMOUNT, m.group(0)  # "hur många kronor"
@@ -115,10 +121,21 @@ def _asked(question: str) -> tuple[str, str]:
     m = re.search(r"\b(hur stor|hur stort)\b", question, re.I)
     if m:
         return (AMOUNT if _MONEY_OBJECT.search(question) else COUNT), m.group(0)
+    return _which_noun(question) or (PASSAGE, "")
+
+
+def _which_noun(question: str) -> tuple[str, str] | None:
+    """The type a noun after "vilken/vilket/vilka" asks for: a sum of money ("vilken månadshyra",
+    "vilket hyresbelopp", "vilka bidrag") or a span of time ("vilken leveranstid")."""
     m = WHICH.search(question)
-    if m and any(MONEY_NOUN.search(w) for w in m.group(1, 2) if w):
-        return AMOUNT, m.group(0)  # "vilken månadshyra", "vilket hyresbelopp", "vilka bidrag": a sum of money
-    return PASSAGE, ""
+    if not m:
+        return None
+    nouns = [w for w in m.group(1, 2) if w]
+    if any(TIME_NOUN.fullmatch(w) for w in nouns):  # before money: "hyrestid" is the time of a lease
+        return DURATION, m.group(0)
+    if any(MONEY_NOUN.search(w) for w in nouns):
+        return AMOUNT, m.group(0)
+    return None
 
 
 # a yes/no question whether a value agrees ("Stämmer summan …", "Does the total …"): its subject

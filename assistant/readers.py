@@ -13,7 +13,7 @@ from dataclasses import replace
 from index.text import tokens, words
 from ingest.model import Fact
 
-from .analysis import DIFF_WORDS, SHARE_WORDS, SUM_WORDS, Query, content_terms
+from .analysis import DIFF_WORDS, SHARE_WORDS, SUBTRACT_WORDS, SUM_WORDS, Query, content_terms
 from .candidates import Candidate, Rendered
 from .compose import Citations, clean
 from .corpus import Corpus
@@ -257,7 +257,7 @@ def _row_label(f: Fact) -> str:
 
 
 # words that say what is measured or computed, not what about ("betalar", "sammanlagt")
-MEASURE = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SHARE_WORDS)) +
+MEASURE = re.compile("|".join(r.pattern for r in (SUM_WORDS, DIFF_WORDS, SUBTRACT_WORDS, SHARE_WORDS)) +
                      r"|\b(betal\w*|få|får|fick|bidr\w*|kost\w*|uppg\w*|ge|ger|gav|lämna\w*|avsat\w*|"
                      r"beräkn\w*|värd\w*|räkna\w*|pay|paid|get|cost)\b", re.I)
 ITEM_NUMBER_Q = re.compile(r"\b(ärendenummer|vilket ärende|vilken punkt|dagordning\w*)", re.I)

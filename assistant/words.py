@@ -22,6 +22,7 @@ from index.text import STOPWORDS, fold, stem, words
 MIN_PART = 4          # shortest compound part that may carry meaning on its own
 COMMON_PART = 2.5     # a part must be at least this common in Swedish (Zipf scale) to count
 EVERYDAY = 4.0        # Zipf frequency above which a word is an everyday word of its language
+RARE_HEAD = 1.5       # a compound's head before a linking s may be this rare (the s marks the seam)
 
 
 @lru_cache(maxsize=50_000)
@@ -67,6 +68,8 @@ def compound_parts(word: str) -> tuple[str, ...]:
         if tail_form is None or (best is not None and len(tail_form) <= len(best[1])):
             continue  # the longest tail: the head word
         h = next((h for h in heads if is_word(h)), None)
+        if h is None and len(heads) > 1 and len(tail) > MIN_PART and zipf_frequency(heads[1], "sv") >= RARE_HEAD:
+            h = heads[1]  # a rarer head before a linking s ("bärighets|klass", "helårs|utfall")
         if h is None and len(tail) > MIN_PART:
             # the head may be a compound itself ("kvällsskift|s|ersättning"), read without its linking s;
             # only of longer parts, as a four-letter tail is often a suffix ("-ning", "-ande")

@@ -44,11 +44,12 @@ def _row_diff_ok(v: list[float]) -> bool:
 RELATIONS = (("sum", _row_sum_ok), ("prefix", _row_prefix_ok), ("diff", _row_diff_ok))
 
 
-def check_table(table: Table) -> list[Discrepancy]:
-    """Row relations first (the one most rows obey), then total rows."""
+def check_table(table: Table, unit: str | None = None) -> list[Discrepancy]:
+    """Row relations first (the one most rows obey), then total rows. `unit`: the table's unit as
+    its facts read it (printed in the caption or inferred), so a discrepancy is stated in it."""
     out: list[Discrepancy] = []
     full = [r for r in table.rows if len(r.values) >= 3 and all(v is not None for v in r.values)]
-    unit = table.unit
+    unit = unit or table.unit
     if full and unit != "%":  # shares in a row do not add up
         width = Counter(len(r.values) for r in full).most_common(1)[0][0]
         rows = [r for r in full if len(r.values) == width]

@@ -7,7 +7,7 @@ import re
 from .metadata import extract_metadata
 from .checks import check_table, cross_check_prose
 from .meeting import extract_structure
-from .facts import table_facts, text_facts
+from .facts import infer_table_unit, table_facts, text_facts
 from .model import Block, Chunk, ParsedDocument, Section, Table
 from .numbers import UNIT_ALTERNATIVES
 from .readers import RawDocument
@@ -82,7 +82,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
     for f in facts:
         f.page = raw.page_at(f.start)
         f.fact_id = hashlib.sha1(f"{f.source}:{f.start}:{f.end}:{f.column}:{f.value}".encode()).hexdigest()[:16]
-    discrepancies = [d for t in tables for d in check_table(t)] + cross_check_prose(facts, tables)
+    discrepancies = [d for t in tables for d in check_table(t, infer_table_unit(t, text))] + cross_check_prose(facts, tables)
     structure = extract_structure(text, sections, title)
     _mark_corrected(structure, sections, facts, len(text))
     structure["outline"] = [{"path": s.path, "start": s.heading_start, "entity": s.entity} for s in sections if s.path]

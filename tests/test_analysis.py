@@ -23,6 +23,12 @@ def test_change_questions_are_differences():
     assert analyse("Hur mycket betalar kommunen 2027?").operation is None
 
 
+def test_taking_one_amount_from_another_is_a_difference():
+    assert analyse("Vad återstår av anslaget om man drar av hyran?").operation == "diff"
+    assert analyse("Vad blir kostnaden efter avdrag för statsbidraget?").operation == "diff"
+    assert analyse("Vad är budgeten minus personalkostnaderna?").operation == "diff"
+
+
 def test_follow_up_year_is_replaced():
     assert resolve_follow_up(["Hur mycket får Vän i Umeå 2027?"], "Och 2028?") == "Hur mycket får Vän i Umeå 2028?"
 

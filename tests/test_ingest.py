@@ -72,3 +72,12 @@ def test_discrepancy_in_fixture(tmp_path, index):
     f.write_text(BUDGET.replace("<b>2 000</b>", "<b>2 100</b>"), encoding="utf-8")
     index.ingest_paths([f])
     assert [(d.row, d.printed, d.computed) for d in index.discrepancies] == [("Summa", 2100, 2000)]
+
+
+def test_a_discrepancy_is_stated_in_the_unit_its_table_prints(tmp_path, index):
+    f = tmp_path / "fel.md"
+    f.write_text(BUDGET.replace("## Budget 2027", "## Budget 2027, tkr").replace("<b>2 000</b>", "<b>2 100</b>"),
+                 encoding="utf-8")
+    index.ingest_paths([f])
+    [d] = index.discrepancies
+    assert d.unit == "tkr" and "2 000 tkr" in d.explanation

@@ -28,6 +28,10 @@ def test_inflected_forms_and_compounds_match():
                                                                                            "ersattning")
     assert 0 < Vocabulary("med kvällsskiftsersättning").has("kvällsskiftersättning") < 1.0
     assert compound_parts("förflyttningen") == ()   # a four-letter suffix ("-ning") is no word of a compound
+    # a rarer head before a linking s still marks a seam, a table's "Helår | Utfall" answers "helårsutfall"
+    assert compound_parts("bärighetsklass") == ("barighet", "klass")
+    assert 0 < Vocabulary("Helår Utfall").has("helårsutfall") < 1.0
+    assert compound_parts("regeringens") == compound_parts("förändringen") == ()
     assert lemma("Umeås") != ""
 
 
@@ -47,6 +51,15 @@ def test_answer_types_follow_the_question_word():
     # a percentile is a value of a distribution, not a share; percentage points are a share
     assert answer_type("Vilken månadslön ligger vid 25:e percentilen för undersköterskor?") != T.PERCENT
     assert answer_type("Med hur många procentenheter ökade andelen elever?") == T.PERCENT
+
+
+def test_the_time_something_lasts_is_a_duration():
+    assert answer_type("Vilken hyrestid gäller för lokalen?") == T.DURATION
+    assert answer_type("Vilken uthyrningstid föreslogs i yrkandet?") == T.DURATION   # the noun asks, not "yrkandet"
+    assert answer_type("Hur lång prövoperiod gäller?") == T.DURATION
+    assert answer_type("Vilken sluttid gäller för mötena?") != T.DURATION        # a point of time
+    assert answer_type("Under vilken period pågick samrådet?") != T.DURATION     # answered by dates
+    assert answer_type("Vilket yrkande lade oppositionen?") == T.DECISION
 
 
 def test_a_company_is_named_by_its_legal_form_and_may_answer_who():
@@ -188,6 +201,15 @@ def _candidates(question, text):
 
     chunk = Chunk("c1", "doc.txt", "Doc", ["Ekonomi"], text, 0, len(text))
     return analyze(question), read_sentences(analyze(question), [_Hit(chunk)])
+
+
+def test_a_table_row_is_read_under_its_column_labels():
+    _, cands = _candidates("Vilket utfall har nämnden för helåret?",
+                           "Belopp i tkr\tKvartal Budget\tHelår Utfall\nAvgifter\t37,6\t151,3\nLöner\t-36,0\t-150,1")
+    row = next(c for c in cands if c.evidence.startswith("Avgifter"))
+    assert row.context.endswith("| Belopp i tkr  Kvartal Budget  Helår Utfall")
+    labels = next(c for c in cands if c.evidence.startswith("Belopp"))
+    assert labels.context == "Doc > Ekonomi"   # the labels (and the rows read with them) not twice
 
 
 def test_ranker_prefers_the_sentence_that_states_the_asked_type():
