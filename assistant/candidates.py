@@ -14,6 +14,8 @@ from typing import Callable
 
 from index.text import fold
 from ingest.model import Chunk
+from ingest.numbers import NUMBER_RE
+from ingest.tables import YEAR
 
 from . import query as T
 from .query import AnalyzedQuery
@@ -227,16 +229,13 @@ def _column_labels(text: str) -> str:
     its cells apart by two spaces: "Belopp i tkr  Kvartal Budget  Helår Utfall", "Not  2031  2030"."""
     line = next((x for x in text.splitlines() if "\t" in x), "")
     cells = _cells(line).split("  ") if line.strip() else []
-    amounts = sum(1 for c in cells if NUMERIC_CELL.fullmatch(c) and not YEAR_CELL.fullmatch(c))
+    amounts = sum(1 for c in cells if NUMBER_RE.fullmatch(c.rstrip(" %")) and not YEAR.fullmatch(c))
     return "  ".join(cells) if cells and amounts * 2 < len(cells) else ""
 
 
 def _cells(line: str) -> str:
     return "  ".join(c.strip() for c in line.split("\t") if c.strip())
 
-
-NUMERIC_CELL = re.compile(r"[-−–+]?\d[\d\s.,]*%?")
-YEAR_CELL = re.compile(r"(?:19|20)\d\d")
 
 
 def _table_unit(chunk: Chunk) -> str | None:
