@@ -234,8 +234,8 @@ def _column_labels(text: str) -> str:
 
 
 def _cells(line: str) -> str:
+    """A table line's non-empty cells, two spaces apart."""
     return "  ".join(c.strip() for c in line.split("\t") if c.strip())
-
 
 
 def _table_unit(chunk: Chunk) -> str | None:
