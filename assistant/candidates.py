@@ -226,7 +226,7 @@ def _with_lists(sentences: list[Sentence]) -> list[Sentence]:
 
 def _column_labels(text: str) -> str:
     """A passage's first table line when it labels columns (words or years rather than amounts),
-    its cells apart by two spaces: "Belopp i tkr  Kvartal Budget  Helår Utfall", "Not  2031  2030"."""
+    its cells apart by two spaces: "Belopp i tkr  Kvartal Budget  Helår Bokslut", "Not  2031  2030"."""
     line = next((x for x in text.splitlines() if "\t" in x), "")
     cells = _cells(line).split("  ") if line.strip() else []
     amounts = sum(1 for c in cells if NUMBER_RE.fullmatch(c.rstrip(" %")) and not YEAR.fullmatch(c))

@@ -66,8 +66,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
 # the Swedish nouns of a sum of money ("hyr" for hyra, hyran, hyres-)
 MONEY_WORDS = ("kostnad", "budget", "belopp", "bidrag", "intäkt", "anslag", "investering", "hyr", "lön", "skuld",
                "insats", "medel")
-# a money word as the head of a noun, inflected ("hyran", "bidragen", "skulden")
-_MONEY_HEAD = (r"(?:" + "|".join(MONEY_WORDS).replace("hyr", "hyr[a-zåäö]*") + r")"
+# a money word as the head of a noun, inflected ("hyran", "bidragen", "skulden"; not "hyrestid", "hyresavtal")
+_MONEY_HEAD = (r"(?:" + "|".join(MONEY_WORDS).replace("hyr", "hyr(?:a|an|ans|or)") + r")"
                r"(?:en|et|er|erna|ernas|na|s|a|or|orna|ar|arna|ens|ets)?")
 # a word that names a sum of money: a money word and what follows it ("bidraget", "kostnaderna"), or a
 # compound it ends ("verksamhetsbidrag", "hyresskulden"; not "personalkostnadsökning", a change)
@@ -80,7 +80,7 @@ _MONEY_OBJECT = re.compile(r"\b(?:(?:" + "|".join(MONEY_WORDS) + r")\w*|\w+" + _
 WHICH = re.compile(r"\b(?:vilken|vilket|vilka)\s+(\w+)(?:\s+(\w+))?", re.I)
 MONEY_NOUN = re.compile(_MONEY_HEAD + "$", re.I)
 # the time something lasts ("hyrestiden", "leveranstid"): a compound joined by s, as "sluttid" and
-# "öppettid" are points of time ("vilken period" is answered by dates, "hur lång period" by a duration)
+# "öppettid" are points of time (a bare "vilken period" is answered by dates)
 TIME_NOUN = re.compile(r"\w+stid(?:en|er|erna)?", re.I)
 
 
@@ -113,7 +113,7 @@ def _asked(question: str) -> tuple[str, str]:
         if m and kind == PERSON and m.group("next") and not _verb(m.group("next")):
             continue  # "vilka skolor", "vilka broar": a noun says what is asked, not "who"
         if m and kind == DECISION and (noun := _which_noun(question)):
-            return noun  # "vilken hyrestid föreslogs i yrkandet": the noun asks, the proposal is the topic
+            return noun  # "vilken hyrestid gäller enligt förslaget": the noun asks, the proposal is the topic
         if m:
             if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
                 return AMOUNT, m.group(0)  # "hur många kronor"
@@ -131,10 +131,10 @@ def _which_noun(question: str) -> tuple[str, str] | None:
     if not m:
         return None
     nouns = [w for w in m.group(1, 2) if w]
-    if any(TIME_NOUN.fullmatch(w) for w in nouns):  # before money: "hyrestid" is the time of a lease
-        return DURATION, m.group(0)
     if any(MONEY_NOUN.search(w) for w in nouns):
         return AMOUNT, m.group(0)
+    if any(TIME_NOUN.fullmatch(w) for w in nouns):
+        return DURATION, m.group(0)
     return None
 
 

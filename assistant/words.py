@@ -69,7 +69,7 @@ def compound_parts(word: str) -> tuple[str, ...]:
             continue  # the longest tail: the head word
         h = next((h for h in heads if is_word(h)), None)
         if h is None and len(heads) > 1 and len(tail) > MIN_PART and zipf_frequency(heads[1], "sv") >= RARE_HEAD:
-            h = heads[1]  # a rarer head before a linking s ("bärighets|klass", "helårs|utfall")
+            h = heads[1]  # a rarer head before a linking s ("bärighets|klass", "helårs|budget")
         if h is None and len(tail) > MIN_PART:
             # the head may be a compound itself ("kvällsskift|s|ersättning"), read without its linking s;
             # only of longer parts, as a four-letter tail is often a suffix ("-ning", "-ande")
