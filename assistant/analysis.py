@@ -51,6 +51,14 @@ DIFF_WORDS = re.compile(r"\b(öka|minska|ökar|ökade|ökning|minskar|minskade|m
                         r"differens|mellan .* och|från \d{4} till \d{4}|increase|difference|change)\b", re.I)
 # one amount taken from another: "minus", "efter avdrag för", "om man drar av/bort/ifrån"
 SUBTRACT_WORDS = re.compile(r"\b(minus|avdrag\w*|dra[rg]? (?:av|ifrån|bort)|subtract\w*|deduct\w*)\b", re.I)
+# a comparative asks how far apart two values are ("hur mycket högre är … än …", "fler … än"), as does
+# a change by an amount ("sänks", "höjningen", "ökningen")
+COMPARATIVE = re.compile(r"\b(?:hur\s+(?:mycket|många)\s+\w+\s+)?(\w+are|mer|mindre|fler|färre|större|högre|lägre|"
+                         r"längre|kortare|dyrare|billigare)\b[^?]*?\bän\b|\b(?:more|less|fewer|higher|lower|larger|"
+                         r"smaller)\b[^?]*\bthan\b", re.I)
+LOWER = re.compile(r"\b(mindre|färre|lägre|kortare|billigare|less|fewer|lower|smaller)\b", re.I)
+CHANGE_BY = re.compile(r"\b(differens\w*|skillnad\w*|sänk\w*|höj(?!d)\w*|ökning\w*|minskning\w*|difference|gap)\b",
+                       re.I)
 SHARE_WORDS = re.compile(r"\b(andel|hur stor del|procent|share|percentage|proportion)\b", re.I)
 AMOUNT_WORDS = re.compile(r"\b(hur mycket|hur stor|hur många|hur hög\w*|belopp|kostar|kostnad|budget\w*|uppgår|"
                           r"summa|värd\w*|bidr\w*|finansier\w*|insats|betala\w*|how much|how many|"
@@ -184,7 +192,8 @@ def analyse(question: str) -> Query:
         q.operation = "growth"  # "med hur många procent ökar …"
     elif SHARE_WORDS.search(search):
         q.operation = "share"
-    elif SUBTRACT_WORDS.search(search) or DIFF_WORDS.search(search) and (
+    elif SUBTRACT_WORDS.search(search) or COMPARATIVE.search(text) or COMPARATIVE.search(search) or \
+            CHANGE_BY.search(search) or DIFF_WORDS.search(search) and (
             len(set(years)) >= 2 or re.search(r"\böka\b|ökar|ökade|\bminska\b|skillnad|differens|förändr|jämför|"
                                               r"increase|difference", search, re.I)):
         q.operation = "diff"

@@ -4,8 +4,8 @@ Some questions are answered by no single sentence: they ask two things ("Vem var
 och vem var sekreterare?"), compare two documents or meetings ("… i kallelsen respektive i
 protokollet", "den 2 mars och den 7 oktober"), ask whether two statements agree ("Stämmer
 perioden … med perioden i beslutsgången?"), or ask for a figure computed from two stated
-values ("Hur mycket högre är … än …?"). These readers propose such answers as candidates of
-their own, so the one ranker weighs them against single statements:
+values ("Hur mycket högre är … än …?"; `analysis.COMPARATIVE`). These readers propose such
+answers as candidates of their own, so the one ranker weighs them against single statements:
 
 - `read_pairs`: two statements side by side, each cited (reader `pair`);
 - `read_arithmetic`: a difference of two stated values, or the sum of a stated list, with the
@@ -49,10 +49,6 @@ TWO_PARTS = re.compile(r"\b(respektive|både|jämfört med|jämförelse|i förh�
                        r"överensstämmer|går\s+\w+(?:\s+\w+)*?\s+ihop|också|även|also|match(?:es)?)\b|"
                        r"\b(och|samt|and)\s+(vem|vad|vilk\w+|när|hur|var|vems|varför|who|what|when|how|which|whose|why)\b",
                        re.I)
-COMPARATIVE = re.compile(r"\b(?:hur\s+(?:mycket|många)\s+\w+\s+)?(\w+are|mer|mindre|fler|färre|större|högre|lägre|"
-                         r"längre|kortare|dyrare|billigare)\b[^?]*?\bän\b|\b(?:more|less|fewer|higher|lower|larger|"
-                         r"smaller)\b[^?]*\bthan\b", re.I)
-SPAN = re.compile(r"\b(differens\w*|skillnad\w*|sänk\w*|höj\w*|ökning\w*|minskning\w*|difference|gap)\b", re.I)
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -63,17 +59,6 @@ def asks_two(q: AnalyzedQuery) -> bool:
     if len(set(q.dates) | {m.group(0) for m in DATE.finditer(q.text)}) >= 2:
         return True  # two meetings ("den 2 mars och den 7 oktober 2025")
     return len(set(YEAR.findall(q.text))) >= 2 and not re.search(r"\d{4}\s*[-–]\s*\d{4}", q.text)
-
-
-def operation(q: AnalyzedQuery) -> str | None:
-    """The computation a question asks for, also when it says it with a comparative ("högre än")."""
-    if q.operation:
-        return q.operation
-    if COMPARATIVE.search(q.text) or SPAN.search(q.text):
-        return "diff"
-    return None
-
-
 
 
 def relevance(q: AnalyzedQuery, c: Candidate, weight: dict[str, float] | None = None) -> float:
@@ -261,7 +246,7 @@ def _asked_in_both(q: AnalyzedQuery, a: Candidate, b: Candidate) -> bool:
 def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candidate]:
     """A figure computed from stated values: the difference of two values of one kind and unit (in
     one statement or two), or the sum of every value of one unit in a stated list or row."""
-    op = operation(q)
+    op = q.operation
     if op not in ("diff", "sum") or not q.numeric and op == "sum":
         return []
     pool = [c for c in _best(q, [c for c in candidates if c.reader in ("sentence", "figure", "structure")])
@@ -276,7 +261,7 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
     seen = set()
     terms = list(q.word_terms)
     rel = {id(c): relevance(q, c) for c in pool}
-    found: list[tuple[bool, float, Candidate]] = []
+    found: list[tuple[bool, float, list]] = []
     for i, a in enumerate(pool):
         for b in pool[i:]:
             if a is not b and _overlaps(a, b):
@@ -294,12 +279,12 @@ def read_arithmetic(q: AnalyzedQuery, candidates: list[Candidate]) -> list[Candi
                         continue
                     seen.add(key)
                     named = bool(na) and any(vocabulary(na).has(t) for t in terms)
-                    found.append((named, (rel[id(a)] + rel[id(b)]) / 2, _computed(q, "diff", [(va, a), (vb, b)])))
+                    found.append((named, (rel[id(a)] + rel[id(b)]) / 2, [(va, a), (vb, b)]))
     # counts of the thing the question names first ("… per radhus": two counts of places per
     # house), then the differences of the statements nearest the question's words (each statement
     # by its own words: two statements together always cover more of them than one); a bounded number
-    found.sort(key=lambda x: (-x[0], -x[1]))
-    return [c for _, _, c in found[:6]]
+    found.sort(key=lambda x: (-x[0], -x[1]))  # stable: pairs in the order read break ties
+    return [_computed(q, "diff", operands) for _, _, operands in found[:6]]
 
 
 def _counted(c: Candidate, v: Value) -> str:

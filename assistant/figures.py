@@ -21,7 +21,7 @@ from ingest.model import Discrepancy, Fact
 from ingest.checks import signed_sum
 from ingest.numbers import MONEY_UNITS, format_amount, format_number, to_unit
 
-from .analysis import Query
+from .analysis import LOWER, SUM_WORDS, Query
 from .i18n import say
 from .words import vocabulary
 
@@ -32,6 +32,7 @@ BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbu
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
                             r"(?:all|the) (?:two|three|four|five))\b", re.I)
 SUM_ROW = re.compile(r"(summa|totalt?|total)\b", re.I)  # a table row that already names a sum
+CHANGE_WORDS = re.compile(r"\b(ök|minsk|sänk|höj(?!d)|förändr|increas|decreas)\w*", re.I)  # a stated change
 # names listed in the question ("Åsele, Lycksele och Storuman"): the rows a sum is over
 LISTED = re.compile(r"\b[A-ZÅÄÖ][\wåäöé-]+(?:\s*,\s*[A-ZÅÄÖ][\wåäöé-]+)*"
                     r"\s+(?:och|samt|and)\s+[A-ZÅÄÖ][\wåäöé-]+")
@@ -174,6 +175,7 @@ class FigureEngine:
         self._entity_words = [(e, [w for w in re.findall(r"\w+", norm_text(e)) if len(w) >= 3])
                               for e in self.entities]
         self._names: dict[int, str] = {}
+        self._about: dict[tuple[int, bool], frozenset[str]] = {}  # one entry per fact (and with/without passage)
 
     def _partials_of(self, qtoks: set[str]) -> dict[str, frozenset[str]]:
         return {q: self._partial_words(q) for q in qtoks}
@@ -329,13 +331,23 @@ class FigureEngine:
             return False
         if not focus:
             return True
-        # a sentence speaks for itself; a table row also through its table and section
-        around = context(f) if context and f.kind == "table" else ""
-        text = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", around, f.source.replace("_", " ")])) \
-            | self.title_tokens.get(f.source, frozenset())  # words naming the document count too
+        text = self.about(f, context)
         # exact or inflected ("volontärinsatserna" ~ "volontärinsatser"), not just a compound's head
         return any(t in text or any(len(x) >= 5 and (x.startswith(t[:6]) or t.startswith(x[:6])) for x in text)
                    for t in focus)
+
+    def about(self, f: Fact, context: Callable[[Fact], str] | None = None) -> frozenset[str]:
+        """The words a fact is about: its own, its table's and section's, its document's; a table
+        row also its passage's (`context`). Read once per fact."""
+        key = (id(f), context is not None)
+        got = self._about.get(key)
+        if got is None:
+            # a sentence speaks for itself; a table row also through its table and section
+            around = context(f) if context and f.kind == "table" else ""
+            got = _tok(" ".join([f.descriptor(), f.quote, f.section, f.column or "", around,
+                                 f.source.replace("_", " ")])) | self.title_tokens.get(f.source, frozenset())
+            self._about[key] = got
+        return got
 
     def answer(self, q: Query, support: dict[str, float], focus: list[str] | None = None,
                context: Callable[[Fact], str] | None = None) -> FigureResult | None:
@@ -361,11 +373,28 @@ class FigureEngine:
             res = self._sum(q, best, ranked)
         else:
             res = self._ambiguous(q, best, ranked)
-        res = res or self._value(best, q)
+        if res is None and self._states_asked(q, best):
+            res = self._value(best, q)
+        if res is None:
+            return None
         res.warnings = self._warnings(res.facts)
         res.corrected = self._corrected(res.facts)
         res.score = ranked[0][0]
         return res
+
+    @staticmethod
+    def _states_asked(q: Query, f: Fact) -> bool:
+        """Whether one printed value is itself what a computation question asks for: a total for a
+        sum, a change for a difference, a percentage for a share. Any other single value (one year
+        of a sum, one side of a difference) is no answer to it; other readers may compute it."""
+        if not q.operation:
+            return True
+        said = f"{f.label} {f.column or ''} {f.quote if f.kind == 'text' else ''}"
+        if q.operation == "sum":
+            return f.is_total or bool(SUM_ROW.search(said) or SUM_WORDS.search(said))
+        if q.operation == "share":
+            return f.unit == "%"
+        return bool(CHANGE_ROW.search(said) or CHANGE_WORDS.search(said))
 
     def _ambiguous(self, q: Query, best: Fact, ranked: list[tuple[float, Fact]]) -> FigureResult | None:
         """The same row exists for several parties and the question names none: show each and ask."""
@@ -494,6 +523,10 @@ class FigureEngine:
             a, b = first, second
         elif best.kind == "text":
             return self._from_to(q, best)
+        elif rows := self._named_rows(q, best):
+            b, a = rows  # "hur mycket högre är J än A": the first named less the second
+            if LOWER.search(q.text):
+                a, b = b, a  # "hur mycket lägre är A än J": the gap is the second less the first
         else:
             row = self._same_row(best)
             qtoks = set(_tok(q.search_text))
@@ -536,6 +569,28 @@ class FigureEngine:
             sentence = (f"{what}{span} {verb} {format_amount(abs(change), unit)} "
                         f"({formula} = {format_amount(change, unit)}{pct}) {cites}.")
         return FigureResult([fig], sentence, [a, b])
+
+    def _named_rows(self, q: Query, best: Fact) -> list[Fact]:
+        """Two rows of the best fact's table that the question names by their labels, in one column
+        ("Hur mycket högre är 90 percentil i intervall J än i intervall A?"), in the question's
+        order; the column is the one the question names (all its words, numbers too), else the
+        best fact's. No pair when the question names fewer or more rows than two."""
+        if best.kind != "table" or not best.table_id:
+            return []
+        table = [g for g in self.facts if g.table_id == best.table_id and g.kind == "table" and not g.superseded_by]
+        at: dict[str, int] = {}
+        for label in {g.label for g in table}:
+            if (i := _named_at(q.text, label)) is not None:
+                at[label] = i
+        if len(at) != 2:
+            return []
+        asked = vocabulary(q.text)
+        named_columns = {g.column for g in table if g.column and all(
+            re.search(rf"(?<!\d){w}(?!\d)", q.text) if w.isdigit() else asked.has(w) == 1.0
+            for w in re.findall(r"[^\W_]+", g.column))}
+        column = next(iter(named_columns)) if len(named_columns) == 1 else best.column
+        rows = sorted((g for g in table if g.label in at and g.column == column), key=lambda g: at[g.label])
+        return rows if len(rows) == 2 and rows[0].label != rows[1].label and rows[0].unit == rows[1].unit else []
 
     def _from_to(self, q: Query, best: Fact) -> FigureResult | None:
         """"… kommer att öka från 1 905 till 2 293 medarbetare": the change one sentence states."""
@@ -636,6 +691,21 @@ def _series_key(f: Fact) -> tuple:
 def _doc_year(source: str) -> int | None:
     m = re.match(r"((?:19|20)\d\d)", source.rsplit("/", 1)[-1])  # the file name, not its folder
     return int(m.group(1)) if m else None
+
+
+def _named_at(text: str, label: str) -> int | None:
+    """Where a question names a row label as a word or phrase of its own, in any inflection
+    ("Nordmalings" for "Nordmaling"); a label of one to three letters ("A", "IFO") only as printed,
+    and not as the question's first word."""
+    label = label.strip()
+    if not label or len(label) > 60:
+        return None
+    short = len(label) <= 3
+    m = re.search(r"(?<![\w-])" + re.escape(label) + (r"(?![\w-])" if short else r"(?:s|n|en|ens|et|ets|na)?(?![\w-])"),
+                  text, 0 if short else re.I)
+    if m is None or short and m.start() == 0:
+        return None
+    return m.start()
 
 
 def _words(text: str) -> list[str]:

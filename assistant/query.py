@@ -79,6 +79,9 @@ _MONEY_OBJECT = re.compile(r"\b(?:(?:" + "|".join(MONEY_WORDS) + r")\w*|\w+" + _
 # money word asks for an amount
 WHICH = re.compile(r"\b(?:vilken|vilket|vilka)\s+(\w+)(?:\s+(\w+))?", re.I)
 MONEY_NOUN = re.compile(_MONEY_HEAD + "$", re.I)
+# a count of money is an amount ("hur många kronor", "hur många miljoner euro")
+CURRENCY_COUNTED = re.compile(r"\b(?:hur många|how many)\s+(?:(?:miljoner|miljarder|tusen|millions?|billions?|"
+                              r"thousands?)\s+)?(?:kronor|kr|euro|sek|mnkr|tkr|mkr|mdkr|crowns)\b", re.I)
 # the time something lasts ("hyrestiden", "leveranstid"): a compound joined by s, as "sluttid" and
 # "öppettid" are points of time (a bare "vilken period" is answered by dates)
 TIME_NOUN = re.compile(r"\w+stid(?:en|er|erna)?", re.I)
@@ -115,8 +118,9 @@ def _asked(question: str) -> tuple[str, str]:
         if m and kind == DECISION and (noun := _which_noun(question)):
             return noun  # "vilken hyrestid gäller enligt förslaget": the noun asks, the proposal is the topic
         if m:
-            if kind == COUNT and _MONEY_OBJECT.search(question) and re.search(r"kronor|kr\b|euro|€", question, re.I):
-                return AMOUNT, m.group(0)  # "hur många kronor"
+            if kind == COUNT and (CURRENCY_COUNTED.search(question) or _MONEY_OBJECT.search(question) and
+                                  re.search(r"kronor|kr\b|euro|€", question, re.I)):
+                return AMOUNT, m.group(0)  # "hur många kronor", "hur många miljoner kronor större"
             return kind, m.group(0)
     m = re.search(r"\b(hur stor|hur stort)\b", question, re.I)
     if m:

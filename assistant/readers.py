@@ -180,9 +180,17 @@ class EngineReaders:
 
     def _figures(self, q: Query, hits: list[Hit], sources: set[str] | None) -> FigureResult | None:
         engine = self.corpus.engine_for(sources)
+        return engine.answer(q, self._support(hits), focus=self._focus(q, engine), context=self._passage())
+
+    def _passage(self):
         chunks = self.corpus.fact_chunks()
-        return engine.answer(q, self._support(hits), focus=self._focus(q, engine),
-                             context=lambda f: c.index_text() if (c := chunks.get(f.fact_id)) else "")
+        return lambda f: c.index_text() if (c := chunks.get(f.fact_id)) else ""
+
+    def warm(self) -> None:
+        """Read what each fact is about once, before the first question does."""
+        engine, passage = self.corpus.engine, self._passage()
+        for f in engine.facts:
+            engine.about(f, passage)
 
     def _consistency(self, q: Query, hits: list[Hit], allowed: set[str] | None = None) -> list:
         """The table rows whose printed sums do not add up that the question is about (only in

@@ -13,7 +13,7 @@ from index.store import CouncilIndex
 from .admission import admit, near
 from .analysis import Query, analyse, content_terms, detect_language
 from .bridge import bridge
-from .candidates import Candidate, read_sentences, typed_passages
+from .candidates import Candidate, passage_kinds, read_sentences, typed_passages
 from .combine import read_agreement, read_arithmetic, read_pairs, read_tallies
 from .roles import asked_roles, read_roles
 from .votes import read_named_votes
@@ -26,10 +26,12 @@ from .query import AnalyzedQuery, analyze
 from .ranker import FEATURES, Evidence, Ranker, Scored
 from .readers import EngineReaders
 from .retrieval import Hit, retrieve
+from .words import everyday
 from .schemas import AskResponse, ChatMessage, Filters
 
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
 POOL = 40                # passages retrieved, among which the typed ones below the first ten are found
+WARM_PASSAGES = 2_000    # passages whose sentences the warm-up types (bounded by the sentence caches)
 ROLE_DOCUMENTS = 8       # documents whose protocol roles become candidates (see Corpus.documents_stating)
 
 
@@ -57,6 +59,13 @@ class Assistant:
         ev = corpus.view(None)[1]
         for source in list(corpus.texts):
             ev.doc_vocabulary(source)
+        # every passage's sentences typed once (the caches hold about this many), as a question reads them
+        chunks = list(self.index.chunks.values())[:WARM_PASSAGES]
+        read_sentences(analyze("Vad står det?"), [Hit(c, 0.0) for c in chunks], limit=len(chunks))
+        for c in chunks:
+            passage_kinds(c.text)
+        EngineReaders(corpus).warm()
+        everyday("the", "en")  # the English word list, read on first use
         self.ask("Hur mycket kostar verksamheten 2027?")
 
     @property

@@ -2,7 +2,7 @@
 two statements side by side, and figures computed from stated values."""
 from assistant import query as T
 from assistant.candidates import read_sentences
-from assistant.combine import asks_two, operation, read_agreement, read_arithmetic, read_pairs
+from assistant.combine import asks_two, read_agreement, read_arithmetic, read_pairs
 from assistant.compose import Citations, compose
 from assistant.query import analyze
 from assistant.ranker import Scored
@@ -52,8 +52,12 @@ def test_questions_that_ask_for_two_statements():
     assert asks_two(analyze("Hur har avgiften ändrats i planen 2029 jämfört med planen 2031?"))
     assert not asks_two(analyze("Vem var ordförande vid mötet?"))
     assert not asks_two(analyze("Vad kostar bygget under perioden 2029–2031?"))
-    assert operation(analyze("Hur mycket högre är hyran för hus A än för hus B?")) == "diff"
-    assert operation(analyze("Vem var ordförande vid mötet?")) is None
+    # a comparative asks for a difference, as does a change by an amount
+    assert analyze("Hur mycket högre är hyran för hus A än för hus B?").operation == "diff"
+    assert analyze("How much higher is the rent of house A than of house B?").operation == "diff"
+    assert analyze("Hur mycket höjs taxan för tillsyn?").operation == "diff"
+    assert analyze("Vem var ordförande vid mötet?").operation is None
+    assert analyze("Hur hög är bron?").operation is None
 
 
 def test_two_roles_on_two_lines_are_paired_and_both_cited():

@@ -507,6 +507,54 @@ def test_a_sum_over_the_names_a_question_lists_adds_those_rows_only():
     assert result is None or result.figures[0].value != 555000.0 - 95000.0
 
 
+def _grade_table():
+    from assistant.figures import FigureEngine
+    from ingest.model import Fact
+
+    grades = [("K", 21100.0, 26400.0), ("L", 23800.0, 29950.0), ("M", 27300.0, 35150.0)]
+    facts = [Fact("taxa.md", "Ersättningsnivåer", None, grade, column, 2031, value, "kr", 100 * i, 100 * i + 30,
+                  f"{grade} {low:.0f} {high:.0f}", table_id="taxa.md#t1", caption="Ersättning per nivå",
+                  fact_id=f"f{i}{j}")
+             for i, (grade, low, high) in enumerate(grades)
+             for j, (column, value) in enumerate((("lägsta nivå", low), ("högsta nivå", high)))]
+    return FigureEngine(facts, [], {"taxa.md": "Ersättningar 2031"}, None)
+
+
+def test_a_comparative_between_two_named_rows_is_their_difference_in_the_named_column():
+    """"Hur mycket högre är X i nivå M än i nivå K?" takes the two rows the question names, in the
+    column it names, first less second; "lägre" takes the second less the first."""
+    from assistant.analysis import analyse
+
+    engine = _grade_table()
+    result = engine.answer(analyse("Hur mycket högre är högsta nivå för grad M än för grad K i ersättningen 2031?"), {})
+    assert result is not None and result.figures[0].value == 35150.0 - 26400.0
+    assert {f.fact_id for f in result.facts} == {"f01", "f21"}
+    result = engine.answer(analyse("Hur mycket lägre är lägsta nivå för grad K än för grad L i ersättningen 2031?"), {})
+    assert result is not None and result.figures[0].value == 23800.0 - 21100.0
+
+
+def test_one_printed_value_does_not_answer_a_computation_it_is_not():
+    """A sum or a difference the engine cannot compute is not answered with one row of it; a total
+    row answers a sum, a percentage a share, a stated change a difference."""
+    from assistant.analysis import analyse
+    from assistant.figures import FigureEngine
+    from ingest.model import Fact
+
+    engine = _grade_table()
+    assert engine.answer(analyse("Hur mycket högre är ersättningen för grad M än för grader under den?"), {}) is None
+    total = Fact("taxa.md", "Ersättningsnivåer", None, "Summa ersättning", "2031", 2031, 91000.0, "kr", 900, 930,
+                 "Summa ersättning 91000", table_id="taxa.md#t2", caption="Ersättning totalt", fact_id="t1")
+    engine = FigureEngine([total], [], {"taxa.md": "Ersättningar 2031"}, None)
+    result = engine.answer(analyse("Hur mycket ersättning betalas sammanlagt 2031?"), {})
+    assert result is not None and result.figures[0].value == 91000.0
+
+
+def test_a_count_of_money_is_an_amount():
+    assert answer_type("Hur många kronor kostar ett årskort?") == T.AMOUNT
+    assert answer_type("Hur många miljoner euro större blev underskottet än väntat?") == T.AMOUNT
+    assert answer_type("Hur många miljoner besökare kom?") == T.COUNT
+
+
 def test_answerability_sees_the_lead_over_other_documents_and_a_value_stated_again():
     from assistant.ranker import ANSWER_FEATURES, Scored, answer_features
 
@@ -565,3 +613,19 @@ def test_the_body_the_letterhead_names_is_the_documents_however_often_another_is
     text = ("LUNDBY KOMMUN SAMMANTRÄDESPROTOKOLL\nMiljönämnden\nDatum\n2031-04-11\n\n" + "x " * 800 +
             "Byggnadsnämnden har yttrat sig. Byggnadsnämnden beslutade 2030. Samråd med byggnadsnämnden.")
     assert extract_metadata(text, "protokoll.md").body == "Miljönämnden"
+
+
+def test_the_warm_up_reads_every_passage_and_fact_before_the_first_question(tiny_settings):
+    """`Assistant.warm` types every passage's sentences and reads what every fact is about, so the
+    first questions do not pay for it (they are answered as fast as later ones)."""
+    from assistant.candidates import passage_kinds
+    from assistant.service import Assistant
+    from index.store import CouncilIndex
+    from tests.conftest import HashEmbedder
+
+    assistant = Assistant(CouncilIndex(tiny_settings, embedder=HashEmbedder()))
+    passage_kinds.cache_clear()
+    assistant.warm()
+    engine = assistant.corpus.engine
+    assert engine.facts and all((id(f), True) in engine._about for f in engine.facts)
+    assert passage_kinds.cache_info().currsize >= len({c.text for c in assistant.index.chunks.values()})
