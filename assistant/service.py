@@ -53,20 +53,21 @@ class Assistant:
         return corpus
 
     def warm(self) -> None:
-        """Build what the first questions would otherwise pay for (each document's word forms, the
-        lemmatiser's dictionary), so that they are answered as fast as later ones."""
+        """Build what the first questions would otherwise pay for, the costliest per question first:
+        the lemmatiser's dictionary and the word lists (one question), each document's word forms,
+        what each fact is about, and the typed sentences of the passages."""
         corpus = self._sync()
+        self.ask("Hur mycket kostar verksamheten 2027?")
+        everyday("the", "en")  # the English word list, read on first use
         ev = corpus.view(None)[1]
         for source in list(corpus.texts):
             ev.doc_vocabulary(source)
+        EngineReaders(corpus).warm()
         # every passage's sentences typed once (the caches hold about this many), as a question reads them
         chunks = list(self.index.chunks.values())[:WARM_PASSAGES]
-        read_sentences(analyze("Vad står det?"), [Hit(c, 0.0) for c in chunks], limit=len(chunks))
         for c in chunks:
             passage_kinds(c.text)
-        EngineReaders(corpus).warm()
-        everyday("the", "en")  # the English word list, read on first use
-        self.ask("Hur mycket kostar verksamheten 2027?")
+        read_sentences(analyze("Vad står det?"), [Hit(c, 0.0) for c in chunks], limit=len(chunks))
 
     @property
     def corpus(self) -> Corpus:
