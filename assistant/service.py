@@ -26,8 +26,8 @@ from .query import AnalyzedQuery, analyze
 from .ranker import FEATURES, Evidence, Ranker, Scored
 from .readers import EngineReaders
 from .retrieval import Hit, retrieve
-from .words import everyday
 from .schemas import AskResponse, ChatMessage, Filters
+from .words import everyday
 
 SENTENCE_PASSAGES = 10   # passages whose sentences are read as candidates
 POOL = 40                # passages retrieved, among which the typed ones below the first ten are found
