@@ -23,7 +23,7 @@ from ingest.numbers import MONEY_UNITS, format_amount, format_number, to_unit
 
 from .analysis import LOWER, SUM_WORDS, Query
 from .i18n import say
-from .words import vocabulary
+from .words import content_words, vocabulary
 
 GENERIC = {"hur", "mycket", "stor", "stort", "vad", "belopp", "uppgar", "for", "far", "fran", "enlig"}
 COST_ROW = re.compile(r"kostnad|utgift|expense|cost", re.I)   # a row that states a cost …
@@ -32,7 +32,8 @@ BODY = re.compile(r"([A-ZÅÄÖ][\w]*-?(?: och [\w-]+)?(?:nämnd|styrelse|förbu
 PLURAL_PARTIES = re.compile(r"\b(parter\w*|samtliga|(?:alla|de) (?:två|tre|fyra|fem)|alla parter|all parties|"
                             r"(?:all|the) (?:two|three|four|five))\b", re.I)
 SUM_ROW = re.compile(r"(summa|totalt?|total)\b", re.I)  # a table row that already names a sum
-CHANGE_WORDS = re.compile(r"\b(ök|minsk|sänk|höj(?!d)|förändr|increas|decreas)\w*", re.I)  # a stated change
+# a change a sentence states by its verb ("ökade med", "höjs till"), beside CHANGE_ROW's nouns of a row label
+CHANGE_WORDS = re.compile(r"\b(ök|minsk|sänk|höj(?!d)|förändr|increas|decreas)\w*", re.I)
 # names listed in the question ("Åsele, Lycksele och Storuman"): the rows a sum is over
 LISTED = re.compile(r"\b[A-ZÅÄÖ][\wåäöé-]+(?:\s*,\s*[A-ZÅÄÖ][\wåäöé-]+)*"
                     r"\s+(?:och|samt|and)\s+[A-ZÅÄÖ][\wåäöé-]+")
@@ -524,9 +525,9 @@ class FigureEngine:
         elif best.kind == "text":
             return self._from_to(q, best)
         elif rows := self._named_rows(q, best):
-            b, a = rows  # "hur mycket högre är J än A": the first named less the second
+            b, a = rows  # "hur mycket högre är M än K": the first named less the second
             if LOWER.search(q.text):
-                a, b = b, a  # "hur mycket lägre är A än J": the gap is the second less the first
+                a, b = b, a  # "hur mycket lägre är K än M": the gap is the second less the first
         else:
             row = self._same_row(best)
             qtoks = set(_tok(q.search_text))
@@ -572,7 +573,7 @@ class FigureEngine:
 
     def _named_rows(self, q: Query, best: Fact) -> list[Fact]:
         """Two rows of the best fact's table that the question names by their labels, in one column
-        ("Hur mycket högre är 90 percentil i intervall J än i intervall A?"), in the question's
+        ("Hur mycket högre är högsta nivå för grad M än för grad K?"), in the question's
         order; the column is the one the question names (all its words, numbers too), else the
         best fact's. No pair when the question names fewer or more rows than two."""
         if best.kind != "table" or not best.table_id:
@@ -694,18 +695,25 @@ def _doc_year(source: str) -> int | None:
 
 
 def _named_at(text: str, label: str) -> int | None:
-    """Where a question names a row label as a word or phrase of its own, in any inflection
-    ("Nordmalings" for "Nordmaling"); a label of one to three letters ("A", "IFO") only as printed,
-    and not as the question's first word."""
+    """Where a question names a row label: every content word of the label in any inflection, by
+    the project's word matcher ("Norrvikens" for "Norrviken"), and every number it prints; at its
+    first number, else its first word. A label of one to three letters ("K", "IFO") only as
+    printed, and not as the question's first word."""
     label = label.strip()
     if not label or len(label) > 60:
         return None
-    short = len(label) <= 3
-    m = re.search(r"(?<![\w-])" + re.escape(label) + (r"(?![\w-])" if short else r"(?:s|n|en|ens|et|ets|na)?(?![\w-])"),
-                  text, 0 if short else re.I)
-    if m is None or short and m.start() == 0:
+    if len(label) <= 3:
+        m = re.search(r"(?<![\w-])" + re.escape(label) + r"(?![\w-])", text)
+        return m.start() if m and m.start() > 0 else None
+    named, numbers = content_words(label), re.findall(r"\d+(?:[.,]\d+)?", label)
+    asked = vocabulary(text)
+    if not named or any(asked.has(w) < 1.0 for w in named):
         return None
-    return m.start()
+    if numbers:  # "nivå 5" and "nivå 3" are told apart, and ordered, by their numbers
+        found = [re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d]|[.,]\d)", text) for n in numbers]
+        return None if None in found else found[0].start()
+    first = vocabulary(named[0])
+    return next((m.start() for m in re.finditer(r"\w+", text) if first.has(m.group(0)) == 1.0), None)
 
 
 def _words(text: str) -> list[str]:

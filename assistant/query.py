@@ -69,7 +69,7 @@ MONEY_WORDS = ("kostnad", "budget", "belopp", "bidrag", "intäkt", "anslag", "in
 # a money word as the head of a noun, inflected ("hyran", "bidragen", "skulden"; not "hyrestid", "hyresavtal")
 _MONEY_HEAD = (r"(?:" + "|".join(MONEY_WORDS).replace("hyr", "hyr(?:a|an|ans|or)") + r")"
                r"(?:en|et|er|erna|ernas|na|s|a|or|orna|ar|arna|ens|ets)?")
-# a word that names a sum of money: a money word and what follows it ("bidraget", "kostnaderna"), or a
+# a word that names a sum of money: a money word and what follows it ("bidragen", "kostnaden"), or a
 # compound it ends ("verksamhetsbidrag", "hyresskulden"; not "personalkostnadsökning", a change)
 _MONEY_OBJECT = re.compile(r"\b(?:(?:" + "|".join(MONEY_WORDS) + r")\w*|\w+" + _MONEY_HEAD +
                            r"|resultat\w*|prognos\w*|cost|amount)\b", re.I)

@@ -237,7 +237,7 @@ def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str
     if columns == 1:
         return [""], " ".join(paragraphs)
     for i in range(len(paragraphs) - 1, -1, -1):
-        # one line: "Budget 2016 Utfall 2016 Differens", "Kvinnor Män Totalt %"; a balance sheet's
+        # one line: "Budget 2031 Utfall 2031 Differens", "Kvinnor Män Totalt %"; a balance sheet's
         # "2031-12-31 2030-12-31" or "2031 2030" has one column per date or year
         if DATES_ONLY.fullmatch(paragraphs[i]):
             parts = paragraphs[i].split()
@@ -250,8 +250,8 @@ def column_labels(header_lines: list[str], columns: int) -> tuple[list[str], str
             return parts[:-1], " ".join(rest)  # "… Differens Insatser": a group label follows
         if len(parts) == columns + 1:
             return parts[1:], " ".join([*rest, parts[0]])
-        # the row labels' heading, then a label per column that starts with a number ("Lönegrupp
-        # 10 percentil 90 percentil", "Zon 1 km 5 km")
+        # the row labels' heading, then a label per column that starts with a number ("Lägenhet
+        # 1 rum 2 rum 3 rum", "Zon 1 km 5 km")
         first, *numbered = re.split(r"\s+(?=\d)", paragraphs[i])
         if len(numbered) == columns and not first[:1].isdigit():
             return numbered, " ".join([*rest, first])

@@ -533,6 +533,16 @@ def test_a_comparative_between_two_named_rows_is_their_difference_in_the_named_c
     assert result is not None and result.figures[0].value == 23800.0 - 21100.0
 
 
+def test_a_row_label_is_named_in_any_inflection_and_told_apart_by_its_number():
+    from assistant.figures import _named_at
+
+    q = "Hur mycket mer betalade Norrvikens skola i nivå 5 än i nivå 3?"
+    assert _named_at(q, "Norrviken") == q.index("Norrvikens")
+    assert _named_at(q, "Nivå 5") == q.index("5") and _named_at(q, "Nivå 3") == q.index("3")
+    assert _named_at(q, "Nivå 4") is None and _named_at(q, "Sörviken") is None
+    assert _named_at("K och M", "K") is None and _named_at(q, "M") is None  # as printed, not first
+
+
 def test_one_printed_value_does_not_answer_a_computation_it_is_not():
     """A sum or a difference the engine cannot compute is not answered with one row of it; a total
     row answers a sum, a percentage a share, a stated change a difference."""
